@@ -1,0 +1,40 @@
+"""hiergenre: hierarchical music-genre classification with small LMFCC CNNs.
+
+The public API is loaded lazily, so ``import hiergenre`` stays cheap and pulls in neither
+TensorFlow nor librosa until a function that needs them runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "build_tree": "hiergenre.api",
+    "train_all": "hiergenre.api",
+    "predict": "hiergenre.api",
+    "load_cascade": "hiergenre.api",
+    "Prediction": "hiergenre.api",
+    "TrainingReport": "hiergenre.api",
+    "GenreTree": "hiergenre.hierarchy",
+    "Cascade": "hiergenre.cascade",
+    "Route": "hiergenre.cascade",
+    "Step": "hiergenre.cascade",
+    "HierGenreError": "hiergenre.errors",
+    "FeatureConfig": "hiergenre.config",
+    "PRESETS": "hiergenre.config",
+    "load_dataset": "hiergenre.datasets",
+    "load_audio": "hiergenre.audio",
+    "lmfcc": "hiergenre.features",
+    "write_corpus": "hiergenre.synthetic",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'hiergenre' has no attribute {name!r}")

@@ -1,0 +1,279 @@
+"""The Python API: what the CLI commands do, callable from Python.
+
+>>> import hiergenre
+>>> tree = hiergenre.build_tree("hierarchies/default.yaml", workdir="ws")   # doctest: +SKIP
+>>> report = hiergenre.train_all(workdir="ws", epochs=30)                  # doctest: +SKIP
+>>> [p.genre for p in hiergenre.predict(["song.au"], workdir="ws")]         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hiergenre import __version__
+from hiergenre.cascade import Cascade, Route
+from hiergenre.config import DEFAULT_PRESET, get_preset, stable_hash
+from hiergenre.datasets import Dataset, Split, is_audio, load_dataset, parse_split
+from hiergenre.errors import HierGenreError
+from hiergenre.features import FeatureCache, clip_features, extract_many
+from hiergenre.hierarchy import GenreTree
+from hiergenre.models import NodeModel, write_json_atomic
+from hiergenre.synthetic import write_corpus
+from hiergenre.training import PREDICT_MAX_WINDOWS, NodeResult, Reporter, train_tree
+from hiergenre.workspace import Workspace
+
+BASELINE3_GENRES = ("metal", "classical", "disco")
+SYNTHETIC_CLIPS_PER_GENRE = 10
+
+
+def build_tree(tree_file: str | Path, *, workdir: str | Path | None = None, draw: bool = True) -> GenreTree:
+    """Validate a YAML tree, store it as the workspace's tree, and draw it to ``tree.png``."""
+    tree = GenreTree.from_file(tree_file)
+    for reserved in ("flat", "baseline3"):
+        if tree.name == reserved and tree != _reference_tree(reserved, tree.leaves):
+            raise HierGenreError(f"tree name {reserved!r} is reserved for the {reserved} baseline; rename the tree")
+    workspace = Workspace(workdir)
+    workspace.save_built_tree(tree)
+    if draw:
+        from hiergenre.render import draw_tree
+
+        draw_tree(tree, workspace.tree_png)
+    return tree
+
+
+def _reference_tree(name: str, leaves: Sequence[str]) -> GenreTree:
+    if name == "flat":
+        return GenreTree.flat(leaves, "flat")
+    return GenreTree.flat([g for g in BASELINE3_GENRES], "baseline3")
+
+
+@dataclass
+class TrainingReport:
+    """What train-all did: the data, the split, each model's numbers, and what was skipped."""
+
+    dataset: str
+    synthetic: bool
+    split: str
+    results: list[NodeResult]
+    skipped_files: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def resolve_dataset(data: str | Path | None, workspace: Workspace, *, seed: int = 0) -> Dataset:
+    """The user's data set, or the embedded synthetic corpus (written on first use) when None."""
+    if data is not None:
+        return load_dataset(data)
+    root = write_corpus(workspace.corpus_dir, clips_per_genre=SYNTHETIC_CLIPS_PER_GENRE, seed=seed)
+    found = load_dataset(root)
+    return Dataset(found.root, found.clips, synthetic=True)
+
+
+def trees_to_train(tree: GenreTree, genres: Iterable[str]) -> tuple[list[tuple[str, GenreTree]], list[str]]:
+    """The built tree, the flat model over its leaves, and the 3-class baseline, without duplicates."""
+    genres = set(genres)
+    candidates = [("tree", tree), ("flat", GenreTree.flat(tree.leaves, "flat"))]
+    notes = []
+    if set(BASELINE3_GENRES) <= genres:
+        candidates.append(("baseline3", _reference_tree("baseline3", [])))
+    else:
+        missing = sorted(set(BASELINE3_GENRES) - genres)
+        notes.append(f"skipped the 3-class baseline: the data has no {', '.join(missing)}")
+    chosen: list[tuple[str, GenreTree]] = []
+    for role, candidate in candidates:
+        twin = next((t for _, t in chosen if t.to_spec() == candidate.to_spec()), None)
+        if twin is not None:
+            notes.append(f"the {role} model is the same as tree {twin.name!r}: trained once")
+            continue
+        chosen.append((role, candidate))
+    return chosen, notes
+
+
+def train_all(
+    *,
+    workdir: str | Path | None = None,
+    data: str | Path | None = None,
+    split: str = "paper",
+    preset: str = DEFAULT_PRESET,
+    epochs: int | None = None,
+    jobs: int = 1,
+    seed: int = 0,
+    reporter: Reporter | None = None,
+    on_extracted: Callable[[], None] | None = None,
+    on_dataset: Callable[[Dataset, int], None] | None = None,
+) -> TrainingReport:
+    """Train every model of the workspace: the built tree's nodes, the flat model, the 3-class baseline.
+
+    ``epochs`` caps the preset's epoch count (for quick runs). Unreadable files are skipped and
+    listed in the report. Node models whose inputs did not change since the last run are reused.
+    """
+    started = time.perf_counter()
+    workspace = Workspace(workdir)
+    tree = workspace.built_tree()
+    chosen = get_preset(preset)
+    dataset = resolve_dataset(data, workspace, seed=seed)
+    missing = sorted(set(tree.leaves) - set(dataset.genres))
+    if missing:
+        raise HierGenreError(
+            f"genres of tree {tree.name!r} missing from the data set {dataset.root}: {', '.join(missing)}"
+        )
+    notes = []
+    unused = sorted(set(dataset.genres) - set(tree.leaves))
+    if unused:
+        notes.append(f"ignored genres not in the tree: {', '.join(unused)}")
+    dataset = Dataset(dataset.root, tuple(c for c in dataset.clips if c.genre in tree.leaves), dataset.synthetic)
+    if on_dataset:
+        on_dataset(dataset, len(dataset.clips))
+    frames, failures = extract_many(
+        [c.path for c in dataset.clips],
+        chosen.features,
+        cache=FeatureCache(workspace.cache_dir),
+        jobs=jobs,
+        on_done=on_extracted,
+    )
+    dataset = dataset.without(failures)
+    if not dataset.clips:
+        raise HierGenreError("no clip of the data set could be read")
+    the_split = parse_split(split, dataset.clips, seed=seed)
+    plan, plan_notes = trees_to_train(tree, dataset.genres)
+    notes += plan_notes
+    max_epochs = min(epochs, chosen.train.epochs) if epochs else chosen.train.epochs
+    if max_epochs < 1:
+        raise HierGenreError(f"--epochs must be at least 1, got {epochs}")
+    split_record = the_split.to_dict(dataset)
+    results: list[NodeResult] = []
+    for role, model_tree in plan:
+        restricted = _restrict_split(the_split, model_tree)
+        out_dir = workspace.tree_dir(model_tree.name)
+        tree_results = train_tree(
+            model_tree,
+            (restricted.train, restricted.valid),
+            frames,
+            chosen,
+            out_dir,
+            epochs=max_epochs,
+            seed=seed,
+            data_fingerprint=dataset.fingerprint(),
+            split_key=stable_hash(split_record),
+            reporter=reporter,
+        )
+        results += tree_results
+        write_json_atomic(
+            out_dir / "manifest.json",
+            {
+                "format_version": 1,
+                "hiergenre_version": __version__,
+                "tree_name": model_tree.name,
+                "role": role,
+                "tree": model_tree.to_spec(),
+                "nodes": model_tree.model_nodes,
+                "preset": chosen.name,
+                "epochs_cap": max_epochs,
+                "seed": seed,
+                "dataset": {
+                    "root": str(dataset.root),
+                    "synthetic": dataset.synthetic,
+                    "fingerprint": dataset.fingerprint(),
+                    "clips": len(dataset.clips),
+                },
+                "split": split_record,
+                "skipped_files": failures,
+                "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
+    return TrainingReport(
+        dataset=str(dataset.root),
+        synthetic=dataset.synthetic,
+        split=the_split.description,
+        results=results,
+        skipped_files=failures,
+        notes=notes,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _restrict_split(split: Split, tree: GenreTree) -> Split:
+    keep = set(tree.leaves)
+    parts = [tuple(c for c in split.part(p) if c.genre in keep) for p in ("train", "valid", "test")]
+    return Split(*parts, description=split.description)
+
+
+def load_cascade(*, workdir: str | Path | None = None, tree: str | None = None) -> Cascade:
+    """The trained cascade of ``tree`` (default: the built tree) from the workspace."""
+    workspace = Workspace(workdir)
+    name = tree or workspace.default_tree_name()
+    manifest = workspace.manifest(name)
+    genre_tree = GenreTree.from_spec(manifest["tree"], name)
+    models = {node: NodeModel.load(workspace.tree_dir(name), node) for node in genre_tree.model_nodes}
+    return Cascade(genre_tree, models)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The outcome for one input file: a route, or the reason it could not be classified."""
+
+    file: str
+    route: Route | None = None
+    error: str | None = None
+
+    @property
+    def genre(self) -> str | None:
+        """The predicted genre (None when the file failed)."""
+        return self.route.genre if self.route else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form: file, genre, p and the path of steps from the root down."""
+        if self.route is None:
+            return {"file": self.file, "genre": None, "error": self.error}
+        return {
+            "file": self.file,
+            "genre": self.route.genre,
+            "p": self.route.p,
+            "path": [{"node": s.node, "choice": s.choice, "p": s.p} for s in self.route.steps],
+        }
+
+
+def expand_inputs(paths: Iterable[str | Path]) -> list[tuple[str, str | None]]:
+    """Files to classify, as ``(path, error)``: directories expand to their audio files."""
+    out: list[tuple[str, str | None]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if is_audio(p))
+            out += [(str(p), None) for p in found] or [(str(path), f"{path}: directory holds no audio files")]
+        elif not path.exists():
+            out.append((str(path), f"{path}: no such file"))
+        else:
+            out.append((str(path), None))
+    return out
+
+
+def predict(
+    paths: Iterable[str | Path],
+    *,
+    workdir: str | Path | None = None,
+    tree: str | None = None,
+    cascade: Cascade | None = None,
+) -> list[Prediction]:
+    """Route each file root to leaf; a file that cannot be read gets an error, not an exception."""
+    from hiergenre.features import windows
+
+    cascade = cascade or load_cascade(workdir=workdir, tree=tree)
+    config = next(iter(cascade.classifiers.values())).features
+    predictions = []
+    for path, error in expand_inputs(paths):
+        if error:
+            predictions.append(Prediction(path, error=error))
+            continue
+        try:
+            frames = clip_features(path, config)
+            stack = windows(frames, config.window_frames, mode="spread", max_windows=PREDICT_MAX_WINDOWS)
+            predictions.append(Prediction(path, route=cascade.route(stack)))
+        except HierGenreError as exc:
+            predictions.append(Prediction(path, error=str(exc)))
+    return predictions

@@ -1,0 +1,239 @@
+"""The ``hiergenre`` command line: a thin layer over :mod:`hiergenre.api`.
+
+Every expected failure becomes one line on stderr and exit code 1; Ctrl-C exits with 130.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hiergenre.errors import HierGenreError
+
+app = typer.Typer(
+    help="Hierarchical music-genre classification with small LMFCC CNNs.\n\n"
+    "Typical session: build-tree hierarchies/default.yaml, then train-all [--data DIR], "
+    "then predict song.au.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+WorkdirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workdir",
+        envvar="HIERGENRE_WORKDIR",
+        help="Workspace folder for the tree, caches and models [default: ./.hiergenre].",
+    ),
+]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed for splits, weight initialisation and synthesis.")]
+
+
+@app.command("build-tree")
+def build_tree_command(
+    tree_file: Annotated[Path, typer.Argument(help="YAML tree file, e.g. hierarchies/default.yaml.")],
+    workdir: WorkdirOption = None,
+    seed: SeedOption = 0,
+) -> None:
+    """Validate a genre tree, store it in the workspace and draw it to tree.png.
+
+    The tree's file has a top-level 'tree:' whose value is a list of genres (a flat tree) or a
+    mapping from group names to lists; a list item is a genre or a one-key mapping (a subgroup).
+    Each group with two or more children gets one CNN.
+    """
+    from hiergenre import api
+    from hiergenre.render import tree_view
+    from hiergenre.workspace import Workspace
+
+    tree = api.build_tree(tree_file, workdir=workdir)
+    space = Workspace(workdir)
+    console.print(tree_view(tree))
+    console.print(
+        f"{len(tree.leaves)} genres, {len(tree.model_nodes)} node model(s) for this tree "
+        f"(train-all adds the flat model and, if the data allows, the 3-class baseline)."
+    )
+    console.print(f"Saved to {space.tree_file} and drawn to {space.tree_png}")
+
+
+@app.command("train-all")
+def train_all_command(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Dataset: folder per genre (GTZAN layout works) or CSV manifest (path,genre). "
+            "Default: the embedded SYNTHETIC corpus."
+        ),
+    ] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            help="'paper' (70/10/20 per genre), ratios like 80/20/0, 'gtzan-fault-filtered', or a folder "
+            "with train.txt/valid.txt/test.txt of clip ids."
+        ),
+    ] = "paper",
+    preset: Annotated[str, typer.Option(help="Model and training preset (paper).")] = "paper",
+    epochs: Annotated[
+        int | None,
+        typer.Option(help="Cap on training epochs per model (the paper preset runs 1000)."),
+    ] = None,
+    jobs: Annotated[int, typer.Option(help="Parallel processes for feature extraction.")] = 1,
+    workdir: WorkdirOption = None,
+    seed: SeedOption = 0,
+) -> None:
+    """Train a CNN per tree node, the flat model and the 3-class baseline.
+
+    One CNN per decision node of the built tree, a flat model over the same genres, and the
+    paper's 3-class baseline (metal, classical, disco) when the data has those genres.
+
+    Features are cached in the workspace; models that are already trained on the same data,
+    split and settings are reused, so an interrupted run continues where it stopped.
+    """
+    from hiergenre import api
+    from hiergenre.render import training_table
+
+    if jobs < 1:
+        raise HierGenreError(f"--jobs must be at least 1, got {jobs}")
+    if data is None:
+        console.print(
+            "[yellow]No --data given: training on the embedded SYNTHETIC corpus "
+            "(generated clips, not music). Use --data DIR for a real dataset such as GTZAN.[/]"
+        )
+    with _progress() as progress:
+        extraction = progress.add_task("features", total=None, status="")
+
+        def on_dataset(dataset, count: int) -> None:  # noqa: ANN001
+            progress.update(extraction, total=count, description="features")
+
+        report = api.train_all(
+            workdir=workdir,
+            data=data,
+            split=split,
+            preset=preset,
+            epochs=epochs,
+            jobs=jobs,
+            seed=seed,
+            reporter=_ProgressReporter(progress),
+            on_extracted=lambda: progress.advance(extraction),
+            on_dataset=on_dataset,
+        )
+    console.print(training_table(report.results))
+    label = "SYNTHETIC corpus" if report.synthetic else "dataset"
+    console.print(f"{label}: {report.dataset}\nsplit: {report.split}\ntime: {report.seconds:.1f} s")
+    for note in report.notes:
+        console.print(f"note: {note}")
+    if report.skipped_files:
+        console.print(f"[yellow]skipped {len(report.skipped_files)} unreadable file(s):[/]")
+        for reason in report.skipped_files.values():
+            console.print(f"  - {reason}")
+
+
+@app.command("predict")
+def predict_command(
+    files: Annotated[list[Path], typer.Argument(help="Audio files or folders (au, wav, flac, ogg, mp3).")],
+    tree: Annotated[
+        str | None,
+        typer.Option(help="Trained tree to route through: the built tree (default), 'flat' or 'baseline3'."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of text.")] = False,
+    workdir: WorkdirOption = None,
+    seed: SeedOption = 0,
+) -> None:
+    """Classify songs by routing them root to leaf through the trained tree.
+
+    Each step prints the chosen group and its probability; long songs are scored on several
+    windows whose probabilities are averaged. Exits non-zero if no file could be classified.
+    """
+    from hiergenre import api
+    from hiergenre.render import route_text
+
+    cascade = api.load_cascade(workdir=workdir, tree=tree)
+    predictions = api.predict(files, cascade=cascade)
+    if as_json:
+        print(json.dumps([p.as_dict() for p in predictions], indent=2))
+    for p in predictions:
+        if p.error:
+            errors.print(f"error: {p.error}", highlight=False, soft_wrap=True)
+        elif not as_json:
+            console.print(
+                f"{p.file}: [bold green]{p.genre}[/]  {route_text(p.route, cascade.tree.name)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    if not any(p.route for p in predictions):
+        raise typer.Exit(1)
+
+
+@app.command("make-corpus")
+def make_corpus_command(
+    directory: Annotated[Path, typer.Argument(help="Where to write genres/<genre>/<genre>.000NN.au.")],
+    clips_per_genre: Annotated[int, typer.Option(help="Clips per genre.")] = 10,
+    seconds: Annotated[float, typer.Option(help="Length of each clip in seconds.")] = 15.0,
+    seed: SeedOption = 0,
+) -> None:
+    """Write the embedded SYNTHETIC genre corpus to a folder (for demos, tests and benchmarks).
+
+    It is generated audio, not music: use a real dataset such as GTZAN for real results.
+    """
+    from hiergenre.synthetic import write_corpus
+
+    if clips_per_genre < 1 or seconds <= 0:
+        raise HierGenreError("--clips-per-genre must be at least 1 and --seconds positive")
+    root = write_corpus(directory, clips_per_genre=clips_per_genre, seconds=seconds, seed=seed)
+    console.print(f"wrote {clips_per_genre} synthetic clips per genre to {root}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+class _ProgressReporter:
+    """Shows one progress bar per model being trained."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = None
+
+    def start(self, label: str, epochs: int) -> None:
+        self.task = self.progress.add_task(label, total=epochs, status="")
+
+    def epoch(self, logs: Mapping[str, float]) -> None:
+        status = f"loss {logs.get('loss', float('nan')):.3f}"
+        if "val_accuracy" in logs:
+            status += f" val acc {logs['val_accuracy']:.2f}"
+        self.progress.update(self.task, advance=1, status=status)
+
+    def finish(self) -> None:
+        if self.task is not None:
+            task = self.progress.tasks[self.task]
+            self.progress.update(self.task, total=task.completed)
+
+
+def main() -> None:
+    """Entry point: typer handles usage errors and exit codes; known errors become one line, exit 1."""
+    try:
+        app()
+    except HierGenreError as exc:
+        errors.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

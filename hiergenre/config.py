@@ -1,0 +1,123 @@
+"""Every tunable number of the pipeline, in one place.
+
+The paper's recipe is the ``paper`` preset: LMFCC with 2048-sample frames, hop 1024, 40 mel bands,
+13 coefficients, liftering, the first 300 frames (~14 s) of each clip, and a three-layer CNN of
+32 filters. Configurations are frozen dataclasses so that they can be hashed into cache keys and
+stored as JSON next to the models they produced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from hiergenre.errors import HierGenreError
+
+#: Sample rate every clip is resampled to (GTZAN's own rate).
+SAMPLE_RATE = 22050
+
+#: Extensions the audio loader accepts when scanning folders.
+AUDIO_EXTENSIONS = (".au", ".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".snd")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Liftered MFCC (LMFCC) parameters.
+
+    ``frame_length``/``hop_length`` are in samples at :data:`SAMPLE_RATE`; ``lifter`` is the
+    sinusoidal liftering coefficient (22 is the textbook value and what librosa's ``lifter=``
+    applies); ``window_frames`` is the number of frames one CNN input spans (300 frames is ~14 s);
+    ``max_seconds`` caps how much of a file is decoded, so huge files cost bounded time.
+    """
+
+    sample_rate: int = SAMPLE_RATE
+    frame_length: int = 2048
+    hop_length: int = 1024
+    n_mels: int = 40
+    n_mfcc: int = 13
+    lifter: int = 22
+    window_frames: int = 300
+    max_seconds: float = 600.0
+
+    def key(self) -> str:
+        """A short stable hash of the parameters, for cache keys."""
+        return stable_hash(dataclasses.asdict(self))
+
+    @property
+    def window_seconds(self) -> float:
+        """Audio duration one window covers."""
+        samples = self.frame_length + (self.window_frames - 1) * self.hop_length
+        return samples / self.sample_rate
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the small LMFCC CNN.
+
+    The first convolution has kernel and stride ``(first_kernel_time, n_mfcc)`` so each filter
+    sees all coefficients of a few frames at once; the later ones slide over time only.
+    """
+
+    filters: int = 32
+    first_kernel_time: int = 3
+    kernel_time: int = 3
+    pool_time: int = 2
+    dropout: float = 0.8
+    batch_norm: bool = False
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a node model is fitted.
+
+    ``patience=None`` trains for exactly ``epochs`` epochs as the paper did; an integer enables
+    early stopping on validation loss and restores the best weights. ``windows="first"`` trains on
+    the first window of each clip only (the paper); ``"all"`` uses every window.
+    """
+
+    epochs: int = 1000
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    patience: int | None = None
+    windows: str = "first"
+    window_hop_frames: int = 150
+    balance_classes: bool = True
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named pairing of feature, model and training settings."""
+
+    name: str
+    description: str
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+PRESETS: dict[str, Preset] = {
+    "paper": Preset(
+        name="paper",
+        description="The report's recipe, unchanged: first 300 LMFCC frames, 3 conv layers of 32, "
+        "dropout 0.8, 1000 epochs without early stopping.",
+    ),
+}
+
+DEFAULT_PRESET = "paper"
+
+
+def get_preset(name: str) -> Preset:
+    """Look a preset up by name, with an error that lists the valid names."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise HierGenreError(f"unknown preset {name!r}; choose one of: {', '.join(sorted(PRESETS))}") from None
+
+
+def stable_hash(value: Any) -> str:
+    """SHA-1 of a JSON-serialisable value with sorted keys: equal values, equal hashes."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode()).hexdigest()[:16]

@@ -1,0 +1,206 @@
+"""LMFCC features: extraction, windowing, normalisation and an on-disk cache.
+
+One clip becomes a matrix of ``(frames, n_mfcc)`` liftered MFCCs; a CNN input is a window of
+``window_frames`` consecutive frames. Normalisation statistics (one mean and standard deviation per
+coefficient) are fitted on training windows only and travel with each model.
+
+The cache stores each clip's full LMFCC matrix as ``.npy`` under a key made of the file's content
+hash and the feature parameters, so renaming a file keeps its entry and changing a parameter never
+serves stale features. Entries are written to a temporary name and renamed, and a corrupted entry
+is recomputed rather than trusted. No pickle is involved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hiergenre.audio import load_audio
+from hiergenre.config import FeatureConfig
+from hiergenre.errors import HierGenreError
+
+
+def lmfcc(signal: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """Liftered MFCCs of a mono signal, shape ``(frames, n_mfcc)``, float32.
+
+    Frames are not centred (frame ``i`` starts at sample ``i * hop_length``). A signal shorter than
+    one frame is repeated until it fills one, so very short clips still give features.
+    """
+    import librosa  # heavy: only paid by code that extracts features
+
+    signal = np.asarray(signal, dtype=np.float32)
+    if signal.size == 0:
+        raise HierGenreError("cannot compute features of an empty signal")
+    if signal.size < config.frame_length:
+        signal = np.resize(signal, config.frame_length)
+    coefficients = librosa.feature.mfcc(
+        y=signal,
+        sr=config.sample_rate,
+        n_mfcc=config.n_mfcc,
+        n_fft=config.frame_length,
+        hop_length=config.hop_length,
+        n_mels=config.n_mels,
+        lifter=config.lifter,
+        center=False,
+    )
+    return np.ascontiguousarray(coefficients.T, dtype=np.float32)
+
+
+def window_starts(n_frames: int, window: int, *, mode: str, hop: int = 150, max_windows: int = 8) -> list[int]:
+    """First frame of each window taken from a clip of ``n_frames`` frames.
+
+    ``first``: the clip's opening window only (the paper). ``all``: every ``hop`` frames.
+    ``spread``: at most ``max_windows`` windows evenly spread over the clip (prediction on long
+    songs). A clip shorter than one window gives a single window starting at 0.
+    """
+    last = n_frames - window
+    if last <= 0 or mode == "first":
+        return [0]
+    if mode == "all":
+        return list(range(0, last + 1, hop))
+    if mode == "spread":
+        count = min(max_windows, last // hop + 1)
+        return sorted({int(round(s)) for s in np.linspace(0, last, count)})
+    raise HierGenreError(f"unknown window mode {mode!r}; use first, all or spread")
+
+
+def windows(frames: np.ndarray, window: int, *, mode: str, hop: int = 150, max_windows: int = 8) -> np.ndarray:
+    """Stack of windows ``(n, window, n_mfcc)`` cut from one clip's LMFCC matrix.
+
+    A clip shorter than ``window`` frames is repeated to fill it (documented choice: music is
+    mostly repetitive, and zero padding would look like silence to the model).
+    """
+    if len(frames) < window:
+        frames = np.resize(frames, (window, frames.shape[1])) if len(frames) else frames
+    starts = window_starts(len(frames), window, mode=mode, hop=hop, max_windows=max_windows)
+    return np.stack([frames[s : s + window] for s in starts])
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """Per-coefficient standardisation fitted on training data."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, data: np.ndarray) -> Normalizer:
+        """Fit on any array whose last axis is the coefficient axis."""
+        flat = np.asarray(data, dtype=np.float64).reshape(-1, data.shape[-1])
+        std = flat.std(axis=0)
+        return cls(flat.mean(axis=0), np.where(std > 1e-8, std, 1.0))
+
+    def transform(self, data: np.ndarray) -> np.ndarray:
+        """Zero mean, unit variance per coefficient, float32."""
+        return ((data - self.mean) / self.std).astype(np.float32)
+
+    def to_dict(self) -> dict[str, list[float]]:
+        """JSON-friendly form, stored in model metadata."""
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[float]]) -> Normalizer:
+        """Inverse of :meth:`to_dict`."""
+        return cls(np.asarray(data["mean"], dtype=np.float64), np.asarray(data["std"], dtype=np.float64))
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-1 of a file's bytes (the cache key part that follows the content, not the name)."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class FeatureCache:
+    """Clip LMFCC matrices stored as ``.npy`` files keyed by content and parameters."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def entry(self, path: str | Path, config: FeatureConfig) -> Path:
+        """Where the features of ``path`` under ``config`` live."""
+        return self.directory / config.key() / f"{file_digest(path)}.npy"
+
+    def load(self, entry: Path, config: FeatureConfig) -> np.ndarray | None:
+        """The cached matrix, or None when absent or unreadable (then it gets recomputed)."""
+        try:
+            frames = np.load(entry, allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return None
+        if frames.ndim != 2 or frames.shape[1] != config.n_mfcc or not np.all(np.isfinite(frames)):
+            return None
+        return frames
+
+    def store(self, entry: Path, frames: np.ndarray) -> None:
+        """Write atomically: a reader never sees a half-written entry."""
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                np.save(out, frames, allow_pickle=False)
+            os.replace(tmp, entry)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def clip_features(path: str | Path, config: FeatureConfig, cache: FeatureCache | None = None) -> np.ndarray:
+    """LMFCC matrix of one file, from the cache when possible."""
+    entry = cache.entry(path, config) if cache else None
+    if entry is not None and (frames := cache.load(entry, config)) is not None:
+        return frames
+    frames = lmfcc(load_audio(path, sample_rate=config.sample_rate, max_seconds=config.max_seconds), config)
+    if entry is not None:
+        cache.store(entry, frames)
+    return frames
+
+
+def _extract_or_reason(path: str, config: FeatureConfig, cache_dir: str | None) -> tuple[str, np.ndarray | None, str]:
+    cache = FeatureCache(cache_dir) if cache_dir else None
+    try:
+        return path, clip_features(path, config, cache), ""
+    except HierGenreError as exc:
+        return path, None, str(exc)
+    except OSError as exc:
+        return path, None, f"{path}: {exc.strerror or exc}"
+
+
+def extract_many(
+    paths: Sequence[str | Path],
+    config: FeatureConfig,
+    *,
+    cache: FeatureCache | None = None,
+    jobs: int = 1,
+    on_done: Callable[[], None] | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Features of many files in parallel; unreadable files are returned apart, not raised.
+
+    Returns ``(features, failures)``: path to LMFCC matrix, and path to a one-line reason.
+    """
+    from joblib import Parallel, delayed
+
+    cache_dir = str(cache.directory) if cache else None
+    tasks: Iterable[tuple[str, np.ndarray | None, str]]
+    if jobs == 1 or len(paths) < 2:
+        tasks = (_extract_or_reason(str(p), config, cache_dir) for p in paths)
+    else:
+        parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
+        tasks = parallel(delayed(_extract_or_reason)(str(p), config, cache_dir) for p in paths)
+    features: dict[str, np.ndarray] = {}
+    failures: dict[str, str] = {}
+    for path, frames, reason in tasks:
+        if frames is None:
+            failures[path] = reason
+        else:
+            features[path] = frames
+        if on_done:
+            on_done()
+    return features, failures

@@ -1,0 +1,249 @@
+"""Genre trees: parsed from YAML, validated, and queried by the cascade.
+
+A tree file has a top-level ``tree:`` whose value is either a list of genres (a flat tree) or a
+mapping from group names to lists. A list item is a genre name or a one-key mapping (a subgroup),
+so trees nest as deep as needed::
+
+    name: default
+    tree:
+      heavy: [metal, rock]
+      other: [jazz, {beat: [disco, pop]}]
+
+The flat 10-class model and the 3-class baseline are just degenerate trees. Every internal node
+with two or more children needs one classifier; a group with a single child is passed through
+with probability 1. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import yaml
+
+from hiergenre.errors import HierGenreError
+
+ROOT = "root"
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+class GenreTree:
+    """A rooted tree whose leaves are genres and whose inner nodes are groups.
+
+    Children keep the order of the YAML file, which fixes the label order of every node model.
+    """
+
+    def __init__(self, graph: nx.DiGraph, name: str) -> None:
+        self.graph = graph
+        self.name = name
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def from_spec(cls, spec: Any, name: str) -> GenreTree:
+        """Build and validate a tree from the value of a ``tree:`` key."""
+        _check_name(name, "tree name")
+        graph = nx.DiGraph()
+        graph.add_node(ROOT, order=[])
+        _add_children(graph, ROOT, spec, where="tree")
+        tree = cls(graph, name)
+        tree._validate()
+        return tree
+
+    @classmethod
+    def from_yaml_text(cls, text: str, default_name: str = "tree") -> GenreTree:
+        """Parse YAML text; ``default_name`` is used when the file has no ``name:``."""
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise HierGenreError(f"malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        if not isinstance(document, dict) or "tree" not in document:
+            raise HierGenreError("a tree file needs a top-level 'tree:' key")
+        unknown = set(document) - {"tree", "name", "description"}
+        if unknown:
+            raise HierGenreError(f"unknown top-level keys in tree file: {', '.join(map(str, sorted(unknown)))}")
+        name = document.get("name", default_name)
+        if not isinstance(name, str):
+            raise HierGenreError(f"'name:' must be a string, got {name!r}")
+        return cls.from_spec(document["tree"], name)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> GenreTree:
+        """Read a tree from a YAML file; its stem is the default name."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise HierGenreError(f"tree file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise HierGenreError(f"cannot read tree file {path}: {exc}") from None
+        return cls.from_yaml_text(text, default_name=path.stem)
+
+    @classmethod
+    def flat(cls, genres: Iterable[str], name: str = "flat") -> GenreTree:
+        """A one-level tree: the root classifies directly among ``genres``."""
+        return cls.from_spec(list(genres), name)
+
+    # ----------------------------------------------------------------- queries
+    def children(self, node: str) -> list[str]:
+        """Children of ``node`` in file order (the label order of its classifier)."""
+        return list(self.graph.nodes[node]["order"])
+
+    def parent(self, node: str) -> str | None:
+        """The parent of ``node``, or None for the root."""
+        preds = list(self.graph.predecessors(node))
+        return preds[0] if preds else None
+
+    def is_leaf(self, node: str) -> bool:
+        """True for genres."""
+        return self.graph.out_degree(node) == 0
+
+    @property
+    def leaves(self) -> list[str]:
+        """Genres, in depth-first file order."""
+        return [n for n in self.preorder() if self.is_leaf(n)]
+
+    @property
+    def groups(self) -> list[str]:
+        """Inner nodes (the root included), in depth-first order."""
+        return [n for n in self.preorder() if not self.is_leaf(n)]
+
+    @property
+    def model_nodes(self) -> list[str]:
+        """Inner nodes with two or more children: each needs one trained classifier."""
+        return [n for n in self.groups if len(self.children(n)) >= 2]
+
+    def preorder(self) -> list[str]:
+        """All nodes, root first, children in file order."""
+        order: list[str] = []
+        stack = [ROOT]
+        while stack:
+            node = stack.pop()
+            order.append(node)
+            stack.extend(reversed(self.children(node)))
+        return order
+
+    def path_to(self, node: str) -> list[str]:
+        """Nodes from the root down to ``node``, both included."""
+        if node not in self.graph:
+            raise HierGenreError(f"{node!r} is not in tree {self.name!r}")
+        path = [node]
+        while (parent := self.parent(path[-1])) is not None:
+            path.append(parent)
+        return path[::-1]
+
+    def depth(self, node: str) -> int:
+        """Number of edges between the root and ``node``."""
+        return len(self.path_to(node)) - 1
+
+    def leaves_under(self, node: str) -> list[str]:
+        """Genres in the subtree of ``node``, in file order."""
+        if self.is_leaf(node):
+            return [node]
+        below = nx.descendants(self.graph, node)
+        return [leaf for leaf in self.leaves if leaf in below]
+
+    def child_towards(self, node: str, leaf: str) -> str | None:
+        """The child of ``node`` whose subtree holds ``leaf``, or None if none does."""
+        path = self.path_to(leaf)
+        if node in path and path[-1] != node:
+            return path[path.index(node) + 1]
+        return None
+
+    # ----------------------------------------------------------------- conversion
+    def to_spec(self, node: str = ROOT) -> Any:
+        """The inverse of :meth:`from_spec` (flat trees become a plain list)."""
+        items: list[Any] = []
+        for child in self.children(node):
+            items.append(child if self.is_leaf(child) else {child: self.to_spec(child)})
+        if node == ROOT and items and all(isinstance(i, dict) for i in items):
+            return {k: v for item in items for k, v in item.items()}
+        return items
+
+    def to_yaml(self) -> str:
+        """YAML text that :meth:`from_yaml_text` reads back to an equal tree."""
+        return yaml.safe_dump({"name": self.name, "tree": self.to_spec()}, sort_keys=False)
+
+    def restricted_to(self, genres: Iterable[str], name: str | None = None) -> GenreTree:
+        """A copy keeping only ``genres``; groups left empty are dropped."""
+        keep = set(genres)
+
+        def prune(node: str) -> Any:
+            items = []
+            for child in self.children(node):
+                if self.is_leaf(child):
+                    if child in keep:
+                        items.append(child)
+                elif sub := prune(child):
+                    items.append({child: sub})
+            return items
+
+        spec = prune(ROOT)
+        if not spec:
+            raise HierGenreError(f"no genre of tree {self.name!r} is in the data")
+        return GenreTree.from_spec(spec, name or self.name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GenreTree) and self.name == other.name and self.to_spec() == other.to_spec()
+
+    def __repr__(self) -> str:
+        return f"GenreTree({self.name!r}, leaves={len(self.leaves)}, models={len(self.model_nodes)})"
+
+    # ----------------------------------------------------------------- validation
+    def _validate(self) -> None:
+        leaves = self.leaves
+        if len(leaves) < 2:
+            raise HierGenreError(f"tree {self.name!r} needs at least two genres, found {len(leaves)}")
+        if not self.model_nodes:
+            raise HierGenreError(f"tree {self.name!r} has no node with two or more children")
+
+
+def _check_name(name: Any, what: str) -> str:
+    if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+        raise HierGenreError(
+            f"invalid {what} {name!r}: use letters, digits, '_', '-', '.' or '+', starting with a letter or digit"
+        )
+    return name
+
+
+def _add_node(graph: nx.DiGraph, parent: str, name: Any, *, group: bool, where: str) -> str:
+    name = _check_name(name, "group name" if group else "genre name")
+    if name == ROOT:
+        raise HierGenreError(f"{where}: {ROOT!r} is reserved for the tree's root")
+    if name in graph:
+        kind_before = "group" if graph.nodes[name]["group"] else "genre"
+        kind_now = "group" if group else "genre"
+        if kind_before == kind_now:
+            raise HierGenreError(f"{where}: {kind_now} {name!r} is listed twice")
+        raise HierGenreError(f"{where}: {name!r} is both a group and a genre")
+    graph.add_node(name, group=group, order=[])
+    graph.add_edge(parent, name)
+    graph.nodes[parent]["order"].append(name)
+    return name
+
+
+def _add_children(graph: nx.DiGraph, parent: str, spec: Any, where: str) -> None:
+    if isinstance(spec, dict):
+        if not spec:
+            raise HierGenreError(f"{where}: group {parent!r} is empty")
+        for group, sub in spec.items():
+            node = _add_node(graph, parent, group, group=True, where=where)
+            _add_children(graph, node, sub, where=f"{where} > {group}")
+        return
+    if not isinstance(spec, list):
+        raise HierGenreError(f"{where}: expected a list or mapping of genres, got {spec!r}")
+    if not spec:
+        raise HierGenreError(f"{where}: group {parent!r} is empty")
+    for item in spec:
+        if isinstance(item, dict):
+            if len(item) != 1:
+                raise HierGenreError(f"{where}: a subgroup must be a one-key mapping, got {item!r}")
+            ((group, sub),) = item.items()
+            node = _add_node(graph, parent, group, group=True, where=where)
+            _add_children(graph, node, sub, where=f"{where} > {group}")
+        else:
+            _add_node(graph, parent, item, group=False, where=where)

@@ -1,0 +1,121 @@
+"""How results look to a person: rich trees and tables in the terminal, PNG drawings on disk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich import box
+from rich.table import Table
+from rich.tree import Tree
+
+from hiergenre.cascade import Route
+from hiergenre.hierarchy import ROOT, GenreTree
+from hiergenre.training import NodeResult
+
+
+def tree_view(tree: GenreTree) -> Tree:
+    """The genre tree as a rich Tree; decision nodes show their number of classes."""
+
+    def label(node: str) -> str:
+        if tree.is_leaf(node):
+            return node
+        count = len(tree.children(node))
+        shown = tree.name if node == ROOT else node
+        return (
+            f"[bold]{shown}[/]  [dim]({count}-way model)[/]"
+            if count > 1
+            else f"[bold]{shown}[/] [dim](pass-through)[/]"
+        )
+
+    def grow(branch: Tree, node: str) -> None:
+        for child in tree.children(node):
+            grow(branch.add(label(child)), child)
+
+    view = Tree(label(ROOT))
+    grow(view, ROOT)
+    return view
+
+
+def draw_tree(tree: GenreTree, path: str | Path) -> Path:
+    """Draw the tree top-down to a PNG (decision nodes boxed, genres plain), written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    positions = _layout(tree)
+    width = max(6.0, 1.1 * len(tree.leaves))
+    height = 1.2 + 1.1 * max(tree.depth(leaf) for leaf in tree.leaves)
+    fig, ax = plt.subplots(figsize=(width, height))
+    for parent, child in tree.graph.edges:
+        (x0, y0), (x1, y1) = positions[parent], positions[child]
+        ax.plot([x0, x1], [y0, y1], color="#888888", linewidth=1, zorder=1)
+    for node, (x, y) in positions.items():
+        leaf = tree.is_leaf(node)
+        text = tree.name if node == ROOT else node
+        box = dict(boxstyle="round", facecolor="#ffffff" if leaf else "#d8e6f5", edgecolor="#335577")
+        ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox=box,
+            zorder=2,
+            rotation=30 if leaf and len(tree.leaves) > 8 else 0,
+        )
+    ax.set_title(f"{tree.name}: {len(tree.leaves)} genres, {len(tree.model_nodes)} node models")
+    ax.axis("off")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def _layout(tree: GenreTree) -> dict[str, tuple[float, float]]:
+    """Leaves evenly spaced on the x axis, each group centred over its leaves, depth downwards."""
+    x_of = {leaf: float(i) for i, leaf in enumerate(tree.leaves)}
+    positions = {}
+    for node in tree.preorder():
+        leaves = tree.leaves_under(node)
+        x = sum(x_of[leaf] for leaf in leaves) / len(leaves)
+        positions[node] = (x, -float(tree.depth(node)))
+    return positions
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+def training_table(results: Sequence[NodeResult]) -> Table:
+    """The train-all summary: one row per node model."""
+    table = Table(title="Trained models (clip-level accuracy)", box=box.SIMPLE_HEAD)
+    table.add_column("model", no_wrap=True)
+    for column in ("classes", "train", "valid", "epochs", "sec", "params"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for r in results:
+        name = r.tree if r.node == ROOT else f"{r.tree}/{r.node}"
+        table.add_row(
+            name,
+            str(len(r.classes)),
+            _pct(r.train_accuracy),
+            _pct(r.valid_accuracy),
+            str(r.epochs),
+            f"{r.seconds:.1f}",
+            f"{r.parameters:,}",
+            "[dim]reused[/]" if r.reused else "",
+        )
+    return table
+
+
+def route_text(route: Route, tree_name: str) -> str:
+    """``default → rhythmic (0.81) → disco (0.64)``: each step with its probability."""
+    parts = [f"[bold]{tree_name}[/]"]
+    parts += [f"{s.choice} ({s.p:.2f})" for s in route.steps]
+    return " → ".join(parts)

@@ -1,0 +1,445 @@
+"""The embedded default corpus: synthetic clips for the ten GTZAN genre names.
+
+This is **not music data**. It exists so that the demo and the tests run on a fresh machine with
+no dataset; real use needs a real dataset such as GTZAN (see README.md). Each clip is rendered
+from a genre *style*: what distinguishes the genres is
+
+- tempo and rhythm: drum patterns on a 16-step grid (four-on-the-floor disco, shuffled blues,
+  one-drop reggae, double-kick metal, backbeat rock/pop/country, sparse hip-hop, a swung jazz ride,
+  no drums in classical), with a swing amount;
+- timbre: the harmonic spectrum (rolloff, odd-only partials), attack and decay of the chord and
+  melody instruments, distortion drive (metal > rock > blues), vibrato, noise floor;
+- harmony: chord qualities and progressions (dominant sevenths for blues, extended chords for
+  jazz, power chords for metal/rock, triads for pop/country/classical, minor loops for hip-hop
+  and disco), and the bass line style (walking, octave, 808 sub, offbeat, root notes).
+
+To keep the task from being trivial, every clip draws its tempo, key, mix levels, drive,
+brightness and noise from ranges that overlap between neighbouring genres, and a share of clips
+borrow their lead or chord instrument from a related genre, and each clip passes through a
+random "recording chain" (band limits and tilt, like GTZAN's mix of radio, CD and tape sources).
+Generation is deterministic in ``(seed, genre, index)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hiergenre.audio import save_audio
+from hiergenre.config import SAMPLE_RATE
+
+GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
+
+_MAJOR = (0, 2, 4, 5, 7, 9, 11)
+_MINOR = (0, 2, 3, 5, 7, 8, 10)
+_BLUES = (0, 3, 5, 6, 7, 10)
+_CHORDS = {
+    "maj": (0, 4, 7),
+    "min": (0, 3, 7),
+    "dom7": (0, 4, 7, 10),
+    "min7": (0, 3, 7, 10),
+    "maj7": (0, 4, 7, 11, 14),
+    "min9": (0, 3, 7, 10, 14),
+    "dom9": (0, 4, 7, 10, 14),
+    "pow": (0, 7, 12),
+}
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A harmonic tone: partial amplitudes fall as ``k ** -rolloff``."""
+
+    rolloff: float
+    attack: float
+    decay: float
+    odd_only: bool = False
+    vibrato: float = 0.0
+
+
+@dataclass(frozen=True)
+class Style:
+    """Everything the renderer needs to know about one genre."""
+
+    tempo: tuple[float, float]
+    swing: float
+    kick: str
+    snare: str
+    hat: str
+    progression: tuple[tuple[int, str], ...]
+    scale: tuple[int, ...]
+    chord_rhythm: str
+    chord: Instrument
+    lead: Instrument
+    drive: tuple[float, float]
+    bass: str
+    lead_density: float
+    borrow: str
+
+
+def _pattern(text: str) -> np.ndarray:
+    return np.array([c == "x" for c in text.replace(" ", "")], dtype=bool)
+
+
+_PLUCK = Instrument(rolloff=1.2, attack=0.004, decay=0.35)
+_BRIGHT_PLUCK = Instrument(rolloff=0.8, attack=0.002, decay=0.18)
+_PAD = Instrument(rolloff=1.6, attack=0.25, decay=2.5, vibrato=0.004)
+_STRINGS = Instrument(rolloff=1.1, attack=0.12, decay=1.6, vibrato=0.006)
+_PIANO = Instrument(rolloff=1.8, attack=0.003, decay=0.7)
+_GUITAR = Instrument(rolloff=1.0, attack=0.003, decay=0.5)
+_SYNTH = Instrument(rolloff=0.9, attack=0.01, decay=0.3, odd_only=True)
+_VOICE = Instrument(rolloff=2.2, attack=0.05, decay=0.5, vibrato=0.012)
+_HORN = Instrument(rolloff=1.3, attack=0.03, decay=0.4, odd_only=True, vibrato=0.005)
+
+STYLES: dict[str, Style] = {
+    "blues": Style(
+        (70, 100),
+        0.33,
+        "x... .... x... ....",
+        ".... x... .... x...",
+        "x.x. x.x. x.x. x.x.",
+        ((0, "dom7"), (0, "dom7"), (5, "dom7"), (0, "dom7"), (7, "dom7"), (5, "dom7")),
+        _BLUES,
+        "beats",
+        _GUITAR,
+        _GUITAR,
+        (1.5, 4.0),
+        "walking",
+        0.5,
+        "jazz",
+    ),
+    "classical": Style(
+        (60, 110),
+        0.0,
+        "",
+        "",
+        "",
+        ((0, "maj"), (5, "maj"), (7, "maj"), (9, "min")),
+        _MAJOR,
+        "sustain",
+        _STRINGS,
+        _STRINGS,
+        (1.0, 1.0),
+        "root_slow",
+        0.7,
+        "jazz",
+    ),
+    "country": Style(
+        (95, 130),
+        0.0,
+        "x... .... x... ....",
+        ".... x... .... x...",
+        "x.x. x.x. x.x. x.x.",
+        ((0, "maj"), (5, "maj"), (7, "maj"), (0, "maj")),
+        _MAJOR,
+        "beats",
+        _BRIGHT_PLUCK,
+        _VOICE,
+        (1.0, 1.5),
+        "root_fifth",
+        0.5,
+        "pop",
+    ),
+    "disco": Style(
+        (112, 128),
+        0.0,
+        "x... x... x... x...",
+        ".... x... .... x...",
+        "..x. ..x. ..x. ..x.",
+        ((0, "min7"), (5, "min7")),
+        _MINOR,
+        "offbeat",
+        _STRINGS,
+        _SYNTH,
+        (1.0, 1.3),
+        "octave",
+        0.4,
+        "pop",
+    ),
+    "hiphop": Style(
+        (80, 98),
+        0.15,
+        "x... ...x ..x. ....",
+        ".... x... .... x...",
+        "x.x. x.x. x.x. x.x.",
+        ((0, "min"), (8, "maj")),
+        _MINOR,
+        "sparse",
+        _PIANO,
+        _VOICE,
+        (1.0, 1.2),
+        "sub808",
+        0.2,
+        "reggae",
+    ),
+    "jazz": Style(
+        (100, 180),
+        0.3,
+        "x... .... .... ....",
+        ".... .... .... ..x.",
+        "x..x x.x. x..x x.x.",
+        ((2, "min9"), (7, "dom9"), (0, "maj7"), (9, "min7")),
+        _MAJOR,
+        "comp",
+        _PIANO,
+        _HORN,
+        (1.0, 1.1),
+        "walking",
+        0.6,
+        "blues",
+    ),
+    "metal": Style(
+        (140, 200),
+        0.0,
+        "xxxx xxxx xxxx xxxx",
+        ".... x... .... x...",
+        "x.x. x.x. x.x. x.x.",
+        ((0, "pow"), (8, "pow"), (10, "pow"), (0, "pow")),
+        _MINOR,
+        "sixteenths",
+        _GUITAR,
+        _GUITAR,
+        (8.0, 20.0),
+        "root",
+        0.3,
+        "rock",
+    ),
+    "pop": Style(
+        (96, 124),
+        0.0,
+        "x... ..x. x... ....",
+        ".... x... .... x...",
+        "x.x. x.x. x.x. x.x.",
+        ((0, "maj"), (7, "maj"), (9, "min"), (5, "maj")),
+        _MAJOR,
+        "eighths",
+        _SYNTH,
+        _VOICE,
+        (1.0, 1.5),
+        "root",
+        0.6,
+        "disco",
+    ),
+    "reggae": Style(
+        (62, 86),
+        0.1,
+        ".... .... x... ....",
+        ".... .... x... ....",
+        "..x. ..x. ..x. ..x.",
+        ((0, "maj"), (5, "maj")),
+        _MAJOR,
+        "skank",
+        _BRIGHT_PLUCK,
+        _HORN,
+        (1.0, 1.4),
+        "offbeat",
+        0.3,
+        "hiphop",
+    ),
+    "rock": Style(
+        (105, 145),
+        0.0,
+        "x... ..x. x... ....",
+        ".... x... .... x...",
+        "x.x. x.x. x.x. x.x.",
+        ((0, "pow"), (10, "pow"), (5, "pow"), (0, "maj")),
+        _MAJOR,
+        "eighths",
+        _GUITAR,
+        _GUITAR,
+        (3.0, 9.0),
+        "root",
+        0.4,
+        "metal",
+    ),
+}
+
+
+def _midi_hz(note: float) -> float:
+    return 440.0 * 2.0 ** ((note - 69) / 12)
+
+
+class _Renderer:
+    """Adds notes and drum hits into one buffer."""
+
+    def __init__(self, seconds: float, sample_rate: int, rng: np.random.Generator) -> None:
+        self.sr = sample_rate
+        self.rng = rng
+        self.buffer = np.zeros(int(seconds * sample_rate) + sample_rate, dtype=np.float64)
+
+    def add(self, start: float, signal: np.ndarray) -> None:
+        i = int(start * self.sr)
+        if i >= len(self.buffer):
+            return
+        n = min(len(signal), len(self.buffer) - i)
+        self.buffer[i : i + n] += signal[:n]
+
+    def tone(
+        self,
+        start: float,
+        freqs: list[float],
+        length: float,
+        inst: Instrument,
+        gain: float,
+        drive: float = 1.0,
+        brightness: float = 1.0,
+    ) -> None:
+        t = np.arange(int(min(length, 4.0) * self.sr)) / self.sr
+        if len(t) == 0:
+            return
+        vib = 1.0 + inst.vibrato * np.sin(2 * np.pi * self.rng.uniform(4.5, 6.5) * t)
+        out = np.zeros_like(t)
+        step = 2 if inst.odd_only else 1
+        for f in freqs:
+            phase = 2 * np.pi * f * np.cumsum(vib) / self.sr
+            for k in range(1, 14, step):
+                if f * k > self.sr / 2.2:
+                    break
+                out += np.sin(k * phase + self.rng.uniform(0, 6.28)) * k ** (-inst.rolloff / brightness)
+        envelope = np.minimum(t / inst.attack, 1.0) * np.exp(-t / inst.decay)
+        out *= envelope / max(len(freqs), 1)
+        if drive > 1.0:
+            out = np.tanh(drive * out) / np.tanh(drive)
+        self.add(start, gain * out)
+
+    def drum(self, start: float, kind: str, gain: float) -> None:
+        if kind == "kick":
+            t = np.arange(int(0.3 * self.sr)) / self.sr
+            freq = 45 + 80 * np.exp(-t / 0.03)
+            hit = np.sin(2 * np.pi * np.cumsum(freq) / self.sr) * np.exp(-t / 0.12)
+        elif kind == "snare":
+            t = np.arange(int(0.2 * self.sr)) / self.sr
+            hit = (0.7 * self.rng.standard_normal(len(t)) + 0.5 * np.sin(2 * np.pi * 190 * t)) * np.exp(-t / 0.06)
+        else:
+            t = np.arange(int(0.06 * self.sr)) / self.sr
+            hit = np.diff(self.rng.standard_normal(len(t) + 1)) * np.exp(-t / 0.015) * 0.5
+        self.add(start, gain * hit)
+
+
+def _chord_onsets(rhythm: str, beat: float, rng: np.random.Generator) -> list[tuple[float, float]]:
+    """(offset, length) of chord hits within one bar of four beats."""
+    if rhythm == "sustain":
+        return [(0.0, 4 * beat)]
+    if rhythm == "beats":
+        return [(b * beat, beat * 0.9) for b in range(4)]
+    if rhythm == "eighths":
+        return [(e * beat / 2, beat * 0.45) for e in range(8)]
+    if rhythm == "sixteenths":
+        return [(s * beat / 4, beat * 0.22) for s in range(16)]
+    if rhythm in ("offbeat", "skank"):
+        length = 0.15 * beat if rhythm == "skank" else 0.35 * beat
+        return [(b * beat + beat / 2, length) for b in range(4)]
+    if rhythm == "comp":
+        return [(float(o) * beat / 2, beat * 0.6) for o in sorted(rng.choice(8, size=3, replace=False))]
+    return [(0.0, beat * 1.5)] if rng.random() < 0.6 else []
+
+
+def _bass_notes(style: str, root: int, chord: tuple[int, ...], beat: float, rng: np.random.Generator):
+    """(offset, length, midi) of bass notes within one bar."""
+    if style == "walking":
+        return [(b * beat, beat * 0.9, root + chord[rng.integers(len(chord))] % 12) for b in range(4)]
+    if style == "octave":
+        return [(e * beat / 2, beat * 0.4, root + 12 * (e % 2)) for e in range(8)]
+    if style == "sub808":
+        return [(0.0, beat * 2.5, root - 12), (2.5 * beat, beat * 1.2, root - 12)]
+    if style == "offbeat":
+        return [(b * beat + beat / 2, beat * 0.45, root) for b in range(4)]
+    if style == "root_fifth":
+        return [(0.0, beat, root), (2 * beat, beat, root + 7)]
+    if style == "root_slow":
+        return [(0.0, 4 * beat, root)]
+    return [(b * beat, beat * 0.8, root) for b in range(4)]
+
+
+def _recording_chain(signal: np.ndarray, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
+    """Random band limits and spectral tilt, as different sources and media would impose."""
+    from scipy.signal import butter, sosfilt
+
+    low = rng.uniform(30, 250)
+    high = min(rng.uniform(3500, 11000), sample_rate / 2 - 100)
+    signal = sosfilt(butter(2, [low, high], btype="bandpass", fs=sample_rate, output="sos"), signal)
+    tilt = rng.uniform(-0.6, 0.6)
+    return signal + tilt * np.concatenate([[0.0], np.diff(signal)])
+
+
+def synthesize_clip(
+    genre: str, index: int, *, seconds: float = 15.0, seed: int = 0, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
+    """Render clip ``index`` of ``genre``; the same arguments always give the same samples."""
+    if genre not in STYLES:
+        raise ValueError(f"unknown synthetic genre {genre!r}; choose from {', '.join(GENRES)}")
+    rng = np.random.default_rng([seed, GENRES.index(genre), index])
+    style = STYLES[genre]
+    lead_style = STYLES[style.borrow] if rng.random() < 0.35 else style
+    chord_style = STYLES[style.borrow] if rng.random() < 0.2 else style
+    out = _Renderer(seconds, sample_rate, rng)
+    beat = 60.0 / rng.uniform(*style.tempo)
+    key = int(rng.integers(40, 52))
+    drive = rng.uniform(*style.drive)
+    brightness = rng.uniform(0.6, 1.5)
+    levels = {name: rng.uniform(0.5, 1.0) for name in ("drums", "chords", "bass", "lead")}
+    patterns = {name: _pattern(getattr(style, name)) for name in ("kick", "snare", "hat")}
+    bar, start = 0, rng.uniform(0, 2 * beat)
+    while start < seconds:
+        degree, quality = style.progression[bar % len(style.progression)]
+        root = key + degree
+        chord = _CHORDS[quality]
+        for step in range(16):
+            offset = step * beat / 4 + (style.swing * beat / 4 if step % 2 else 0.0)
+            for name, pattern in patterns.items():
+                if len(pattern) and pattern[step]:
+                    out.drum(start + offset, name, 0.5 * levels["drums"] * rng.uniform(0.7, 1.0))
+        for offset, length in _chord_onsets(style.chord_rhythm, beat, rng):
+            freqs = [_midi_hz(root + 12 + i) for i in chord]
+            out.tone(start + offset, freqs, length, chord_style.chord, 0.35 * levels["chords"], drive, brightness)
+        for offset, length, note in _bass_notes(style.bass, root - 12, chord, beat, rng):
+            out.tone(start + offset, [_midi_hz(note)], length, _PLUCK, 0.4 * levels["bass"])
+        for eighth in range(8):
+            if rng.random() < style.lead_density:
+                note = key + 24 + style.scale[rng.integers(len(style.scale))] + 12 * int(rng.random() < 0.2)
+                out.tone(
+                    start + eighth * beat / 2,
+                    [_midi_hz(note)],
+                    beat * rng.uniform(0.4, 1.5),
+                    lead_style.lead,
+                    0.25 * levels["lead"],
+                    min(drive, 3.0),
+                    brightness,
+                )
+        start += 4 * beat
+        bar += 1
+    signal = out.buffer[: int(seconds * sample_rate)]
+    signal += rng.uniform(0.002, 0.05) * rng.standard_normal(len(signal))
+    signal = _recording_chain(signal, sample_rate, rng)
+    peak = np.max(np.abs(signal)) or 1.0
+    return (signal / peak * rng.uniform(0.3, 0.9)).astype(np.float32)
+
+
+def write_corpus(
+    directory: str | Path,
+    *,
+    clips_per_genre: int = 10,
+    seconds: float = 15.0,
+    seed: int = 0,
+    genres: tuple[str, ...] = GENRES,
+) -> Path:
+    """Write the synthetic corpus in GTZAN layout (``genres/<genre>/<genre>.000NN.au``).
+
+    Existing clips with the right name are kept, so calling this twice costs nothing. Returns the
+    ``genres`` folder.
+    """
+    root = Path(directory) / "genres"
+    for genre in genres:
+        for index in range(clips_per_genre):
+            path = root / genre / f"{genre}.{index:05d}.au"
+            if not path.exists():
+                tmp = path.with_name(f".{path.stem}.tmp.au")
+                save_audio(tmp, synthesize_clip(genre, index, seconds=seconds, seed=seed))
+                tmp.replace(path)
+    (Path(directory) / "SYNTHETIC.txt").write_text(
+        "This folder holds hiergenre's embedded SYNTHETIC genre corpus, generated by\n"
+        f"hiergenre.synthetic.write_corpus(clips_per_genre={clips_per_genre}, seconds={seconds}, seed={seed}).\n"
+        "It is not music data: use a real dataset such as GTZAN for real results.\n"
+    )
+    return root

@@ -1,0 +1,101 @@
+"""End to end through the installed command, as a user types it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def hiergenre(*args, workdir, check=True):
+    env = {**os.environ, "HIERGENRE_WORKDIR": str(workdir)}
+    result = subprocess.run(
+        [sys.executable, "-m", "hiergenre.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=workdir.parent,
+        timeout=600,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_corpus, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("cli") / "ws"
+    built = hiergenre("build-tree", ROOT / "hierarchies" / "default.yaml", workdir=workdir)
+    train = hiergenre("train-all", "--data", tiny_corpus, "--epochs", "2", "--jobs", "2", workdir=workdir)
+    return workdir, built, train
+
+
+def test_build_tree_prints_writes_and_draws(trained):
+    workdir, built, _ = trained
+    assert "5 node model(s)" in built.stdout and "roots" in built.stdout
+    assert (workdir / "tree.yaml").is_file()
+    assert (workdir / "tree.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_train_all_trains_tree_flat_and_baseline(trained):
+    workdir, _, train = trained
+    for name, nodes in (("default", 5), ("flat", 1), ("baseline3", 1)):
+        manifest = json.loads((workdir / "models" / name / "manifest.json").read_text())
+        assert len(manifest["nodes"]) == nodes
+        assert all((workdir / "models" / name / f"{n}.keras").is_file() for n in manifest["nodes"])
+    assert "default/roots" in train.stdout and "baseline3" in train.stdout
+    assert "Traceback" not in train.stderr
+
+
+def test_predict_prints_route_and_json(trained, tiny_corpus):
+    workdir, _, _ = trained
+    clip = tiny_corpus / "jazz" / "jazz.00000.au"
+    text = hiergenre("predict", clip, workdir=workdir).stdout
+    assert "default →" in text
+    out = json.loads(hiergenre("predict", clip, tiny_corpus / "rock", "--json", workdir=workdir).stdout)
+    assert len(out) == 4
+    first = out[0]
+    assert first["file"].endswith("jazz.00000.au")
+    assert first["path"][0]["node"] == "root" and first["path"][-1]["choice"] == first["genre"]
+    assert all(0 <= step["p"] <= 1 for step in first["path"])
+    flat = json.loads(hiergenre("predict", clip, "--tree", "flat", "--json", workdir=workdir).stdout)
+    assert len(flat[0]["path"]) == 1
+
+
+def test_second_train_all_reuses_models(trained, tiny_corpus):
+    workdir, _, _ = trained
+    again = hiergenre("train-all", "--data", tiny_corpus, "--epochs", "2", workdir=workdir)
+    assert again.stdout.count("reused") == 7
+
+
+def test_predict_errors_are_one_line_and_non_zero(trained, tmp_path):
+    workdir, _, _ = trained
+    missing = hiergenre("predict", tmp_path / "nope.au", workdir=workdir, check=False)
+    assert missing.returncode == 1 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+    unknown = hiergenre("predict", tmp_path / "nope.au", "--tree", "other", workdir=workdir, check=False)
+    assert unknown.returncode == 1 and "not trained" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
+
+
+def test_errors_before_training(tmp_path):
+    workdir = tmp_path / "fresh"
+    result = hiergenre("train-all", workdir=workdir, check=False)
+    assert result.returncode == 1 and "no tree built" in result.stderr and "Traceback" not in result.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tree: {a: [x, y], b: [x, z]}\n")
+    result = hiergenre("build-tree", bad, workdir=workdir, check=False)
+    assert result.returncode == 1 and "listed twice" in result.stderr
+    assert not (workdir / "tree.yaml").exists()
+
+
+def test_missing_genres_are_named(tiny_corpus, tmp_path):
+    workdir = tmp_path / "ws"
+    tree = tmp_path / "t.yaml"
+    tree.write_text("tree: [jazz, polka, zydeco]\n")
+    hiergenre("build-tree", tree, workdir=workdir)
+    result = hiergenre("train-all", "--data", tiny_corpus, "--epochs", "1", workdir=workdir, check=False)
+    assert result.returncode == 1 and "polka, zydeco" in result.stderr

@@ -1,0 +1,102 @@
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from hiergenre.datasets import Clip, id_split, kfold_splits, load_dataset, parse_split, ratio_split
+from hiergenre.errors import HierGenreError
+
+
+def clips(per_genre=10, genres=("a", "b", "c")):
+    return [Clip(Path(f"/d/{g}/{g}.{i:05d}.au"), g) for g in genres for i in range(per_genre)]
+
+
+def test_folder_per_genre_and_gtzan_parent(folder_dataset):
+    ds = load_dataset(folder_dataset)
+    assert ds.genres == ["blues", "jazz", "metal", "pop"]
+    assert len(ds.clips) == 21  # the broken file is listed; it fails later, at decoding
+    parent = folder_dataset.parent / "gtzan"
+    (parent).mkdir()
+    (parent / "genres").symlink_to(folder_dataset)
+    assert len(load_dataset(parent).clips) == 21
+
+
+def test_csv_manifest(tmp_path, folder_dataset):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,genre\ndata/blues/blues.00000.wav,blues\ndata/jazz/jazz.00001.wav,jazz\n")
+    ds = load_dataset(manifest)
+    assert [c.genre for c in ds.clips] == ["blues", "jazz"]
+    assert ds.clips[0].path.exists()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,label\nx,y\n")
+    with pytest.raises(HierGenreError, match="'path' and 'genre'"):
+        load_dataset(bad)
+
+
+def test_missing_or_empty_data(tmp_path):
+    with pytest.raises(HierGenreError, match="not found"):
+        load_dataset(tmp_path / "nope")
+    (tmp_path / "empty" / "jazz").mkdir(parents=True)
+    with pytest.raises(HierGenreError, match="no audio found"):
+        load_dataset(tmp_path / "empty")
+
+
+def test_fingerprint_changes_with_data(folder_dataset):
+    before = load_dataset(folder_dataset).fingerprint()
+    (folder_dataset / "jazz" / "jazz.00000.wav").write_bytes(b"x" * 10)
+    assert load_dataset(folder_dataset).fingerprint() != before
+
+
+def test_paper_split_is_70_10_20_per_genre_seeded_and_disjoint():
+    data = clips()
+    split = parse_split("paper", data, seed=3)
+    for part, n in (("train", 7), ("valid", 1), ("test", 2)):
+        assert Counter(c.genre for c in split.part(part)) == {"a": n, "b": n, "c": n}
+    ids = [c.path for p in ("train", "valid", "test") for c in split.part(p)]
+    assert sorted(ids) == sorted(c.path for c in data)
+    assert parse_split("paper", data, seed=3) == split
+    assert parse_split("paper", data, seed=4).test != split.test
+
+
+def test_ratio_spec_and_tiny_genres_keep_a_training_clip():
+    split = parse_split("80/20/0", clips(), seed=0)
+    assert (len(split.train), len(split.valid), len(split.test)) == (24, 6, 0)
+    small = ratio_split(clips(per_genre=1), (0.7, 0.1, 0.2))
+    assert len(small.train) == 3
+    with pytest.raises(HierGenreError, match="unknown split"):
+        parse_split("70-10-20", clips())
+
+
+def test_id_split_matches_by_clip_id_whatever_the_extension(tmp_path):
+    for part, ids in (("train", ["a/a.00000.wav", "b.00001"]), ("valid", ["a/a.00002.wav"]), ("test", ["zz.1"])):
+        (tmp_path / f"{part}.txt").write_text("\n".join(ids) + "\n")
+    split = id_split(clips(), tmp_path)
+    assert [c.clip_id for c in split.train] == ["a.00000", "b.00001"]
+    assert [c.clip_id for c in split.valid] == ["a.00002"]
+    assert split.test == ()
+    assert "3 of 30" in split.description
+
+
+def test_shipped_fault_filtered_split_has_published_sizes():
+    from hiergenre.datasets import SHIPPED_SPLITS
+
+    sizes = [
+        len((SHIPPED_SPLITS / "gtzan-fault-filtered" / f"{p}.txt").read_text().split())
+        for p in ("train", "valid", "test")
+    ]
+    assert sizes == [443, 197, 290]
+    gtzan_like = [Clip(Path(f"/g/{g}/{g}.{i:05d}.au"), g) for g in ("blues", "jazz") for i in range(100)]
+    split = parse_split("gtzan-fault-filtered", gtzan_like)
+    assert {c.clip_id for c in split.valid} >= {"blues.00000", "blues.00001"}
+
+
+def test_kfold_is_stratified_and_partitions_clips():
+    folds = kfold_splits(clips(per_genre=10), 5, seed=0)
+    assert len(folds) == 5
+    tests = [c.path for f in folds for c in f.test]
+    assert sorted(tests) == sorted(c.path for c in clips())
+    for fold in folds:
+        assert Counter(c.genre for c in fold.test) == {"a": 2, "b": 2, "c": 2}
+        assert not set(fold.test) & set(fold.train) and not set(fold.valid) & set(fold.train)
+    with pytest.raises(HierGenreError, match="needs 5 clips per genre"):
+        kfold_splits(clips(per_genre=3), 5)

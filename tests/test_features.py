@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+from hiergenre import features
+from hiergenre.config import FeatureConfig
+from hiergenre.errors import HierGenreError
+from hiergenre.features import FeatureCache, Normalizer, clip_features, extract_many, lmfcc, window_starts, windows
+
+CFG = FeatureConfig()
+
+
+def noise(seconds=2.0, seed=0):
+    return (0.1 * np.random.default_rng(seed).standard_normal(int(seconds * 22050))).astype(np.float32)
+
+
+def test_lmfcc_shape_follows_frame_and_hop():
+    frames = lmfcc(noise(2.0), CFG)
+    expected = 1 + (int(2.0 * 22050) - CFG.frame_length) // CFG.hop_length
+    assert frames.shape == (expected, 13)
+    assert frames.dtype == np.float32
+
+
+def test_liftering_scales_coefficients_by_the_sinusoidal_lifter():
+    plain = lmfcc(noise(), FeatureConfig(lifter=0))
+    liftered = lmfcc(noise(), CFG)
+    n = np.arange(1, 14)
+    lifter = 1 + (22 / 2) * np.sin(np.pi * n / 22)
+    assert np.allclose(liftered, plain * lifter, rtol=1e-4, atol=1e-3)
+
+
+def test_short_signal_still_gives_a_frame():
+    assert lmfcc(noise(0.01), CFG).shape == (1, 13)
+    with pytest.raises(HierGenreError):
+        lmfcc(np.zeros(0), CFG)
+
+
+def test_window_policies():
+    assert window_starts(645, 300, mode="first") == [0]
+    assert window_starts(645, 300, mode="all", hop=150) == [0, 150, 300]
+    spread = window_starts(3000, 300, mode="spread", max_windows=4)
+    assert spread[0] == 0 and spread[-1] == 2700 and len(spread) == 4
+    assert window_starts(100, 300, mode="all") == [0]
+    with pytest.raises(HierGenreError):
+        window_starts(645, 300, mode="bogus")
+
+
+def test_short_clips_are_tiled_to_a_full_window():
+    frames = np.arange(26, dtype=np.float32).reshape(2, 13)
+    stack = windows(frames, 5, mode="first")
+    assert stack.shape == (1, 5, 13)
+    assert np.array_equal(stack[0, 2], frames[0])
+
+
+def test_normalizer_fits_per_coefficient_and_round_trips():
+    data = np.random.default_rng(0).normal([1.0, -5.0, 10.0], [2.0, 0.5, 0.0], size=(4, 50, 3))
+    norm = Normalizer.fit(data)
+    out = norm.transform(data).reshape(-1, 3)
+    assert np.allclose(out[:, :2].mean(0), 0, atol=1e-6) and np.allclose(out[:, :2].std(0), 1, atol=1e-6)
+    assert np.all(np.isfinite(out))  # constant coefficient does not divide by zero
+    again = Normalizer.from_dict(norm.to_dict())
+    assert np.allclose(again.transform(data), norm.transform(data))
+
+
+def test_cache_serves_second_call_and_keys_on_parameters(tmp_path, tone, monkeypatch):
+    path = tone("a.wav")
+    cache = FeatureCache(tmp_path / "cache")
+    calls = []
+    original = features.lmfcc
+    monkeypatch.setattr(features, "lmfcc", lambda s, c: calls.append(1) or original(s, c))
+    first = clip_features(path, CFG, cache)
+    second = clip_features(path, CFG, cache)
+    assert len(calls) == 1 and np.array_equal(first, second)
+    clip_features(path, FeatureConfig(n_mfcc=20), cache)
+    assert len(calls) == 2
+    copy = tmp_path / "renamed.wav"
+    copy.write_bytes(path.read_bytes())
+    clip_features(copy, CFG, cache)
+    assert len(calls) == 2  # keyed by content, not by name
+
+
+def test_corrupted_cache_entry_is_recomputed(tmp_path, tone):
+    path = tone("a.wav")
+    cache = FeatureCache(tmp_path / "cache")
+    good = clip_features(path, CFG, cache)
+    entry = cache.entry(path, CFG)
+    entry.write_bytes(b"garbage")
+    assert np.array_equal(clip_features(path, CFG, cache), good)
+    assert np.array_equal(np.load(entry), good)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_extract_many_reports_failures_without_raising(tmp_path, tone, jobs):
+    good = tone("good.wav")
+    bad = tmp_path / "bad.au"
+    bad.write_bytes(b"\x00" * 10)
+    done = []
+    found, failures = extract_many(
+        [good, bad], CFG, cache=FeatureCache(tmp_path / "c"), jobs=jobs, on_done=lambda: done.append(1)
+    )
+    assert list(found) == [str(good)]
+    assert list(failures) == [str(bad)] and "bad.au" in failures[str(bad)]
+    assert len(done) == 2
