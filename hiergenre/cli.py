@@ -106,7 +106,8 @@ def train_all_command(
     if data is None:
         console.print(
             "[yellow]No --data given: training on the embedded SYNTHETIC corpus "
-            "(generated clips, not music). Use --data DIR for a real dataset such as GTZAN.[/]"
+            "(generated clips, not music; written to the workspace on first use). "
+            "Use --data DIR for a real dataset such as GTZAN.[/]"
         )
     with _progress() as progress:
         extraction = progress.add_task("features", total=None, status="")
