@@ -197,6 +197,70 @@ def train_all(
     )
 
 
+@dataclass
+class EvaluationReport:
+    """Scores of every trained model of a workspace on the same kind of clips."""
+
+    reference: GenreTree
+    scores: dict[str, Any]
+    source: str
+    skipped_files: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {"reference_tree": self.reference.to_spec(), "source": self.source,
+                "skipped_files": self.skipped_files,
+                "models": {name: s.as_dict() for name, s in self.scores.items()}}
+
+
+def evaluate(*, workdir: str | Path | None = None, data: str | Path | None = None,
+             trees: Sequence[str] | None = None, jobs: int = 1) -> EvaluationReport:
+    """Score each trained tree on the test part of its split, or on all of ``data``.
+
+    Hierarchical metrics use the built tree as reference for every model, so the flat model's
+    mistakes are judged by the same groups as the cascade's.
+    """
+    from hiergenre.evaluation import score
+
+    workspace = Workspace(workdir)
+    reference = workspace.built_tree()
+    trained = workspace.trained_trees()
+    first = [n for n in (reference.name, "flat", "baseline3") if n in trained]
+    names = list(trees) if trees else first + [n for n in trained if n not in first]
+    if not names:
+        raise HierGenreError(f"nothing trained in workspace {workspace.root}: run 'hiergenre train-all' first")
+    external = load_dataset(data) if data is not None else None
+    results, skipped = {}, {}
+    for name in names:
+        cascade = load_cascade(workdir=workspace.root, tree=name)
+        leaves = set(cascade.tree.leaves)
+        pool = external.clips if external is not None else Split.from_dict(workspace.manifest(name)["split"]).test
+        clips = [c for c in pool if c.genre in leaves]
+        if not clips:
+            raise HierGenreError(f"no test clip for tree {name!r} (its split has an empty test part; use --data)")
+        true, routes = _route_clips(cascade, clips, workspace, jobs, skipped)
+        results[name] = score(name, true, [r.genre for r in routes], reference, routes, cascade.tree)
+    source = str(data) if data is not None else "test part of each model's split"
+    return EvaluationReport(reference, results, source, skipped)
+
+
+def _route_clips(cascade: Cascade, clips: Sequence, workspace: Workspace, jobs: int,
+                 skipped: dict[str, str]) -> tuple[list[str], list[Route]]:
+    from hiergenre.features import windows
+
+    config = next(iter(cascade.classifiers.values())).features
+    frames, failures = extract_many([c.path for c in clips], config, cache=FeatureCache(workspace.cache_dir), jobs=jobs)
+    skipped.update(failures)
+    true, routes = [], []
+    for clip in clips:
+        if str(clip.path) in frames:
+            stack = windows(frames[str(clip.path)], config.window_frames, mode="spread",
+                            max_windows=PREDICT_MAX_WINDOWS)
+            true.append(clip.genre)
+            routes.append(cascade.route(stack))
+    return true, routes
+
+
 def _restrict_split(split: Split, tree: GenreTree) -> Split:
     keep = set(tree.leaves)
     parts = [tuple(c for c in split.part(p) if c.genre in keep) for p in ("train", "valid", "test")]

@@ -252,6 +252,8 @@ def parse_split(spec: str, clips: Sequence[Clip], *, seed: int = 0) -> Split:
     """
     if spec == "paper":
         return ratio_split(clips, (0.7, 0.1, 0.2), seed=seed)
+    if spec.startswith("kfold:"):
+        return _kfold_spec(spec, clips, seed)
     if (SHIPPED_SPLITS / spec).is_dir():
         return id_split(clips, SHIPPED_SPLITS / spec)
     if Path(spec).is_dir():
@@ -265,6 +267,18 @@ def parse_split(spec: str, clips: Sequence[Clip], *, seed: int = 0) -> Split:
             total = sum(numbers)
             return ratio_split(clips, [n / total for n in numbers] if total else numbers, seed=seed)
     raise HierGenreError(
-        f"unknown split {spec!r}: use 'paper', ratios such as 80/20/0, 'gtzan-fault-filtered', "
-        "or a directory holding train.txt, valid.txt and test.txt"
+        f"unknown split {spec!r}: use 'paper', ratios such as 80/20/0, kfold:K:I (fold I of K), "
+        "'gtzan-fault-filtered', or a directory holding train.txt, valid.txt and test.txt"
     )
+
+
+def _kfold_spec(spec: str, clips: Sequence[Clip], seed: int) -> Split:
+    """``kfold:5:2``: fold 2 (1-based) of a stratified 5-fold split."""
+    try:
+        _, folds, fold = spec.split(":")
+        k, i = int(folds), int(fold)
+    except ValueError:
+        raise HierGenreError(f"k-fold split must look like kfold:5:1 (fold 1 of 5), got {spec!r}") from None
+    if not 1 <= i <= k:
+        raise HierGenreError(f"fold {i} does not exist in a {k}-fold split (folds are 1..{k})")
+    return kfold_splits(clips, k, seed=seed)[i - 1]

@@ -45,6 +45,7 @@ def import_keras() -> Any:
         import tensorflow as tf
 
         tf.constant(0.0) + 1.0  # the first op triggers the remaining one-off log lines
+        tf.get_logger().setLevel("ERROR")  # retracing notices are about Keras internals, not the user
     return keras
 
 

@@ -99,3 +99,21 @@ def test_missing_genres_are_named(tiny_corpus, tmp_path):
     hiergenre("build-tree", tree, workdir=workdir)
     result = hiergenre("train-all", "--data", tiny_corpus, "--epochs", "1", workdir=workdir, check=False)
     assert result.returncode == 1 and "polka, zydeco" in result.stderr
+
+
+def test_evaluate_json_and_report(trained, tmp_path):
+    workdir, _, _ = trained
+    out = json.loads(hiergenre("evaluate", "--json", workdir=workdir).stdout)
+    models = out["models"]
+    assert list(models) == ["default", "flat", "baseline3"]
+    cascade = models["default"]
+    assert cascade["n_clips"] == 10  # the paper split leaves 1 test clip of 3 per genre here... x10 genres
+    assert set(cascade["per_node"]) == {"root", "acoustic", "roots", "rhythmic", "heavy"}
+    assert {"precision", "recall", "f1"} <= set(cascade["hierarchical"])
+    assert sum(map(sum, cascade["confusion"])) == 10
+    assert set(models["baseline3"]["labels"]) <= {"metal", "classical", "disco"}
+    report = tmp_path / "report"
+    hiergenre("evaluate", "--report", report, workdir=workdir)
+    text = (report / "report.md").read_text()
+    assert "## default" in text and "decision accuracy" in text
+    assert (report / "confusion-flat.png").read_bytes()[:4] == b"\x89PNG"

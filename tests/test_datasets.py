@@ -100,3 +100,12 @@ def test_kfold_is_stratified_and_partitions_clips():
         assert not set(fold.test) & set(fold.train) and not set(fold.valid) & set(fold.train)
     with pytest.raises(HierGenreError, match="needs 5 clips per genre"):
         kfold_splits(clips(per_genre=3), 5)
+
+
+def test_kfold_split_spec():
+    data = clips(per_genre=5)
+    assert parse_split("kfold:5:2", data, seed=1) == kfold_splits(data, 5, seed=1)[1]
+    with pytest.raises(HierGenreError, match="does not exist"):
+        parse_split("kfold:5:6", data)
+    with pytest.raises(HierGenreError, match="kfold:5:1"):
+        parse_split("kfold:five", data)

@@ -1,0 +1,132 @@
+"""Evaluation reports: Markdown tables and PNG plots of scores (used by evaluate and benchmarks)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hiergenre.evaluation import ModelScores
+
+
+def _pct(x: float) -> str:
+    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.1f}%"
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def summary_rows(scores: Mapping[str, ModelScores]) -> list[list[str]]:
+    """One row per model: accuracy, balanced accuracy, hierarchical F1, mean mistake distance."""
+    return [[name, s.n_clips, _pct(s.accuracy), _pct(s.balanced_accuracy),
+             _pct(s.hierarchical.get("f1", float("nan"))),
+             f"{s.severity.get('mean_distance_of_mistakes', float('nan')):.2f}"]
+            for name, s in scores.items()]
+
+
+SUMMARY_HEADER = ["model", "clips", "accuracy", "balanced acc.", "hier. F1", "mean edges per mistake"]
+
+
+def per_class_section(s: ModelScores) -> str:
+    """The report's Table 1: precision, recall, F1 and support per genre."""
+    rows = [[g, _pct(v["precision"]), _pct(v["recall"]), _pct(v["f1"]), v["support"]] for g, v in s.per_class.items()]
+    return markdown_table(["genre", "precision", "recall", "F1", "support"], rows)
+
+
+def cascade_section(s: ModelScores) -> str:
+    """Per-node decision accuracy, per-level accuracy and mistake severity of one model."""
+    parts = []
+    if s.per_node:
+        rows = [[n, _pct(v["accuracy"]), v["support"]] for n, v in s.per_node.items()]
+        parts.append(markdown_table(["node", "decision accuracy", "clips that reached it"], rows))
+    if s.per_level:
+        rows = [[level, _pct(acc)] for level, acc in s.per_level.items()]
+        parts.append(markdown_table(["tree level (reference tree)", "accuracy"], rows))
+    if s.severity:
+        hist = ", ".join(f"{k} edges: {v}" for k, v in s.severity["histogram"].items())
+        parts.append(f"Distance between predicted and true genre (reference tree): {hist}.")
+    return "\n\n".join(parts)
+
+
+def confusion_png(s: ModelScores, path: str | Path, title: str | None = None) -> Path:
+    """Confusion matrix heat map (rows true, columns predicted)."""
+    plt = _pyplot()
+    matrix = np.asarray(s.confusion)
+    size = 1.2 + 0.45 * len(s.labels)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(s.labels)), s.labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(s.labels)), s.labels)
+    for (i, j), v in np.ndenumerate(matrix):
+        ax.text(j, i, str(v), ha="center", va="center", color="white" if v > matrix.max() / 2 else "black", fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title or f"{s.model}: accuracy {_pct(s.accuracy)}")
+    return _save(fig, path)
+
+
+def learning_curves_png(histories: Mapping[str, Sequence[Mapping[str, Sequence[float]]]], path: str | Path) -> Path:
+    """Loss and accuracy per epoch (train and validation), averaged over runs, one line per model."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for label, runs in histories.items():
+        for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+            for prefix, style in (("", "-"), ("val_", "--")):
+                curves = [h[prefix + metric] for h in runs if h.get(prefix + metric)]
+                if not curves:
+                    continue
+                length = min(len(c) for c in curves)
+                mean = np.mean([c[:length] for c in curves], axis=0)
+                ax.plot(np.arange(1, length + 1), mean, style, label=f"{label} {'valid' if prefix else 'train'}")
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7)
+    fig.suptitle("Learning curves (window level, mean over runs)")
+    return _save(fig, path)
+
+
+def write_evaluation_report(report: Any, directory: str | Path) -> Path:
+    """``report.md`` with summary, per-class and cascade tables, plus one confusion PNG per model."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = ["# hiergenre evaluation", "", f"Clips: {report.source}.", "",
+             markdown_table(SUMMARY_HEADER, summary_rows(report.scores)), ""]
+    for name, s in report.scores.items():
+        png = confusion_png(s, directory / f"confusion-{name}.png")
+        lines += [f"## {name}", "", per_class_section(s), "", cascade_section(s), "",
+                  f"![confusion matrix of {name}]({png.name})", ""]
+    if report.skipped_files:
+        lines += ["Skipped (unreadable):", *[f"- {r}" for r in report.skipped_files.values()], ""]
+    path = directory / "report.md"
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.tight_layout()
+    fig.savefig(tmp, dpi=90)
+    _pyplot().close(fig)
+    tmp.replace(path)
+    return path
