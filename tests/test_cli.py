@@ -107,7 +107,7 @@ def test_evaluate_json_and_report(trained, tmp_path):
     models = out["models"]
     assert list(models) == ["default", "flat", "baseline3"]
     cascade = models["default"]
-    assert cascade["n_clips"] == 10  # the paper split leaves 1 test clip of 3 per genre here... x10 genres
+    assert cascade["n_clips"] == 10  # 70/10/20 of 3 clips per genre leaves 1 test clip per genre
     assert set(cascade["per_node"]) == {"root", "acoustic", "roots", "rhythmic", "heavy"}
     assert {"precision", "recall", "f1"} <= set(cascade["hierarchical"])
     assert sum(map(sum, cascade["confusion"])) == 10
