@@ -136,7 +136,6 @@ def one_run(args: argparse.Namespace, data: str, seed: int, spec: str, scratch: 
             "epochs_run": [n.get("epochs_run") for n in nodes],
             "root_history": nodes[0]["history"],
             "predict_seconds_per_clip": timing.get(name),
-            "true": _true_pred(workdir, name, evaluation)[0],
         }
     return {
         "seed": seed,
@@ -146,13 +145,6 @@ def one_run(args: argparse.Namespace, data: str, seed: int, spec: str, scratch: 
         "models": models,
         "skipped": training.skipped_files,
     }
-
-
-def _true_pred(workdir: Path, name: str, evaluation) -> tuple[list, list]:  # noqa: ANN001
-    s = evaluation.scores[name]
-    true = [g for g, row in zip(s.labels, s.confusion, strict=True) for j, n in enumerate(row) for _ in range(n)]
-    pred = [s.labels[j] for row in s.confusion for j, n in enumerate(row) for _ in range(n)]
-    return true, pred
 
 
 def predict_timing(workdir: Path, evaluation, reference: GenreTree) -> dict[str, float]:  # noqa: ANN001

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from hiergenre.cascade import Route
-from hiergenre.hierarchy import ROOT, GenreTree
+from hiergenre.hierarchy import GenreTree
 
 
 @dataclass
@@ -150,5 +150,3 @@ def confusion_text(scores: ModelScores) -> str:
             for g, row in zip(scores.labels, scores.confusion, strict=True)]
     return "\n".join([head, *rows])
 
-
-__all__ = ["ROOT", "ModelScores", "score", "confusion_text", "tree_distance", "hierarchical_scores"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hiergenre.audio import save_audio
-from hiergenre.synthetic import GENRES, write_corpus
+from hiergenre.synthetic import write_corpus
 
 
 @pytest.fixture(scope="session")
@@ -47,5 +47,3 @@ def folder_dataset(tmp_path: Path) -> Path:
     (tmp_path / "data" / "pop" / "broken.00099.au").write_bytes(b"not audio at all")
     return tmp_path / "data"
 
-
-ALL_GENRES = GENRES
