@@ -1,11 +1,18 @@
 """Flat versus hierarchical, under identical conditions, repeated over seeds or folds.
 
 For every run (a seed, or a fold of k-fold cross-validation, or a clip-id split) the same
-clips, split, feature settings, preset, epoch budget and seed train three things: the cascade of
-the given tree, the flat model over the same genres, and the 3-class baseline. Each is scored on
-the run's test part. The report gives mean ± standard deviation over runs, the paired per-run
-difference cascade − flat, pooled per-class tables and confusion matrices, learning curves, and
-the costs (feature extraction rate, training seconds and parameters per model, prediction time).
+clips, split, feature settings, preset, epoch budget and seed train: the cascade of the given
+tree, the flat model over the same genres, the 3-class baseline, and (unless ``--no-learned``) the
+cascade of a tree learned from that run's train+valid clips. Every cascade is scored under every
+routing policy (greedy, product, blend) without retraining. Two non-deep bars are scored on the
+same clips: LMFCC clip statistics with an RBF SVM and with logistic regression, trained on the
+train+valid parts (they need no validation data, so they get it as training data).
+
+The report gives mean ± standard deviation over runs, the paired per-run difference of every
+model against flat, pooled per-class tables and confusion matrices, per-node decisions versus the
+flat model's own group accuracy, learning curves, and the costs (feature extraction rate,
+training seconds and parameters per model, prediction time). ``--flat-only`` trains only the flat
+model (and the 3-class baseline): that is the preset ablation.
 
     python benchmarks/flat_vs_hier.py DATA --protocol kfold --folds 5 --seeds 0 --epochs 200 \\
         --out benchmarks/results/gtzan-mini-5fold
@@ -61,7 +68,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--split-dir", default="gtzan-fault-filtered", help="clip-id lists for --protocol ids")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=200, help="epoch cap per model (same for every model)")
-    parser.add_argument("--preset", default="paper")
+    parser.add_argument("--preset", default="improved")
+    parser.add_argument("--node-model", default=None, help="override the preset's node classifier kind")
+    parser.add_argument("--groups", type=int, default=3, help="top-level groups of the learned tree")
+    parser.add_argument("--no-learned", action="store_true", help="skip the learned tree")
+    parser.add_argument("--flat-only", action="store_true", help="only the flat model and baseline (ablations)")
     parser.add_argument("--synthetic-clips", type=int, default=20, help="clips per genre for 'synthetic'")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", required=True, help="folder for report.md, results.json and plots")
@@ -110,69 +121,156 @@ def measure_extraction(dataset, args) -> dict[str, float]:  # noqa: ANN001
     return {"clips": len(clips), "seconds": seconds, "clips_per_second": len(clips) / seconds}
 
 
+POLICIES = ("greedy", "product", "blend")
+
+
 def one_run(args: argparse.Namespace, data: str, seed: int, spec: str, scratch: Path) -> dict:
-    """Train the three models on one split and score them on its test part."""
+    """Train every model on one split and score them all on its test part."""
     workdir = scratch / f"seed{seed}-{spec.replace(':', '-').replace('/', '-')}"
     (scratch / "cache").mkdir(exist_ok=True)
     workdir.mkdir(parents=True, exist_ok=True)
     if not (workdir / "cache").exists():
         (workdir / "cache").symlink_to(scratch / "cache")  # all runs share one feature cache
-    reference = api.build_tree(args.tree, workdir=workdir, draw=False)
-    training = api.train_all(
-        workdir=workdir, data=data, split=spec, preset=args.preset, epochs=args.epochs, jobs=args.jobs, seed=seed
+    tree_file = args.tree
+    if args.flat_only:
+        tree_file = workdir / "flat.yaml"
+        tree_file.write_text(GenreTree.flat(GenreTree.from_file(args.tree).leaves, "flat").to_yaml())
+    reference = api.build_tree(tree_file, workdir=workdir, draw=False)
+    kwargs = dict(
+        data=data,
+        split=spec,
+        preset=args.preset,
+        node_model=args.node_model,
+        epochs=args.epochs,
+        jobs=args.jobs,
+        seed=seed,
     )
-    evaluation = api.evaluate(workdir=workdir, jobs=args.jobs)
-    timing = predict_timing(workdir, evaluation, reference)
-    models = {}
-    for name, s in evaluation.scores.items():
-        tree_dir = workdir / "models" / name
-        manifest = read_json(tree_dir / "manifest.json", what="manifest")
-        nodes = [read_json(tree_dir / f"{n}.json", what="node") for n in manifest["nodes"]]
-        models[name] = {
-            "scores": s.as_dict(),
-            "train_seconds": sum(n.get("seconds", 0.0) for n in nodes),
-            "parameters": sum(n["parameters"] for n in nodes),
-            "n_models": len(nodes),
-            "epochs_run": [n.get("epochs_run") for n in nodes],
-            "root_history": nodes[0]["history"],
-            "predict_seconds_per_clip": timing.get(name),
-        }
+    training = api.train_all(workdir=workdir, **kwargs)
+    models = score_policies(workdir, None, seed)
+    learned_spec = None
+    if not (args.flat_only or args.no_learned):
+        learned = api.learn_tree(
+            workdir / "learned.yaml",
+            workdir=workdir,
+            data=data,
+            split=spec,
+            groups=args.groups,
+            seed=seed,
+            jobs=args.jobs,
+        )
+        learned_spec = learned.tree.to_spec()
+        api.train_all(workdir=workdir, **kwargs)  # flat and baseline3 are reused, only the learned tree trains
+        models |= score_policies(workdir, ["learned"], seed)
+    models |= statistics_bars(workdir, reference, args, seed)
     return {
         "seed": seed,
         "split": spec,
         "split_description": training.split,
         "reference": reference.name,
+        "learned_tree": learned_spec,
         "models": models,
         "skipped": training.skipped_files,
     }
 
 
-def predict_timing(workdir: Path, evaluation, reference: GenreTree) -> dict[str, float]:  # noqa: ANN001
+def score_policies(workdir: Path, trees: list[str] | None, seed: int) -> dict[str, dict]:
+    """Scores of the workspace's trees under every routing policy (one entry per cascade and policy)."""
+    models = {}
+    for policy in POLICIES:
+        evaluation = api.evaluate(workdir=workdir, trees=trees, routing=policy)
+        for name, s in evaluation.scores.items():
+            single = len(s.per_node) <= 1
+            if single and policy != "greedy":
+                continue  # routing policies only matter for trees with several decision nodes
+            key = name if policy == "greedy" else f"{name}+{policy}"
+            models[key] = {"scores": s.as_dict(), **model_costs(workdir, name)}
+            if policy == "greedy":
+                models[key]["predict_seconds_per_clip"] = predict_timing(workdir, name)
+    return models
+
+
+def model_costs(workdir: Path, name: str) -> dict:
+    """Training seconds, parameters, epochs and the root's learning curve of one trained tree."""
+    tree_dir = workdir / "models" / name
+    manifest = read_json(tree_dir / "manifest.json", what="manifest")
+    nodes = [read_json(tree_dir / f"{n}.json", what="node") for n in manifest["nodes"]]
+    return {
+        "train_seconds": sum(n.get("seconds", 0.0) for n in nodes),
+        "parameters": sum(n["parameters"] for n in nodes),
+        "n_models": len(nodes),
+        "node_kinds": [n.get("kind", "cnn") for n in nodes],
+        "epochs_run": [n.get("epochs_run") for n in nodes],
+        "root_history": nodes[0]["history"],
+        "tree": manifest["tree"],
+    }
+
+
+def statistics_bars(workdir: Path, reference: GenreTree, args: argparse.Namespace, seed: int) -> dict[str, dict]:
+    """The non-deep bars: clip LMFCC statistics + RBF SVM / logistic regression, on train+valid."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from hiergenre.config import get_preset
+    from hiergenre.datasets import Split
+    from hiergenre.discovery import clip_statistics
+    from hiergenre.features import FeatureCache
+
+    split = Split.from_dict(read_json(workdir / "models" / "flat" / "manifest.json", what="manifest")["split"])
+    seen = [c for c in (*split.train, *split.valid) if c.genre in reference.leaves]
+    test = [c for c in split.test if c.genre in reference.leaves]
+    config = get_preset(args.preset).features
+    frames, _ = extract_many([c.path for c in seen + test], config, cache=FeatureCache(workdir / "cache" / "features"))
+
+    def stats(clips):  # noqa: ANN001, ANN202
+        kept = [c for c in clips if str(c.path) in frames]
+        return np.stack([clip_statistics(frames[str(c.path)]) for c in kept]), [c.genre for c in kept]
+
+    x, y = stats(seen)
+    x_test, y_test = stats(test)
+    out = {}
+    for name, classifier in (("stats-svm", SVC(C=10, gamma="scale")), ("stats-lr", LogisticRegression(max_iter=5000))):
+        started = time.perf_counter()
+        model = make_pipeline(StandardScaler(), classifier).fit(x, y)
+        predicted = [str(p) for p in model.predict(x_test)]
+        out[name] = {
+            "scores": score(name, y_test, predicted, reference).as_dict(),
+            "train_seconds": time.perf_counter() - started,
+            "parameters": 0,
+            "n_models": 1,
+            "node_kinds": ["sklearn"],
+            "epochs_run": [],
+            "root_history": {},
+            "predict_seconds_per_clip": None,
+        }
+    return out
+
+
+def predict_timing(workdir: Path, name: str) -> float | None:
     """Seconds per clip for decoding, LMFCC and routing (warm process, models loaded, no cache)."""
     from hiergenre.datasets import Split
 
-    timing = {}
-    for name in evaluation.scores:
-        cascade = api.load_cascade(workdir=workdir, tree=name)
-        split = Split.from_dict(read_json(workdir / "models" / name / "manifest.json", what="m")["split"])
-        files = [c.path for c in split.test if c.genre in cascade.tree.leaves][:10]
-        if not files:
-            continue
-        api.predict(files[:1], cascade=cascade)  # warm-up: first-call costs are not per clip
-        start = time.perf_counter()
-        api.predict(files, cascade=cascade)
-        timing[name] = (time.perf_counter() - start) / len(files)
-    return timing
+    cascade = api.load_cascade(workdir=workdir, tree=name)
+    split = Split.from_dict(read_json(workdir / "models" / name / "manifest.json", what="m")["split"])
+    files = [c.path for c in split.test if c.genre in cascade.tree.leaves][:10]
+    if not files:
+        return None
+    api.predict(files[:1], cascade=cascade)  # warm-up: first-call costs are not per clip
+    start = time.perf_counter()
+    api.predict(files, cascade=cascade)
+    return (time.perf_counter() - start) / len(files)
 
 
 def aggregate(args, runs, extraction, dataset, seconds) -> dict:  # noqa: ANN001
-    """Mean ± std over runs, paired differences, pooled scores."""
+    """Mean ± std over runs, paired differences against flat, pooled scores."""
     names = list(runs[0]["models"])
     reference = GenreTree.from_file(args.tree)
     summary = {}
     for name in names:
         accs = [r["models"][name]["scores"]["accuracy"] for r in runs]
         bals = [r["models"][name]["scores"]["balanced_accuracy"] for r in runs]
+        timing = [r["models"][name].get("predict_seconds_per_clip") for r in runs]
         summary[name] = {
             "accuracy_mean": float(np.mean(accs)),
             "accuracy_std": float(np.std(accs)),
@@ -182,20 +280,12 @@ def aggregate(args, runs, extraction, dataset, seconds) -> dict:  # noqa: ANN001
             "train_seconds_mean": float(np.mean([r["models"][name]["train_seconds"] for r in runs])),
             "parameters": runs[0]["models"][name]["parameters"],
             "n_models": runs[0]["models"][name]["n_models"],
-            "predict_seconds_per_clip": float(
-                np.mean([r["models"][name]["predict_seconds_per_clip"] or np.nan for r in runs])
-            ),
+            "predict_seconds_per_clip": float(np.mean([t for t in timing if t is not None])) if any(timing) else None,
+            "paired_vs_flat": paired(runs, name, "flat"),
         }
-        pooled_true, pooled_pred = [], []
-        for r in runs:
-            s = r["models"][name]["scores"]
-            for i, row in enumerate(s["confusion"]):
-                for j, n in enumerate(row):
-                    pooled_true += [s["labels"][i]] * n
-                    pooled_pred += [s["labels"][j]] * n
+        pooled_true, pooled_pred = pooled_predictions(runs, name)
         summary[name]["pooled"] = score(name, pooled_true, pooled_pred, reference)
-    cascade = reference.name
-    diffs = [r["models"][cascade]["scores"]["accuracy"] - r["models"]["flat"]["scores"]["accuracy"] for r in runs]
+    cascade = reference.name if reference.name in names else "flat"
     return {
         "args": vars(args),
         "dataset": str(dataset.root),
@@ -206,16 +296,54 @@ def aggregate(args, runs, extraction, dataset, seconds) -> dict:  # noqa: ANN001
         "extraction": extraction,
         "summary": summary,
         "cascade": cascade,
-        "paired_difference": {
-            "per_run": diffs,
-            "mean": float(np.mean(diffs)),
-            "std": float(np.std(diffs)),
-            "wins": sum(d > 0 for d in diffs),
-            "ties": sum(d == 0 for d in diffs),
-            "losses": sum(d < 0 for d in diffs),
+        "paired_difference": paired(runs, cascade, "flat"),
+        "node_accuracy": {
+            n: pooled_node_accuracy(runs, n)
+            for n in names
+            if len(runs[0]["models"][n]["scores"].get("per_node", {})) > 1
         },
-        "node_accuracy": pooled_node_accuracy(runs, cascade),
+        "group_accuracy": group_accuracy(runs, reference),
     }
+
+
+def paired(runs: list[dict], name: str, against: str) -> dict:
+    """Per-run accuracy differences ``name − against``: mean, std and wins/ties/losses."""
+    diffs = [r["models"][name]["scores"]["accuracy"] - r["models"][against]["scores"]["accuracy"] for r in runs]
+    return {
+        "per_run": diffs,
+        "mean": float(np.mean(diffs)),
+        "std": float(np.std(diffs)),
+        "wins": sum(d > 1e-9 for d in diffs),
+        "ties": sum(abs(d) <= 1e-9 for d in diffs),
+        "losses": sum(d < -1e-9 for d in diffs),
+    }
+
+
+def pooled_predictions(runs: list[dict], name: str) -> tuple[list[str], list[str]]:
+    """True and predicted genres of every test clip of every run, rebuilt from the confusion matrices."""
+    true, predicted = [], []
+    for r in runs:
+        s = r["models"][name]["scores"]
+        for i, row in enumerate(s["confusion"]):
+            for j, n in enumerate(row):
+                true += [s["labels"][i]] * n
+                predicted += [s["labels"][j]] * n
+    return true, predicted
+
+
+def group_accuracy(runs: list[dict], reference: GenreTree) -> dict[str, float]:
+    """How often each model's genre falls in the right top-level group of the reference tree.
+
+    For the flat model this is the root accuracy a cascade would need just to tie with it.
+    """
+    top = {leaf: reference.path_to(leaf)[1] for leaf in reference.leaves}
+    out = {}
+    for name in runs[0]["models"]:
+        true, predicted = pooled_predictions(runs, name)
+        pairs = [(t, p) for t, p in zip(true, predicted, strict=True) if t in top and p in top]
+        if pairs:
+            out[name] = float(np.mean([top[t] == top[p] for t, p in pairs]))
+    return out
 
 
 def pooled_node_accuracy(runs, cascade) -> dict[str, dict[str, float]]:  # noqa: ANN001
@@ -237,32 +365,13 @@ def machine() -> str:
 
 def write_outputs(report: dict, runs: list[dict], out: Path, args: argparse.Namespace) -> None:
     summary = report["summary"]
-    for name, s in summary.items():
-        confusion_png(s["pooled"], out / f"confusion-{name}.png", title=f"{name}: pooled over runs")
-    histories = {name: [r["models"][name]["root_history"] for r in runs] for name in summary}
-    learning_curves_png({f"{n} (root)": h for n, h in histories.items()}, out / "learning-curves.png")
-    pooled: dict[str, ModelScores] = {n: s["pooled"] for n, s in summary.items()}
-    diff = report["paired_difference"]
+    main_models = [n for n in summary if "+" not in n and not n.startswith("stats-")]
+    for name in main_models:
+        confusion_png(summary[name]["pooled"], out / f"confusion-{name}.png", title=f"{name}: pooled over runs")
+    histories = {name: [r["models"][name]["root_history"] for r in runs] for name in main_models}
+    learning_curves_png({f"{n} (root)": h for n, h in histories.items() if any(h)}, out / "learning-curves.png")
+    pooled: dict[str, ModelScores] = {n: summary[n]["pooled"] for n in main_models}
     noise = 1 / max(1, min(r["models"]["flat"]["scores"]["n_clips"] for r in runs))
-    rows = [
-        [
-            n,
-            f"{100 * s['accuracy_mean']:.1f} ± {100 * s['accuracy_std']:.1f}",
-            f"{100 * s['balanced_mean']:.1f} ± {100 * s['balanced_std']:.1f}",
-            " ".join(f"{100 * a:.0f}" for a in s["per_run"]),
-        ]
-        for n, s in summary.items()
-    ]
-    costs = [
-        [
-            n,
-            s["n_models"],
-            f"{s['parameters']:,}",
-            f"{s['train_seconds_mean']:.1f}",
-            f"{1000 * s['predict_seconds_per_clip']:.0f}",
-        ]
-        for n, s in summary.items()
-    ]
     split_names = ", ".join(sorted({r["split_description"] for r in runs}))
     kind = "the embedded SYNTHETIC corpus (generated clips, not music)" if report["synthetic"] else report["dataset"]
     text = [
@@ -273,33 +382,35 @@ def write_outputs(report: dict, runs: list[dict], out: Path, args: argparse.Name
         f"- Data: {kind}, {report['clips']} clips. Protocol: {args.protocol}"
         + (f" ({args.folds} folds)" if args.protocol == "kfold" else "")
         + f"; seeds {args.seeds}; {len(runs)} runs. Splits: {split_names}.",
-        f"- Every model: preset `{args.preset}`, at most {args.epochs} epochs, the same split and seed per run; "
+        f"- Every network: preset `{args.preset}`"
+        + (f", node model `{args.node_model}`" if args.node_model else "")
+        + f", at most {args.epochs} epochs, the same split and seed per run; "
         "scored on the run's test part with up to 8 windows per clip.",
         f"- Machine: {report['machine']}. Wall time: {report['wall_seconds'] / 60:.1f} min. "
         f"hiergenre {hiergenre.__version__}, {datetime.now(UTC).date()}.",
         "",
         "## Accuracy (mean ± std over runs, %)",
         "",
-        markdown_table(["model", "accuracy", "balanced accuracy", "per run"], rows),
+        "`+product` / `+blend`: the same trained cascade under another routing policy. `stats-svm` and "
+        "`stats-lr`: mean and std of each LMFCC coefficient over the whole clip, RBF SVM (C=10) or logistic "
+        "regression, trained on train+valid. Δ vs flat: paired per-run difference (wins/ties/losses).",
         "",
-        f"Paired difference, cascade `{report['cascade']}` − flat, per run: "
-        f"{100 * diff['mean']:+.1f} ± {100 * diff['std']:.1f} points "
-        f"({diff['wins']} wins, {diff['ties']} ties, {diff['losses']} losses). "
-        f"One test clip is {100 * noise:.1f} points of a run's accuracy"
-        + (": a difference below a few clips is within noise." if abs(diff["mean"]) < 3 * noise else "."),
+        markdown_table(
+            ["model", "accuracy", "balanced accuracy", "Δ vs flat (points)", "per run"], accuracy_rows(summary)
+        ),
         "",
+        f"One test clip is {100 * noise:.1f} points of a run's accuracy: a mean difference smaller than about "
+        "one standard error (std / √runs) of its paired differences is within noise.",
+        "",
+    ]
+    text += group_section(report)
+    text += learned_section(runs)
+    text += [
         "## Pooled over all runs' test parts",
         "",
         markdown_table(SUMMARY_HEADER, summary_rows(pooled)),
         "",
         "Hierarchical F1 and mistake distance use the cascade's tree as reference for every model.",
-        "",
-        "### Cascade decisions per node (pooled)",
-        "",
-        markdown_table(
-            ["node", "decision accuracy", "clips that reached it"],
-            [[n, f"{100 * v['accuracy']:.1f}%", v["support"]] for n, v in report["node_accuracy"].items()],
-        ),
         "",
     ]
     for name, s in pooled.items():
@@ -313,30 +424,7 @@ def write_outputs(report: dict, runs: list[dict], out: Path, args: argparse.Name
             f"![confusion {name}](confusion-{name}.png)",
             "",
         ]
-    text += [
-        "## Costs",
-        "",
-        f"Feature extraction (decode + LMFCC, one process, no cache): "
-        f"{report['extraction']['clips_per_second']:.1f} clips/s over {report['extraction']['clips']} clips.",
-        "",
-        markdown_table(
-            [
-                "model",
-                "networks",
-                "parameters",
-                "training s (all its networks, mean per run)",
-                "prediction ms per clip (decode + LMFCC + routing)",
-            ],
-            costs,
-        ),
-        "",
-        "## Learning curves",
-        "",
-        "Loss and accuracy per epoch of each model's root network, training and validation windows, mean over runs.",
-        "",
-        "![learning curves](learning-curves.png)",
-        "",
-    ]
+    text += costs_section(report, main_models)
     (out / "report.md").write_text("\n".join(text), encoding="utf-8")
     serialisable = {
         **report,
@@ -346,6 +434,114 @@ def write_outputs(report: dict, runs: list[dict], out: Path, args: argparse.Name
         },
     }
     (out / "results.json").write_text(json.dumps({"report": serialisable, "runs": runs}, indent=1, default=str))
+
+
+def accuracy_rows(summary: dict) -> list[list[str]]:
+    rows = []
+    for name, s in summary.items():
+        d = s["paired_vs_flat"]
+        delta = (
+            "–"
+            if name == "flat"
+            else (f"{100 * d['mean']:+.1f} ± {100 * d['std']:.1f} ({d['wins']}/{d['ties']}/{d['losses']})")
+        )
+        rows.append(
+            [
+                name,
+                f"{100 * s['accuracy_mean']:.1f} ± {100 * s['accuracy_std']:.1f}",
+                f"{100 * s['balanced_mean']:.1f} ± {100 * s['balanced_std']:.1f}",
+                delta,
+                " ".join(f"{100 * a:.0f}" for a in s["per_run"]),
+            ]
+        )
+    return rows
+
+
+def group_section(report: dict) -> list[str]:
+    if not report["node_accuracy"]:
+        return []
+    text = [
+        "## Where cascades lose: the first decision",
+        "",
+        "Decision accuracy per node of each cascade (greedy routing, pooled over runs), and how often each "
+        "model's genre lands in the right top-level group of the reference tree. A cascade whose root is less "
+        "accurate than the flat model's own group accuracy cannot beat flat with greedy routing.",
+        "",
+    ]
+    for name, nodes in report["node_accuracy"].items():
+        if "+" in name:
+            continue
+        text += [
+            f"**{name}**: " + ", ".join(f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in nodes.items()),
+            "",
+        ]
+    text += [
+        markdown_table(
+            ["model", "right top-level group (reference tree)"],
+            [[n, f"{100 * v:.1f}%"] for n, v in report["group_accuracy"].items()],
+        ),
+        "",
+    ]
+    return text
+
+
+def learned_section(runs: list[dict]) -> list[str]:
+    shapes = [tree_shape(r["learned_tree"]) for r in runs if r["learned_tree"]]
+    if not shapes:
+        return []
+    text = [
+        "## Learned trees",
+        "",
+        "Each run learns its own tree from its train+valid clips (never its test part). "
+        "Distinct top-level groupings, with the number of runs that produced each:",
+        "",
+    ]
+    text += [f"- {shapes.count(shape)}×: {shape}" for shape in sorted(set(shapes), key=shapes.count, reverse=True)]
+    return [*text, ""]
+
+
+def tree_shape(spec: object) -> str:
+    """``blues, rock | classical, jazz | metal``: the genres under each child of the root."""
+    tree = GenreTree.from_spec(spec, "learned")
+    return " | ".join(", ".join(tree.leaves_under(child)) for child in tree.children("root"))
+
+
+def costs_section(report: dict, names: list[str]) -> list[str]:
+    summary = report["summary"]
+    costs = [
+        [
+            n,
+            summary[n]["n_models"],
+            f"{summary[n]['parameters']:,}",
+            f"{summary[n]['train_seconds_mean']:.1f}",
+            "–"
+            if summary[n]["predict_seconds_per_clip"] is None
+            else f"{1000 * summary[n]['predict_seconds_per_clip']:.0f}",
+        ]
+        for n in names
+    ]
+    header = [
+        "model",
+        "networks",
+        "parameters",
+        "training s (all its networks, mean per run)",
+        "prediction ms per clip (decode + LMFCC + routing)",
+    ]
+    return [
+        "## Costs",
+        "",
+        f"Feature extraction (decode + LMFCC, one process, no cache): "
+        f"{report['extraction']['clips_per_second']:.1f} clips/s over {report['extraction']['clips']} clips.",
+        "",
+        markdown_table(header, costs),
+        "",
+        "## Learning curves",
+        "",
+        "Loss and accuracy per epoch of each model's root network, training and clip-level validation, mean over runs.",
+        "",
+        "![learning curves](learning-curves.png)",
+        "",
+    ]
 
 
 if __name__ == "__main__":

@@ -16,15 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from hiergenre import __version__
-from hiergenre.cascade import Cascade, Route
-from hiergenre.config import DEFAULT_PRESET, get_preset, stable_hash
+from hiergenre.cascade import ROUTING_POLICIES, Cascade, Route
+from hiergenre.config import DEFAULT_PRESET, get_preset, stable_hash, with_node_model
 from hiergenre.datasets import Dataset, Split, is_audio, load_dataset, parse_split
+from hiergenre.discovery import LearnedTree
 from hiergenre.errors import HierGenreError
-from hiergenre.features import FeatureCache, clip_features, extract_many
-from hiergenre.hierarchy import GenreTree
+from hiergenre.features import FeatureCache, clip_features, extract_many, prediction_windows
+from hiergenre.hierarchy import ROOT, GenreTree
 from hiergenre.models import NodeModel, write_json_atomic
 from hiergenre.synthetic import write_corpus
-from hiergenre.training import PREDICT_MAX_WINDOWS, NodeResult, Reporter, train_tree
+from hiergenre.training import NodeResult, Reporter, train_tree
 from hiergenre.workspace import Workspace
 
 BASELINE3_GENRES = ("metal", "classical", "disco")
@@ -44,6 +45,53 @@ def build_tree(tree_file: str | Path, *, workdir: str | Path | None = None, draw
 
         draw_tree(tree, workspace.tree_png)
     return tree
+
+
+def learn_tree(
+    output: str | Path,
+    *,
+    workdir: str | Path | None = None,
+    data: str | Path | None = None,
+    split: str = "paper",
+    groups: int = 3,
+    seed: int = 0,
+    jobs: int = 1,
+    force: bool = False,
+    on_extracted: Callable[[], None] | None = None,
+) -> LearnedTree:
+    """Derive a tree from the train and valid parts of a data set, write it as YAML and build it.
+
+    The test part is never looked at, so a cascade of the learned tree can be scored honestly on
+    it. ``output`` is not overwritten unless ``force``: it may be a tree the user edited.
+    """
+    from hiergenre.discovery import learn_tree as derive
+    from hiergenre.discovery import learned_yaml
+
+    output = Path(output)
+    if output.exists() and not force:
+        raise HierGenreError(f"{output} exists; choose another file or pass --force to overwrite it")
+    name = output.stem if output.stem not in ("flat", "baseline3") else f"{output.stem}-learned"
+    workspace = Workspace(workdir)
+    dataset = resolve_dataset(data, workspace, seed=seed)
+    frames, failures = extract_many(
+        [c.path for c in dataset.clips],
+        get_preset(DEFAULT_PRESET).features,
+        cache=FeatureCache(workspace.cache_dir),
+        jobs=jobs,
+        on_done=on_extracted,
+    )
+    dataset = dataset.without(failures)
+    the_split = parse_split(split, dataset.clips, seed=seed)
+    seen = [c for c in (*the_split.train, *the_split.valid) if str(c.path) in frames]
+    learned = derive([frames[str(c.path)] for c in seen], [c.genre for c in seen], groups=groups, seed=seed,
+                     name=name)
+    source = f"{'the SYNTHETIC corpus' if dataset.synthetic else dataset.root}, split {the_split.description}"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text(learned_yaml(learned, source), encoding="utf-8")
+    tmp.replace(output)
+    build_tree(output, workdir=workspace.root)
+    return learned
 
 
 def _reference_tree(name: str, leaves: Sequence[str]) -> GenreTree:
@@ -100,6 +148,7 @@ def train_all(
     data: str | Path | None = None,
     split: str = "paper",
     preset: str = DEFAULT_PRESET,
+    node_model: str | None = None,
     epochs: int | None = None,
     jobs: int = 1,
     seed: int = 0,
@@ -109,13 +158,14 @@ def train_all(
 ) -> TrainingReport:
     """Train every model of the workspace: the built tree's nodes, the flat model, the 3-class baseline.
 
-    ``epochs`` caps the preset's epoch count (for quick runs). Unreadable files are skipped and
+    ``epochs`` caps the preset's epoch count (for quick runs); ``node_model`` overrides the
+    preset's classifier kind (cnn, stats, ensemble, auto). Unreadable files are skipped and
     listed in the report. Node models whose inputs did not change since the last run are reused.
     """
     started = time.perf_counter()
     workspace = Workspace(workdir)
     tree = workspace.built_tree()
-    chosen = get_preset(preset)
+    chosen = with_node_model(get_preset(preset), node_model)
     dataset = resolve_dataset(data, workspace, seed=seed)
     missing = sorted(set(tree.leaves) - set(dataset.genres))
     if missing:
@@ -173,6 +223,7 @@ def train_all(
                 "tree": model_tree.to_spec(),
                 "nodes": model_tree.model_nodes,
                 "preset": chosen.name,
+                "node_model": chosen.train.node_model,
                 "epochs_cap": max_epochs,
                 "seed": seed,
                 "dataset": {
@@ -214,11 +265,12 @@ class EvaluationReport:
 
 
 def evaluate(*, workdir: str | Path | None = None, data: str | Path | None = None,
-             trees: Sequence[str] | None = None, jobs: int = 1) -> EvaluationReport:
+             trees: Sequence[str] | None = None, jobs: int = 1, routing: str = "greedy") -> EvaluationReport:
     """Score each trained tree on the test part of its split, or on all of ``data``.
 
     Hierarchical metrics use the built tree as reference for every model, so the flat model's
-    mistakes are judged by the same groups as the cascade's.
+    mistakes are judged by the same groups as the cascade's. ``routing`` is the cascade's
+    routing policy (see :mod:`hiergenre.cascade`); single-node models are unaffected by it.
     """
     from hiergenre.evaluation import score
 
@@ -232,32 +284,29 @@ def evaluate(*, workdir: str | Path | None = None, data: str | Path | None = Non
     external = load_dataset(data) if data is not None else None
     results, skipped = {}, {}
     for name in names:
-        cascade = load_cascade(workdir=workspace.root, tree=name)
+        cascade = load_cascade(workdir=workspace.root, tree=name, routing=routing)
         leaves = set(cascade.tree.leaves)
         pool = external.clips if external is not None else Split.from_dict(workspace.manifest(name)["split"]).test
         clips = [c for c in pool if c.genre in leaves]
         if not clips:
             raise HierGenreError(f"no test clip for tree {name!r} (its split has an empty test part; use --data)")
-        true, routes = _route_clips(cascade, clips, workspace, jobs, skipped)
+        true, routes = _route_clips(cascade, clips, workspace, jobs, skipped, routing)
         results[name] = score(name, true, [r.genre for r in routes], reference, routes, cascade.tree)
     source = str(data) if data is not None else "test part of each model's split"
     return EvaluationReport(reference, results, source, skipped)
 
 
 def _route_clips(cascade: Cascade, clips: Sequence, workspace: Workspace, jobs: int,
-                 skipped: dict[str, str]) -> tuple[list[str], list[Route]]:
-    from hiergenre.features import windows
-
+                 skipped: dict[str, str], routing: str) -> tuple[list[str], list[Route]]:
     config = next(iter(cascade.classifiers.values())).features
     frames, failures = extract_many([c.path for c in clips], config, cache=FeatureCache(workspace.cache_dir), jobs=jobs)
     skipped.update(failures)
     true, routes = [], []
     for clip in clips:
         if str(clip.path) in frames:
-            stack = windows(frames[str(clip.path)], config.window_frames, mode="spread",
-                            max_windows=PREDICT_MAX_WINDOWS)
+            stack = prediction_windows(frames[str(clip.path)], config)
             true.append(clip.genre)
-            routes.append(cascade.route(stack))
+            routes.append(cascade.route(stack, routing))
     return true, routes
 
 
@@ -267,14 +316,24 @@ def _restrict_split(split: Split, tree: GenreTree) -> Split:
     return Split(*parts, description=split.description)
 
 
-def load_cascade(*, workdir: str | Path | None = None, tree: str | None = None) -> Cascade:
-    """The trained cascade of ``tree`` (default: the built tree) from the workspace."""
+def load_cascade(*, workdir: str | Path | None = None, tree: str | None = None, routing: str = "greedy") -> Cascade:
+    """The trained cascade of ``tree`` (default: the built tree) from the workspace.
+
+    For the ``blend`` routing policy the flat model over the same genres is loaded as well.
+    """
+    if routing not in ROUTING_POLICIES:
+        raise HierGenreError(f"unknown routing policy {routing!r}; choose one of: {', '.join(ROUTING_POLICIES)}")
     workspace = Workspace(workdir)
     name = tree or workspace.default_tree_name()
-    manifest = workspace.manifest(name)
-    genre_tree = GenreTree.from_spec(manifest["tree"], name)
+    genre_tree = GenreTree.from_spec(workspace.manifest(name)["tree"], name)
     models = {node: NodeModel.load(workspace.tree_dir(name), node) for node in genre_tree.model_nodes}
-    return Cascade(genre_tree, models)
+    flat = None
+    if routing == "blend" and len(genre_tree.model_nodes) > 1:
+        flat_tree = GenreTree.from_spec(workspace.manifest("flat")["tree"], "flat")
+        if sorted(flat_tree.leaves) != sorted(genre_tree.leaves):
+            raise HierGenreError(f"routing 'blend': the trained flat model's genres differ from tree {name!r}'s")
+        flat = NodeModel.load(workspace.tree_dir("flat"), ROOT)
+    return Cascade(genre_tree, models, flat=flat)
 
 
 @dataclass(frozen=True)
@@ -323,11 +382,10 @@ def predict(
     workdir: str | Path | None = None,
     tree: str | None = None,
     cascade: Cascade | None = None,
+    routing: str = "greedy",
 ) -> list[Prediction]:
     """Route each file root to leaf; a file that cannot be read gets an error, not an exception."""
-    from hiergenre.features import windows
-
-    cascade = cascade or load_cascade(workdir=workdir, tree=tree)
+    cascade = cascade or load_cascade(workdir=workdir, tree=tree, routing=routing)
     config = next(iter(cascade.classifiers.values())).features
     predictions = []
     for path, error in expand_inputs(paths):
@@ -336,8 +394,8 @@ def predict(
             continue
         try:
             frames = clip_features(path, config)
-            stack = windows(frames, config.window_frames, mode="spread", max_windows=PREDICT_MAX_WINDOWS)
-            predictions.append(Prediction(path, route=cascade.route(stack)))
+            stack = prediction_windows(frames, config)
+            predictions.append(Prediction(path, route=cascade.route(stack, routing)))
         except HierGenreError as exc:
             predictions.append(Prediction(path, error=str(exc)))
     return predictions

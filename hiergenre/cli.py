@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hiergenre.config import DEFAULT_PRESET
 from hiergenre.errors import HierGenreError
 
 app = typer.Typer(
@@ -41,9 +42,46 @@ WorkdirOption = Annotated[
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for splits, weight initialisation and synthesis.")]
 
 
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Dataset: folder per genre (GTZAN layout works) or CSV manifest (path,genre). "
+        "Default: the embedded SYNTHETIC corpus."
+    ),
+]
+SplitOption = Annotated[
+    str,
+    typer.Option(
+        help="'paper' (70/10/20 per genre), ratios like 80/20/0, 'kfold:K:I' (fold I of K tests, the next "
+        "validates), 'gtzan-fault-filtered', or a folder with train.txt/valid.txt/test.txt of clip ids."
+    ),
+]
+JobsOption = Annotated[int, typer.Option(help="Parallel processes for feature extraction.")]
+RoutingOption = Annotated[
+    str,
+    typer.Option(
+        help="Routing policy: 'greedy' (follow the best child), 'product' (best genre by the product of "
+        "probabilities along its path), 'blend' (product averaged with the flat model's genre probabilities)."
+    ),
+]
+
+
 @app.command("build-tree")
 def build_tree_command(
-    tree_file: Annotated[Path, typer.Argument(help="YAML tree file, e.g. hierarchies/default.yaml.")],
+    tree_file: Annotated[
+        Path, typer.Argument(help="YAML tree file, e.g. hierarchies/default.yaml (with --learn: the file to write).")
+    ],
+    learn: Annotated[
+        bool,
+        typer.Option(
+            "--learn", help="Derive the groups from the confusions of a classifier on --data, write them to TREE_FILE."
+        ),
+    ] = False,
+    data: DataOption = None,
+    split: SplitOption = "paper",
+    groups: Annotated[int, typer.Option(help="With --learn: number of top-level groups.")] = 3,
+    force: Annotated[bool, typer.Option("--force", help="With --learn: overwrite TREE_FILE if it exists.")] = False,
+    jobs: JobsOption = 1,
     workdir: WorkdirOption = None,
     seed: SeedOption = 0,
 ) -> None:
@@ -51,13 +89,32 @@ def build_tree_command(
 
     The tree's file has a top-level 'tree:' whose value is a list of genres (a flat tree) or a
     mapping from group names to lists; a list item is a genre or a one-key mapping (a subgroup).
-    Each group with two or more children gets one CNN.
+    Each group with two or more children gets one node model.
+
+    With --learn the groups come from data instead: out-of-fold confusions of an LMFCC-statistics
+    classifier on the train and valid parts of --split (never the test part) are clustered into
+    --groups groups. The tree is written to TREE_FILE, with comments on how it was derived, for
+    you to edit; then it is built like any other. Example:
+
+        hiergenre build-tree hierarchies/learned.yaml --learn --data ~/gtzan/genres --groups 3
     """
     from hiergenre import api
     from hiergenre.render import tree_view
     from hiergenre.workspace import Workspace
 
-    tree = api.build_tree(tree_file, workdir=workdir)
+    if learn:
+        learned = api.learn_tree(
+            tree_file, workdir=workdir, data=data, split=split, groups=groups, seed=seed, jobs=jobs, force=force
+        )
+        console.print(
+            f"learned from {learned.clips} train+valid clips (out-of-fold accuracy of the statistics classifier "
+            f"{100 * learned.out_of_fold_accuracy:.0f}%); wrote {tree_file}"
+        )
+        tree = learned.tree
+    elif data is not None:
+        raise HierGenreError("--data is only used with --learn (train-all takes the training data)")
+    else:
+        tree = api.build_tree(tree_file, workdir=workdir)
     space = Workspace(workdir)
     console.print(tree_view(tree))
     console.print(
@@ -69,26 +126,28 @@ def build_tree_command(
 
 @app.command("train-all")
 def train_all_command(
-    data: Annotated[
-        Path | None,
-        typer.Option(
-            help="Dataset: folder per genre (GTZAN layout works) or CSV manifest (path,genre). "
-            "Default: the embedded SYNTHETIC corpus."
-        ),
-    ] = None,
-    split: Annotated[
+    data: DataOption = None,
+    split: SplitOption = "paper",
+    preset: Annotated[
         str,
         typer.Option(
-            help="'paper' (70/10/20 per genre), ratios like 80/20/0, 'gtzan-fault-filtered', or a folder "
-            "with train.txt/valid.txt/test.txt of clip ids."
+            help="'improved' (default: BatchNorm, random crops, masking, mixup, early stopping), 'paper' "
+            "(the report's recipe, unchanged), or the steps between them: 'paper-es', 'bn-crops'."
         ),
-    ] = "paper",
-    preset: Annotated[str, typer.Option(help="Model and training preset (paper).")] = "paper",
+    ] = DEFAULT_PRESET,
+    node_model: Annotated[
+        str | None,
+        typer.Option(
+            help="Classifier of every node: 'cnn', 'stats' (LMFCC statistics + logistic regression), "
+            "'ensemble' (both averaged) or 'auto' (per node, whichever has the lowest validation loss) "
+            "[default: the preset's, cnn]."
+        ),
+    ] = None,
     epochs: Annotated[
         int | None,
         typer.Option(help="Cap on training epochs per model (the paper preset runs 1000)."),
     ] = None,
-    jobs: Annotated[int, typer.Option(help="Parallel processes for feature extraction.")] = 1,
+    jobs: JobsOption = 1,
     workdir: WorkdirOption = None,
     seed: SeedOption = 0,
 ) -> None:
@@ -122,6 +181,7 @@ def train_all_command(
             data=data,
             split=split,
             preset=preset,
+            node_model=node_model,
             epochs=epochs,
             jobs=jobs,
             seed=seed,
@@ -147,6 +207,7 @@ def predict_command(
         str | None,
         typer.Option(help="Trained tree to route through: the built tree (default), 'flat' or 'baseline3'."),
     ] = None,
+    routing: RoutingOption = "greedy",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of text.")] = False,
     workdir: WorkdirOption = None,
     seed: SeedOption = 0,
@@ -159,8 +220,8 @@ def predict_command(
     from hiergenre import api
     from hiergenre.render import route_text
 
-    cascade = api.load_cascade(workdir=workdir, tree=tree)
-    predictions = api.predict(files, cascade=cascade)
+    cascade = api.load_cascade(workdir=workdir, tree=tree, routing=routing)
+    predictions = api.predict(files, cascade=cascade, routing=routing)
     if as_json:
         print(json.dumps([p.as_dict() for p in predictions], indent=2))
     for p in predictions:
@@ -185,7 +246,8 @@ def evaluate_command(
     tree: Annotated[list[str] | None, typer.Option(help="Trained tree(s) to score [default: all].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every number as JSON instead of text.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write a Markdown report with PNG plots here.")] = None,
-    jobs: Annotated[int, typer.Option(help="Parallel processes for feature extraction.")] = 1,
+    routing: RoutingOption = "greedy",
+    jobs: JobsOption = 1,
     workdir: WorkdirOption = None,
     seed: SeedOption = 0,
 ) -> None:
@@ -200,7 +262,7 @@ def evaluate_command(
     from hiergenre.evaluation import confusion_text
     from hiergenre.reports import SUMMARY_HEADER, summary_rows, write_evaluation_report
 
-    result = api.evaluate(workdir=workdir, data=data, trees=tree, jobs=jobs)
+    result = api.evaluate(workdir=workdir, data=data, trees=tree, jobs=jobs, routing=routing)
     if as_json:
         print(json.dumps(result.as_dict(), indent=2))
     else:

@@ -82,6 +82,17 @@ def windows(frames: np.ndarray, window: int, *, mode: str, hop: int = 150, max_w
     return np.stack([frames[s : s + window] for s in starts])
 
 
+#: At most this many windows are scored per clip at prediction time; their probabilities are averaged.
+PREDICT_MAX_WINDOWS = 8
+#: Smallest distance between two prediction windows (50 frames ≈ 2.3 s): a 30 s clip gets 7 windows.
+PREDICT_HOP_FRAMES = 50
+
+
+def prediction_windows(frames: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """The windows every scoring path uses (prediction, evaluation, validation): spread over the clip."""
+    return windows(frames, config.window_frames, mode="spread", hop=PREDICT_HOP_FRAMES, max_windows=PREDICT_MAX_WINDOWS)
+
+
 @dataclass(frozen=True)
 class Normalizer:
     """Per-coefficient standardisation fitted on training data."""

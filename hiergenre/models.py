@@ -90,53 +90,164 @@ def build_cnn(n_classes: int, model: ModelConfig, features: FeatureConfig) -> An
         if model.batch_norm:
             x = layers.BatchNormalization(name=f"bn{index + 1}")(x)
         x = layers.ReLU(name=f"relu{index + 1}")(x)
+        conv_output = x
         if index < 2:
             x = layers.MaxPooling2D((model.pool_time, 1), padding="same", name=f"maxpool{index + 1}")(x)
     x = layers.GlobalAveragePooling2D(name="time_average")(x)
+    if model.stat_pooling:
+        x = layers.Concatenate(name="mean_variance")([x, _time_variance(keras, conv_output)])
+        if model.batch_norm:
+            x = layers.BatchNormalization(name="bn_stats")(x)
     x = layers.Dropout(model.dropout, name="dropout")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="softmax")(x)
     return keras.Model(inputs, outputs, name="lmfcc_cnn")
 
 
+def _time_variance(keras: Any, x: Any) -> Any:
+    """Variance over time of each filter (statistics pooling).
+
+    Built from stock layers only (mean of squares minus squared mean), so the saved model loads
+    in Keras safe mode without custom code.
+    """
+    layers = keras.layers
+    mean = layers.GlobalAveragePooling2D(name="stat_mean")(x)
+    squares = layers.GlobalAveragePooling2D(name="stat_mean_square")(layers.Multiply(name="stat_square")([x, x]))
+    squared_mean = layers.Multiply(name="stat_squared_mean")([mean, mean])
+    return layers.Subtract(name="time_variance")([squares, squared_mean])
+
+
+def window_statistics(windows: np.ndarray) -> np.ndarray:
+    """Mean and standard deviation of each coefficient over each window: ``(n, 2 * n_mfcc)``.
+
+    These timbre statistics are what the non-deep baseline classifies; they are also the bar a CNN
+    has to beat to justify itself.
+    """
+    windows = np.asarray(windows, dtype=np.float64)
+    return np.concatenate([windows.mean(axis=1), windows.std(axis=1)], axis=1)
+
+
+@dataclass
+class StatsClassifier:
+    """LMFCC statistics, standardised, then a multinomial logistic regression.
+
+    Fitted with scikit-learn but stored as plain arrays (JSON), so loading it needs neither
+    pickle nor TensorFlow.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    @classmethod
+    def fit(cls, windows: np.ndarray, labels: np.ndarray, n_classes: int, *, c: float = 1.0) -> StatsClassifier:
+        """Fit on raw LMFCC windows and integer labels (class-balanced)."""
+        from sklearn.linear_model import LogisticRegression
+
+        x = window_statistics(windows)
+        mean, scale = x.mean(axis=0), x.std(axis=0)
+        scale = np.where(scale > 1e-8, scale, 1.0)
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+        model.fit((x - mean) / scale, labels)
+        coef = np.zeros((n_classes, x.shape[1]))
+        intercept = np.zeros(n_classes)
+        seen = model.classes_.astype(int)
+        if len(seen) == 2:  # binary: sklearn keeps one row, the log-odds of the second class
+            coef[seen[1]], intercept[seen[1]] = model.coef_[0], model.intercept_[0]
+        else:
+            coef[seen], intercept[seen] = model.coef_, model.intercept_
+        absent = np.setdiff1d(np.arange(n_classes), seen)
+        intercept[absent] = -1e3  # a class with no training data is never predicted
+        return cls(mean, scale, coef, intercept)
+
+    def predict_proba(self, windows: np.ndarray) -> np.ndarray:
+        """Class probabilities per window."""
+        logits = ((window_statistics(windows) - self.mean) / self.scale) @ self.coef.T + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        weights = np.exp(logits)
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    def to_dict(self) -> dict[str, list]:
+        """JSON-friendly form."""
+        return {k: getattr(self, k).tolist() for k in ("mean", "scale", "coef", "intercept")}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list]) -> StatsClassifier:
+        """Inverse of :meth:`to_dict`."""
+        return cls(*(np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef", "intercept")))
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of fitted numbers."""
+        return int(self.coef.size + self.intercept.size)
+
+
 @dataclass
 class NodeModel:
-    """A trained classifier for one tree node, in the form the cascade expects."""
+    """A trained classifier for one tree node, in the form the cascade expects.
+
+    It holds a CNN, a statistics classifier, or both (an ensemble whose probabilities are
+    ``cnn_weight · cnn + (1 − cnn_weight) · stats``): each node of the tree may use the kind
+    that suits it.
+    """
 
     node: str
     classes: list[str]
     normalizer: Normalizer
     features: FeatureConfig
-    network: Any
+    network: Any = None
+    stats: StatsClassifier | None = None
+    cnn_weight: float = 1.0
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """``cnn``, ``stats`` or ``ensemble``."""
+        if self.stats is None:
+            return "cnn"
+        return "stats" if self.network is None else "ensemble"
 
     def predict_proba(self, windows: np.ndarray) -> np.ndarray:
         """Probabilities over ``classes`` for each raw (unnormalised) LMFCC window."""
-        x = self.normalizer.transform(np.asarray(windows))[..., np.newaxis]
-        return np.asarray(self.network(x, training=False), dtype=np.float64)
+        windows = np.asarray(windows)
+        if self.kind == "stats":
+            return self.stats.predict_proba(windows)
+        x = self.normalizer.transform(windows)[..., np.newaxis]
+        cnn = np.asarray(self.network(x, training=False), dtype=np.float64)
+        if self.kind == "cnn":
+            return cnn
+        return self.cnn_weight * cnn + (1 - self.cnn_weight) * self.stats.predict_proba(windows)
 
     @property
     def n_parameters(self) -> int:
-        """Number of weights of the network."""
-        return int(self.network.count_params())
+        """Number of fitted weights (network and statistics classifier)."""
+        network = int(self.network.count_params()) if self.network is not None else 0
+        return network + (self.stats.n_parameters if self.stats is not None else 0)
 
     def save(self, directory: str | Path) -> None:
-        """Write ``<node>.keras`` then ``<node>.json``, each atomically."""
+        """Write ``<node>.keras`` (when there is a CNN) then ``<node>.json``, each atomically."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=directory, prefix=f".{self.node}.", suffix=".keras")
-        os.close(handle)
-        try:
-            self.network.save(tmp)
-            os.replace(tmp, directory / f"{self.node}.keras")
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        if self.network is not None:
+            handle, tmp = tempfile.mkstemp(dir=directory, prefix=f".{self.node}.", suffix=".keras")
+            os.close(handle)
+            try:
+                self.network.save(tmp)
+                os.replace(tmp, directory / f"{self.node}.keras")
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+        else:
+            (directory / f"{self.node}.keras").unlink(missing_ok=True)  # a stale network from an older run
         meta = {
             **self.metadata,
             "format_version": FORMAT_VERSION,
             "node": self.node,
+            "kind": self.kind,
             "classes": self.classes,
             "features": asdict(self.features),
             "normalizer": self.normalizer.to_dict(),
+            "stats": self.stats.to_dict() if self.stats is not None else None,
+            "cnn_weight": self.cnn_weight,
             "parameters": self.n_parameters,
         }
         write_json_atomic(directory / f"{self.node}.json", meta)
@@ -151,19 +262,28 @@ class NodeModel:
                 f"node {node!r} in {directory} was written by an incompatible hiergenre "
                 f"(format {meta.get('format_version')}, expected {FORMAT_VERSION}); retrain with train-all"
             )
-        keras = import_keras()
-        try:
-            network = keras.saving.load_model(directory / f"{node}.keras", compile=False, safe_mode=True)
-        except (OSError, ValueError) as exc:
-            raise HierGenreError(f"cannot load model of node {node!r} from {directory}: {exc}") from None
+        kind = meta.get("kind", "cnn")
+        network = _load_network(directory / f"{node}.keras", node) if kind != "stats" else None
         return cls(
             node=node,
             classes=list(meta["classes"]),
             normalizer=Normalizer.from_dict(meta["normalizer"]),
             features=FeatureConfig(**meta["features"]),
             network=network,
+            stats=StatsClassifier.from_dict(meta["stats"]) if kind != "cnn" else None,
+            cnn_weight=float(meta.get("cnn_weight", 1.0)),
             metadata=meta,
         )
+
+
+def _load_network(path: Path, node: str) -> Any:
+    keras = import_keras()
+    if not path.is_file():
+        raise HierGenreError(f"network of node {node!r} is missing: {path}")
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except (OSError, ValueError) as exc:
+        raise HierGenreError(f"cannot load model of node {node!r} from {path.parent}: {exc}") from None
 
 
 def write_json_atomic(path: str | Path, data: Any) -> None:

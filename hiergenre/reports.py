@@ -88,8 +88,9 @@ def learning_curves_png(histories: Mapping[str, Sequence[Mapping[str, Sequence[f
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=7)
-    fig.suptitle("Learning curves (window level, mean over runs)")
+    if axes[0].get_lines():
+        axes[0].legend(fontsize=7)
+    fig.suptitle("Learning curves (training windows; validation at clip level; mean over runs)")
     return _save(fig, path)
 
 

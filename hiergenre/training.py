@@ -16,14 +16,17 @@ from typing import Protocol
 
 import numpy as np
 
+from hiergenre.augmentation import mask_runs, mixup, random_crops
 from hiergenre.config import Preset, stable_hash
 from hiergenre.datasets import Clip
-from hiergenre.features import Normalizer, windows
+from hiergenre.features import Normalizer, prediction_windows, windows
 from hiergenre.hierarchy import GenreTree
-from hiergenre.models import NodeModel, build_cnn, import_keras, read_json
+from hiergenre.models import NodeModel, StatsClassifier, build_cnn, import_keras, read_json
 
-#: How many windows prediction and clip-level scoring look at per clip.
-PREDICT_MAX_WINDOWS = 8
+#: Windows of a clip at this distance train the statistics classifier.
+STATS_HOP_FRAMES = 50
+#: Ensemble weights of the CNN that ``auto`` chooses among (1 = CNN only, 0 = statistics only).
+AUTO_CNN_WEIGHTS = (1.0, 0.5, 0.0)
 
 
 class Reporter(Protocol):
@@ -64,48 +67,65 @@ class NodeResult:
     reused: bool = False
 
 
+@dataclass
+class NodeData:
+    """The clips below one node: their LMFCC matrices and the index of the child each belongs to."""
+
+    clips: list[np.ndarray]
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+
+def node_data(tree: GenreTree, node: str, clips: Sequence[Clip], frames: Mapping[str, np.ndarray]) -> NodeData:
+    """Clips whose genre lies below ``node``, labelled by the child on the path to their genre."""
+    children = tree.children(node)
+    matrices, labels = [], []
+    for clip in clips:
+        child = tree.child_towards(node, clip.genre)
+        if child is not None and str(clip.path) in frames:
+            matrices.append(frames[str(clip.path)])
+            labels.append(children.index(child))
+    return NodeData(matrices, np.asarray(labels, dtype=int))
+
+
 def node_examples(
     tree: GenreTree, node: str, clips: Sequence[Clip], frames: Mapping[str, np.ndarray], preset: Preset, *, mode: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Windows and child indices for the clips below ``node`` (``mode`` as in features.windows)."""
-    children = tree.children(node)
-    xs, ys = [], []
-    for clip in clips:
-        child = tree.child_towards(node, clip.genre)
-        if child is None or str(clip.path) not in frames:
-            continue
-        stack = clip_windows(frames[str(clip.path)], preset, mode=mode)
-        xs.append(stack)
-        ys.append(np.full(len(stack), children.index(child)))
-    if not xs:
+    return stacked_windows(node_data(tree, node, clips, frames), preset, mode=mode, hop=preset.train.window_hop_frames)
+
+
+def stacked_windows(data: NodeData, preset: Preset, *, mode: str, hop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every clip's windows (cut by ``mode``) stacked, with one label per window."""
+    if not len(data):
         shape = (0, preset.features.window_frames, preset.features.n_mfcc)
         return np.zeros(shape, np.float32), np.zeros(0, int)
-    return np.concatenate(xs), np.concatenate(ys)
+    stacks = [windows(f, preset.features.window_frames, mode=mode, hop=hop) for f in data.clips]
+    labels = [np.full(len(stack), label) for stack, label in zip(stacks, data.labels, strict=True)]
+    return np.concatenate(stacks), np.concatenate(labels)
 
 
-def clip_windows(frames: np.ndarray, preset: Preset, *, mode: str) -> np.ndarray:
-    """Windows of one clip as the preset cuts them (``spread`` is prediction's policy)."""
-    return windows(
-        frames,
-        preset.features.window_frames,
-        mode=mode,
-        hop=preset.train.window_hop_frames,
-        max_windows=PREDICT_MAX_WINDOWS,
-    )
+def clip_probabilities(model: NodeModel, data: NodeData) -> np.ndarray:
+    """One probability row per clip: the model's window probabilities averaged, as prediction does."""
+    return np.stack([model.predict_proba(prediction_windows(f, model.features)).mean(axis=0) for f in data.clips])
+
+
+def clip_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log-probability of each clip's true class."""
+    picked = probabilities[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
 
 
 def clip_accuracy(
     model: NodeModel, tree: GenreTree, clips: Sequence[Clip], frames: Mapping[str, np.ndarray], preset: Preset
 ) -> float | None:
     """Share of clips below the model's node whose child is predicted right (prediction windows)."""
-    hits = []
-    for clip in clips:
-        child = tree.child_towards(model.node, clip.genre)
-        if child is None or str(clip.path) not in frames:
-            continue
-        proba = model.predict_proba(clip_windows(frames[str(clip.path)], preset, mode="spread")).mean(axis=0)
-        hits.append(model.classes[int(np.argmax(proba))] == child)
-    return float(np.mean(hits)) if hits else None
+    data = node_data(tree, model.node, clips, frames)
+    if not len(data):
+        return None
+    return float(np.mean(clip_probabilities(model, data).argmax(axis=1) == data.labels))
 
 
 def balanced_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
@@ -129,53 +149,158 @@ def fit_node(
     seed: int,
     reporter: Reporter,
 ) -> tuple[NodeModel, int]:
-    """Train the CNN of one node; returns the model and the number of epochs run."""
-    keras = import_keras()
+    """Train the classifier of one node (kind set by the preset); returns it and the epochs run."""
     classes = tree.children(node)
-    x_train, y_train = node_examples(tree, node, train, frames, preset, mode=preset.train.windows)
-    x_valid, y_valid = node_examples(tree, node, valid, frames, preset, mode=preset.train.windows)
-    normalizer = Normalizer.fit(x_train)
+    train_data, valid_data = node_data(tree, node, train, frames), node_data(tree, node, valid, frames)
+    kind = preset.train.node_model
+    stats = _fit_stats(train_data, preset, len(classes)) if kind != "cnn" else None
+    normalizer, network, history = (None, None, {})
+    if kind != "stats":
+        normalizer, network, history = fit_cnn(
+            train_data, valid_data, preset, len(classes), epochs=epochs, seed=seed, reporter=reporter
+        )
+    if normalizer is None:
+        normalizer = Normalizer.fit(stacked_windows(train_data, preset, mode="first", hop=1)[0])
+    model = NodeModel(node, classes, normalizer, preset.features, network, stats, 0.0 if kind == "stats" else 1.0)
+    model.metadata["history"] = history
+    if kind in ("ensemble", "auto"):
+        model.cnn_weight = _choose_cnn_weight(model, valid_data) if kind == "auto" else 0.5
+    return model, len(history.get("loss", []))
+
+
+def _fit_stats(data: NodeData, preset: Preset, n_classes: int) -> StatsClassifier:
+    x, y = stacked_windows(data, preset, mode="all", hop=STATS_HOP_FRAMES)
+    return StatsClassifier.fit(x, y, n_classes)
+
+
+def _choose_cnn_weight(model: NodeModel, valid: NodeData) -> float:
+    """The CNN weight among AUTO_CNN_WEIGHTS with the lowest clip-level validation loss."""
+    if not len(valid):
+        return 0.5
+    losses = {}
+    for weight in AUTO_CNN_WEIGHTS:
+        model.cnn_weight = weight
+        losses[weight] = clip_log_loss(clip_probabilities(model, valid), valid.labels)
+    model.metadata["auto_validation_loss"] = {str(w): v for w, v in losses.items()}
+    return min(losses, key=losses.__getitem__)
+
+
+def fit_cnn(
+    train: NodeData,
+    valid: NodeData,
+    preset: Preset,
+    n_classes: int,
+    *,
+    epochs: int,
+    seed: int,
+    reporter: Reporter,
+) -> tuple[Normalizer, object, dict[str, list[float]]]:
+    """Train the small CNN; returns its normaliser, the network and the per-epoch history.
+
+    With ``patience`` set, training stops once the clip-level validation loss has not improved
+    for that many epochs, and the weights of the best epoch are restored.
+    """
+    keras = import_keras()
     keras.utils.set_random_seed(seed)
-    network = build_cnn(len(classes), preset.model, preset.features)
+    config = preset.train
+    fixed = stacked_windows(
+        train, preset, mode="first" if config.windows == "first" else "all", hop=config.window_hop_frames
+    )
+    normalizer = Normalizer.fit(fixed[0])
+    network = build_cnn(n_classes, preset.model, preset.features)
     network.compile(
-        optimizer=keras.optimizers.Adam(preset.train.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        optimizer=keras.optimizers.Adam(config.learning_rate), loss="categorical_crossentropy", metrics=["accuracy"]
     )
-    callbacks: list = [_ReporterCallback(keras, reporter)]
-    validation = None
-    if len(x_valid):
-        validation = (normalizer.transform(x_valid)[..., None], y_valid)
-        if preset.train.patience is not None:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=preset.train.patience, restore_best_weights=True
-                )
-            )
-    history = network.fit(
-        normalizer.transform(x_train)[..., None],
-        y_train,
-        validation_data=validation,
-        epochs=epochs,
-        batch_size=preset.train.batch_size,
-        class_weight=balanced_weights(y_train, len(classes)) if preset.train.balance_classes else None,
-        callbacks=callbacks,
-        verbose=0,
-    )
+    batches = _epoch_batches(keras, train, fixed, normalizer, preset, n_classes, np.random.default_rng(seed))
+    callbacks = [
+        _clip_validation(keras, valid, normalizer, preset, config.patience),
+        _reporter_callback(keras, reporter),
+    ]
+    history = network.fit(batches, epochs=epochs, callbacks=callbacks, verbose=0)
     logs = {k: [float(v) for v in values] for k, values in history.history.items()}
-    model = NodeModel(node, classes, normalizer, preset.features, network, {"history": logs})
-    return model, len(logs.get("loss", []))
+    return normalizer, network, logs
 
 
-class _ReporterCallback:
+def _epoch_batches(keras, train: NodeData, fixed, normalizer, preset: Preset, n_classes: int, rng):  # noqa: ANN001, ANN202
+    """A Keras PyDataset that draws a fresh augmented epoch of (x, one-hot y, weight) each time."""
+    config = preset.train
+    weights = balanced_weights(train.labels, n_classes) if config.balance_classes else None
+
+    def draw_epoch() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if config.windows == "random":
+            x, y = random_crops(train.clips, train.labels, preset.features.window_frames, config.crops_per_clip, rng)
+        else:
+            x, y = fixed
+        order = rng.permutation(len(x))
+        x, y = normalizer.transform(x[order]), y[order]
+        w = np.array([weights[int(label)] for label in y], np.float32) if weights else np.ones(len(y), np.float32)
+        x = mask_runs(mask_runs(x, config.time_mask, 1, rng), config.coef_mask, 2, rng)
+        onehot = np.eye(n_classes, dtype=np.float32)[y]
+        x, onehot = mixup(x, onehot, config.mixup, rng)
+        return x[..., None], onehot, w
+
+    class EpochBatches(keras.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__()
+            self.data = draw_epoch()
+
+        def __len__(self) -> int:
+            return max(1, int(np.ceil(len(self.data[0]) / config.batch_size)))
+
+        def __getitem__(self, index: int):  # noqa: ANN204
+            batch = slice(index * config.batch_size, (index + 1) * config.batch_size)
+            return tuple(part[batch] for part in self.data)
+
+        def on_epoch_end(self) -> None:
+            self.data = draw_epoch()
+
+    return EpochBatches()
+
+
+def _clip_validation(keras, valid: NodeData, normalizer: Normalizer, preset: Preset, patience: int | None):  # noqa: ANN001, ANN202
+    """Callback logging clip-level ``val_loss``/``val_accuracy``; early stopping on ``val_loss``.
+
+    Validation clips are scored like predictions (windows spread over the clip, probabilities
+    averaged), so the stopping point is chosen for the quantity the cascade actually uses.
+    """
+    stacks = [prediction_windows(f, preset.features) for f in valid.clips]
+    owners = np.concatenate([np.full(len(s), i) for i, s in enumerate(stacks)]) if stacks else np.zeros(0, int)
+    x = normalizer.transform(np.concatenate(stacks))[..., None] if stacks else None
+
+    class ClipValidation(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None) -> None:  # noqa: ANN001
+            self.best, self.best_weights, self.waited = np.inf, None, 0
+
+        def on_epoch_end(self, epoch: int, logs=None) -> None:  # noqa: ANN001
+            if x is None or logs is None:
+                return
+            window_proba = np.asarray(self.model(x, training=False), dtype=np.float64)
+            proba = np.stack([window_proba[owners == i].mean(axis=0) for i in range(len(stacks))])
+            logs["val_loss"] = clip_log_loss(proba, valid.labels)
+            logs["val_accuracy"] = float(np.mean(proba.argmax(axis=1) == valid.labels))
+            if patience is None:
+                return
+            if logs["val_loss"] < self.best:
+                self.best, self.best_weights, self.waited = logs["val_loss"], self.model.get_weights(), 0
+            else:
+                self.waited += 1
+                self.model.stop_training = self.waited >= patience
+
+        def on_train_end(self, logs=None) -> None:  # noqa: ANN001
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return ClipValidation()
+
+
+def _reporter_callback(keras, reporter: Reporter):  # noqa: ANN001, ANN202
     """Adapter from Keras callbacks to a Reporter (built lazily so Keras loads only when training)."""
 
-    def __new__(cls, keras, reporter: Reporter):  # noqa: ANN001, D102
-        class Callback(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
-                reporter.epoch(dict(logs or {}))
+    class Callback(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
+            reporter.epoch(dict(logs or {}))
 
-        return Callback()
+    return Callback()
 
 
 def training_key(
@@ -247,7 +372,7 @@ def train_tree(
 
 def _reusable(out_dir: Path, node: str, key: str) -> NodeModel | None:
     meta_path = out_dir / f"{node}.json"
-    if not meta_path.is_file() or not (out_dir / f"{node}.keras").is_file():
+    if not meta_path.is_file():
         return None
     try:
         if read_json(meta_path, what="node metadata").get("training_key") != key:

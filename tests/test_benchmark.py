@@ -23,7 +23,7 @@ def test_runner_writes_report_with_paired_differences(tmp_path, monkeypatch):
             [
                 "synthetic",
                 "--synthetic-clips",
-                "3",
+                "4",
                 "--seeds",
                 "0",
                 "1",
@@ -45,10 +45,16 @@ def test_runner_writes_report_with_paired_differences(tmp_path, monkeypatch):
         for r in results["runs"]
     ]
     assert diff["per_run"] == per_run and diff["wins"] + diff["ties"] + diff["losses"] == 2
+    models = set(results["runs"][0]["models"])
+    cascades = {f"{t}{p}" for t in ("default", "learned") for p in ("", "+product", "+blend")}
+    assert models == cascades | {"flat", "baseline3", "stats-svm", "stats-lr"}
+    assert results["runs"][0]["learned_tree"] is not None
     text = (out / "report.md").read_text()
-    assert "SYNTHETIC" in text and "Paired difference" in text and "clips/s" in text
+    assert "SYNTHETIC" in text and "Δ vs flat" in text and "clips/s" in text and "## Learned trees" in text
+    assert "right top-level group" in text
     assert {p.name for p in out.glob("*.png")} == {
         "confusion-default.png",
+        "confusion-learned.png",
         "confusion-flat.png",
         "confusion-baseline3.png",
         "learning-curves.png",

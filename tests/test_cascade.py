@@ -93,3 +93,49 @@ def test_cascade_module_does_not_need_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def unsure_root_cascade(flat=None):
+    """The root slightly prefers 'heavy', where the model is torn; 'soft' is sure of 'jazz'."""
+    return Cascade(
+        TREE,
+        {
+            ROOT: Fixed(["heavy", "soft"], [0.55, 0.45]),
+            "heavy": Fixed(["metal", "rock"], [0.5, 0.5]),
+            "soft": Fixed(["jazz", "calm"], [0.95, 0.05]),
+        },
+        flat=flat,
+    )
+
+
+def test_product_routing_lets_a_sure_lower_node_overrule_an_unsure_root():
+    cascade = unsure_root_cascade()
+    windows = np.zeros((2, 4))
+    assert cascade.route(windows, "greedy").genre in ("metal", "rock")
+    route = cascade.route(windows, "product")
+    assert route.genre == "jazz"
+    assert route.distribution == pytest.approx(
+        {"metal": 0.275, "rock": 0.275, "jazz": 0.45 * 0.95, "classical": 0.45 * 0.05}
+    )
+    assert sum(route.distribution.values()) == pytest.approx(1)
+    assert [(s.node, s.choice) for s in route.steps] == [(ROOT, "soft"), ("soft", "jazz")]
+    assert route.steps[0].p == pytest.approx(0.45)  # the step shows the root's own probability
+    assert route.p == pytest.approx(0.45 * 0.95)
+
+
+def test_blend_routing_averages_with_the_flat_model():
+    flat = Fixed(["metal", "rock", "jazz", "classical"], [0.0, 0.9, 0.1, 0.0])
+    route = unsure_root_cascade(flat).route(np.zeros((1, 4)), "blend")
+    assert route.genre == "rock"  # 0.5 * 0.275 + 0.5 * 0.9 beats 0.5 * 0.4275 + 0.5 * 0.1
+    assert route.distribution["rock"] == pytest.approx(0.5 * 0.275 + 0.5 * 0.9)
+    assert route.p == pytest.approx(route.distribution["rock"])
+
+
+def test_routing_errors_are_specific():
+    cascade = unsure_root_cascade()
+    with pytest.raises(HierGenreError, match="needs the flat model"):
+        cascade.route(np.zeros((1, 4)), "blend")
+    with pytest.raises(HierGenreError, match="unknown routing policy 'best'"):
+        cascade.route(np.zeros((1, 4)), "best")
+    with pytest.raises(HierGenreError, match="flat model predicts"):
+        unsure_root_cascade(Fixed(["metal", "rock"], [0.5, 0.5]))

@@ -117,3 +117,46 @@ def test_evaluate_json_and_report(trained, tmp_path):
     text = (report / "report.md").read_text()
     assert "## default" in text and "decision accuracy" in text
     assert (report / "confusion-flat.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_routing_policies_through_predict_and_evaluate(trained, tiny_corpus):
+    workdir, _, _ = trained
+    clip = tiny_corpus / "jazz" / "jazz.00000.au"
+    for policy in ("product", "blend"):
+        out = json.loads(hiergenre("predict", clip, "--routing", policy, "--json", workdir=workdir).stdout)[0]
+        assert out["path"][0]["node"] == "root" and out["path"][-1]["choice"] == out["genre"]
+        product = 1.0
+        for step in out["path"]:
+            product *= step["p"]
+        assert out["p"] == pytest.approx(product)
+    scores = json.loads(hiergenre("evaluate", "--routing", "blend", "--json", workdir=workdir).stdout)["models"]
+    assert scores["default"]["n_clips"] == 10
+    bad = hiergenre("predict", clip, "--routing", "best", workdir=workdir, check=False)
+    assert bad.returncode == 1 and "unknown routing policy 'best'" in bad.stderr
+
+
+def test_build_tree_learn_writes_editable_yaml_and_builds_it(tiny_corpus, tmp_path):
+    workdir = tmp_path / "ws"
+    target = tmp_path / "mine.yaml"
+    result = hiergenre("build-tree", target, "--learn", "--data", tiny_corpus, "--split", "80/20/0",
+                       "--groups", "3", workdir=workdir)
+    assert "wrote" in result.stdout
+    text = target.read_text()
+    assert text.startswith("# Learned by") and "name: mine" in text
+    built = (workdir / "tree.yaml").read_text()
+    assert "name: mine" in built and sorted(built.split()) != []
+    again = hiergenre("build-tree", target, "--learn", "--data", tiny_corpus, workdir=workdir, check=False)
+    assert again.returncode == 1 and "--force" in again.stderr
+    assert target.read_text() == text  # the user's file is untouched
+    hiergenre("build-tree", target, "--learn", "--data", tiny_corpus, "--split", "80/20/0", "--groups", "2",
+              "--force", workdir=workdir)
+    assert target.read_text() != text
+
+
+def test_train_all_with_statistics_node_models(tiny_corpus, tmp_path):
+    workdir = tmp_path / "ws"
+    hiergenre("build-tree", ROOT / "hierarchies" / "default.yaml", workdir=workdir)
+    hiergenre("train-all", "--data", tiny_corpus, "--node-model", "stats", workdir=workdir)
+    assert not list((workdir / "models").rglob("*.keras"))
+    out = json.loads(hiergenre("predict", tiny_corpus / "rock", "--json", workdir=workdir).stdout)
+    assert len(out) == 3 and all(p["genre"] for p in out)

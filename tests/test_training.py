@@ -1,9 +1,23 @@
+import dataclasses
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from hiergenre.config import FeatureConfig, Preset, TrainConfig
 from hiergenre.datasets import Clip
 from hiergenre.hierarchy import GenreTree
-from hiergenre.training import balanced_weights, node_examples, train_tree
+from hiergenre.models import NodeModel
+from hiergenre.training import (
+    SilentReporter,
+    balanced_weights,
+    clip_log_loss,
+    clip_probabilities,
+    fit_node,
+    node_data,
+    node_examples,
+    train_tree,
+)
 
 TREE = GenreTree.from_yaml_text("tree: {heavy: [metal, rock], soft: [jazz, blues]}")
 PRESET = Preset(
@@ -17,7 +31,7 @@ PRESET = Preset(
 def data():
     rng = np.random.default_rng(0)
     clips = [
-        Clip(__import__("pathlib").Path(f"/x/{g}{i}.au"), g)
+        Clip(Path(f"/x/{g}{i}.au"), g)
         for g in ("metal", "rock", "jazz", "blues")
         for i in range(3)
     ]
@@ -52,3 +66,49 @@ def test_train_tree_saves_every_node_and_reuses_unchanged_models(tmp_path):
     kwargs["seed"] = 1
     third = train_tree(TREE, (clips, clips[:4]), frames, PRESET, tmp_path, **kwargs)
     assert not any(r.reused for r in third)
+
+
+def learnable_data():
+    """Two genres told apart by loudness of the coefficients, 6 clips each of 60 frames."""
+    rng = np.random.default_rng(1)
+    clips = [Clip(Path(f"/x/{g}{i}.au"), g) for g in ("metal", "jazz") for i in range(6)]
+    frames = {
+        str(c.path): rng.normal(2.0 if c.genre == "metal" else -2.0, 1.0, size=(60, 13)).astype(np.float32)
+        for c in clips
+    }
+    return clips, frames
+
+
+def test_early_stopping_restores_the_best_clip_level_epoch():
+    clips, frames = learnable_data()
+    tree = GenreTree.flat(["metal", "jazz"], "flat")
+    preset = dataclasses.replace(
+        PRESET, train=TrainConfig(epochs=300, patience=3, windows="random", crops_per_clip=2, time_mask=4, mixup=0.2)
+    )
+    train, valid = clips[:4] + clips[6:10], clips[4:6] + clips[10:]
+    model, ran = fit_node(tree, "root", train, valid, frames, preset, epochs=300, seed=0, reporter=SilentReporter())
+    history = model.metadata["history"]
+    assert ran < 300 and len(history["val_loss"]) == ran
+    best = min(history["val_loss"])
+    data = node_data(tree, "root", valid, frames)
+    assert clip_log_loss(clip_probabilities(model, data), data.labels) == pytest.approx(best, rel=1e-3, abs=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["stats", "ensemble", "auto"])
+def test_node_model_kinds(kind, tmp_path):
+    clips, frames = learnable_data()
+    tree = GenreTree.flat(["metal", "jazz"], "flat")
+    preset = dataclasses.replace(PRESET, train=dataclasses.replace(PRESET.train, node_model=kind))
+    results = train_tree(
+        tree, (clips[::2], clips[1::2]), frames, preset, tmp_path, epochs=2, seed=0, data_fingerprint="d", split_key="s"
+    )
+    model = NodeModel.load(tmp_path, "root")
+    expected = {"stats": "stats", "ensemble": "ensemble"}.get(kind, model.kind)
+    assert model.kind == expected
+    assert (tmp_path / "root.keras").exists() == (kind != "stats")
+    if kind == "auto":
+        assert set(model.metadata["auto_validation_loss"]) == {"1.0", "0.5", "0.0"}
+        losses = model.metadata["auto_validation_loss"]
+        assert model.cnn_weight == float(min(losses, key=losses.__getitem__))
+    if kind == "stats":
+        assert results[0].valid_accuracy == 1.0  # loudness statistics separate these clips perfectly
