@@ -93,24 +93,26 @@ def _pct(value: float | None) -> str:
 
 
 def training_table(results: Sequence[NodeResult]) -> Table:
-    """The train-all summary: one row per node model."""
+    """The train-all summary: one row per node model (a ``kind`` column when not all are CNNs)."""
     table = Table(title="Trained models (clip-level accuracy)", box=box.SIMPLE_HEAD)
     table.add_column("model", no_wrap=True)
+    show_kind = any(r.kind != "cnn" for r in results)
+    if show_kind:
+        table.add_column("kind", no_wrap=True)
     for column in ("classes", "train", "valid", "epochs", "sec", "params"):
         table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
     for r in results:
         name = r.tree if r.node == ROOT else f"{r.tree}/{r.node}"
-        table.add_row(
-            name,
+        cells = [name, *([r.kind] if show_kind else [])]
+        cells += [
             str(len(r.classes)),
             _pct(r.train_accuracy),
             _pct(r.valid_accuracy),
             str(r.epochs),
-            f"{r.seconds:.1f}",
+            "[dim]reused[/]" if r.reused else f"{r.seconds:.1f}",
             f"{r.parameters:,}",
-            "[dim]reused[/]" if r.reused else "",
-        )
+        ]
+        table.add_row(*cells)
     return table
 
 

@@ -65,6 +65,7 @@ class NodeResult:
     seconds: float
     parameters: int
     reused: bool = False
+    kind: str = "cnn"
 
 
 @dataclass
@@ -165,6 +166,10 @@ def fit_node(
     model.metadata["history"] = history
     if kind in ("ensemble", "auto"):
         model.cnn_weight = _choose_cnn_weight(model, valid_data) if kind == "auto" else 0.5
+        if model.cnn_weight == 1.0:  # auto chose the CNN alone: keep only what predicts
+            model.stats = None
+        elif model.cnn_weight == 0.0:
+            model.network = None
     return model, len(history.get("loss", []))
 
 
@@ -365,6 +370,7 @@ def train_tree(
                 seconds=float(model.metadata.get("seconds", 0.0)),
                 parameters=model.n_parameters,
                 reused=reused,
+                kind=model.kind if model.kind != "ensemble" else f"ensemble ({model.cnn_weight:.1f} cnn)",
             )
         )
     return results

@@ -46,4 +46,3 @@ def folder_dataset(tmp_path: Path) -> Path:
             save_audio(tmp_path / "data" / genre / f"{genre}.{i:05d}.wav", 0.1 * rng.standard_normal(22050))
     (tmp_path / "data" / "pop" / "broken.00099.au").write_bytes(b"not audio at all")
     return tmp_path / "data"
-

@@ -138,8 +138,9 @@ def test_routing_policies_through_predict_and_evaluate(trained, tiny_corpus):
 def test_build_tree_learn_writes_editable_yaml_and_builds_it(tiny_corpus, tmp_path):
     workdir = tmp_path / "ws"
     target = tmp_path / "mine.yaml"
-    result = hiergenre("build-tree", target, "--learn", "--data", tiny_corpus, "--split", "80/20/0",
-                       "--groups", "3", workdir=workdir)
+    result = hiergenre(
+        "build-tree", target, "--learn", "--data", tiny_corpus, "--split", "80/20/0", "--groups", "3", workdir=workdir
+    )
     assert "wrote" in result.stdout
     text = target.read_text()
     assert text.startswith("# Learned by") and "name: mine" in text
@@ -148,8 +149,19 @@ def test_build_tree_learn_writes_editable_yaml_and_builds_it(tiny_corpus, tmp_pa
     again = hiergenre("build-tree", target, "--learn", "--data", tiny_corpus, workdir=workdir, check=False)
     assert again.returncode == 1 and "--force" in again.stderr
     assert target.read_text() == text  # the user's file is untouched
-    hiergenre("build-tree", target, "--learn", "--data", tiny_corpus, "--split", "80/20/0", "--groups", "2",
-              "--force", workdir=workdir)
+    hiergenre(
+        "build-tree",
+        target,
+        "--learn",
+        "--data",
+        tiny_corpus,
+        "--split",
+        "80/20/0",
+        "--groups",
+        "2",
+        "--force",
+        workdir=workdir,
+    )
     assert target.read_text() != text
 
 

@@ -81,7 +81,10 @@ def test_missing_file(tmp_path):
         GenreTree.from_file(tmp_path / "nope.yaml")
 
 
-@pytest.mark.parametrize(("name", "leaves", "models"), [("default", 10, 5), ("flat", 10, 1), ("baseline3", 3, 1)])
+@pytest.mark.parametrize(
+    ("name", "leaves", "models"),
+    [("default", 10, 5), ("flat", 10, 1), ("baseline3", 3, 1), ("blues-classical-jazz", 3, 1)],
+)
 def test_shipped_hierarchies(name, leaves, models):
     t = GenreTree.from_file(HIERARCHIES / f"{name}.yaml")
     assert t.name == name

@@ -30,11 +30,7 @@ PRESET = Preset(
 
 def data():
     rng = np.random.default_rng(0)
-    clips = [
-        Clip(Path(f"/x/{g}{i}.au"), g)
-        for g in ("metal", "rock", "jazz", "blues")
-        for i in range(3)
-    ]
+    clips = [Clip(Path(f"/x/{g}{i}.au"), g) for g in ("metal", "rock", "jazz", "blues") for i in range(3)]
     frames = {str(c.path): rng.normal(size=(40, 13)).astype(np.float32) for c in clips}
     return clips, frames
 
@@ -105,10 +101,12 @@ def test_node_model_kinds(kind, tmp_path):
     model = NodeModel.load(tmp_path, "root")
     expected = {"stats": "stats", "ensemble": "ensemble"}.get(kind, model.kind)
     assert model.kind == expected
-    assert (tmp_path / "root.keras").exists() == (kind != "stats")
+    assert (tmp_path / "root.keras").exists() == (model.kind != "stats")
     if kind == "auto":
         assert set(model.metadata["auto_validation_loss"]) == {"1.0", "0.5", "0.0"}
         losses = model.metadata["auto_validation_loss"]
-        assert model.cnn_weight == float(min(losses, key=losses.__getitem__))
+        best = float(min(losses, key=losses.__getitem__))
+        assert model.cnn_weight == best
+        assert model.kind == {1.0: "cnn", 0.0: "stats"}.get(best, "ensemble")
     if kind == "stats":
         assert results[0].valid_accuracy == 1.0  # loudness statistics separate these clips perfectly
