@@ -248,17 +248,17 @@ def statistics_bars(workdir: Path, reference: GenreTree, args: argparse.Namespac
 
 
 def predict_timing(workdir: Path, name: str) -> float | None:
-    """Seconds per clip for decoding, LMFCC and routing (warm process, models loaded, no cache)."""
+    """Seconds per clip for decoding, LMFCC and routing (LiteRT path, warm process, models loaded)."""
     from hiergenre.datasets import Split
 
-    cascade = api.load_cascade(workdir=workdir, tree=name)
+    predictor = api.load_predictor(workdir=workdir, tree=name)
     split = Split.from_dict(read_json(workdir / "models" / name / "manifest.json", what="m")["split"])
-    files = [c.path for c in split.test if c.genre in cascade.tree.leaves][:10]
+    files = [c.path for c in split.test if c.genre in predictor.cascade.tree.leaves][:10]
     if not files:
         return None
-    api.predict(files[:1], cascade=cascade)  # warm-up: first-call costs are not per clip
+    predictor.predict(files[:1])  # warm-up: first-call costs are not per clip
     start = time.perf_counter()
-    api.predict(files, cascade=cascade)
+    predictor.predict(files)
     return (time.perf_counter() - start) / len(files)
 
 

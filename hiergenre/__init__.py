@@ -9,14 +9,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
     "build_tree": "hiergenre.api",
     "train_all": "hiergenre.api",
     "predict": "hiergenre.api",
+    "evaluate": "hiergenre.api",
+    "learn_tree": "hiergenre.api",
     "load_cascade": "hiergenre.api",
-    "Prediction": "hiergenre.api",
+    "load_predictor": "hiergenre.api",
+    "Prediction": "hiergenre.prediction",
     "TrainingReport": "hiergenre.api",
     "GenreTree": "hiergenre.hierarchy",
     "Cascade": "hiergenre.cascade",

@@ -18,17 +18,27 @@ from typing import Any
 from hiergenre import __version__
 from hiergenre.cascade import ROUTING_POLICIES, Cascade, Route
 from hiergenre.config import DEFAULT_PRESET, get_preset, stable_hash, with_node_model
-from hiergenre.datasets import Dataset, Split, is_audio, load_dataset, parse_split
+from hiergenre.datasets import Dataset, Split, load_dataset, parse_split
 from hiergenre.discovery import LearnedTree
 from hiergenre.errors import HierGenreError
-from hiergenre.features import FeatureCache, clip_features, extract_many, prediction_windows
+from hiergenre.features import (
+    FeatureCache,
+    LmfccMatrices,
+    extract_many,
+    prediction_windows,
+)
 from hiergenre.hierarchy import ROOT, GenreTree
 from hiergenre.models import NodeModel, write_json_atomic
+from hiergenre.prediction import Prediction, Predictor
+from hiergenre.storage import atomic_file
 from hiergenre.synthetic import write_corpus
 from hiergenre.training import NodeResult, Reporter, train_tree
 from hiergenre.workspace import Workspace
 
 BASELINE3_GENRES = ("metal", "classical", "disco")
+#: Per trained tree: the matrices the lean (LiteRT) prediction path computes LMFCC with.
+FEATURE_MATRICES = "features.npz"
+BACKENDS = ("litert", "keras")
 SYNTHETIC_CLIPS_PER_GENRE = 10
 
 
@@ -83,13 +93,10 @@ def learn_tree(
     dataset = dataset.without(failures)
     the_split = parse_split(split, dataset.clips, seed=seed)
     seen = [c for c in (*the_split.train, *the_split.valid) if str(c.path) in frames]
-    learned = derive([frames[str(c.path)] for c in seen], [c.genre for c in seen], groups=groups, seed=seed,
-                     name=name)
+    learned = derive([frames[str(c.path)] for c in seen], [c.genre for c in seen], groups=groups, seed=seed, name=name)
     source = f"{'the SYNTHETIC corpus' if dataset.synthetic else dataset.root}, split {the_split.description}"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_text(learned_yaml(learned, source), encoding="utf-8")
-    tmp.replace(output)
+    with atomic_file(output) as out:
+        out.write(learned_yaml(learned, source))
     build_tree(output, workdir=workspace.root)
     return learned
 
@@ -213,6 +220,7 @@ def train_all(
             reporter=reporter,
         )
         results += tree_results
+        LmfccMatrices.from_librosa(chosen.features).save(out_dir / FEATURE_MATRICES)
         write_json_atomic(
             out_dir / "manifest.json",
             {
@@ -259,13 +267,22 @@ class EvaluationReport:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
-        return {"reference_tree": self.reference.to_spec(), "source": self.source,
-                "skipped_files": self.skipped_files,
-                "models": {name: s.as_dict() for name, s in self.scores.items()}}
+        return {
+            "reference_tree": self.reference.to_spec(),
+            "source": self.source,
+            "skipped_files": self.skipped_files,
+            "models": {name: s.as_dict() for name, s in self.scores.items()},
+        }
 
 
-def evaluate(*, workdir: str | Path | None = None, data: str | Path | None = None,
-             trees: Sequence[str] | None = None, jobs: int = 1, routing: str = "greedy") -> EvaluationReport:
+def evaluate(
+    *,
+    workdir: str | Path | None = None,
+    data: str | Path | None = None,
+    trees: Sequence[str] | None = None,
+    jobs: int = 1,
+    routing: str = "greedy",
+) -> EvaluationReport:
     """Score each trained tree on the test part of its split, or on all of ``data``.
 
     Hierarchical metrics use the built tree as reference for every model, so the flat model's
@@ -296,8 +313,9 @@ def evaluate(*, workdir: str | Path | None = None, data: str | Path | None = Non
     return EvaluationReport(reference, results, source, skipped)
 
 
-def _route_clips(cascade: Cascade, clips: Sequence, workspace: Workspace, jobs: int,
-                 skipped: dict[str, str], routing: str) -> tuple[list[str], list[Route]]:
+def _route_clips(
+    cascade: Cascade, clips: Sequence, workspace: Workspace, jobs: int, skipped: dict[str, str], routing: str
+) -> tuple[list[str], list[Route]]:
     config = next(iter(cascade.classifiers.values())).features
     frames, failures = extract_many([c.path for c in clips], config, cache=FeatureCache(workspace.cache_dir), jobs=jobs)
     skipped.update(failures)
@@ -316,64 +334,48 @@ def _restrict_split(split: Split, tree: GenreTree) -> Split:
     return Split(*parts, description=split.description)
 
 
-def load_cascade(*, workdir: str | Path | None = None, tree: str | None = None, routing: str = "greedy") -> Cascade:
+def load_cascade(
+    *, workdir: str | Path | None = None, tree: str | None = None, routing: str = "greedy", backend: str = "keras"
+) -> Cascade:
     """The trained cascade of ``tree`` (default: the built tree) from the workspace.
 
-    For the ``blend`` routing policy the flat model over the same genres is loaded as well.
+    ``backend="keras"`` loads the Keras networks (imports TensorFlow); ``"litert"`` their LiteRT
+    exports (numpy and ai-edge-litert only). For the ``blend`` routing policy the flat model over
+    the same genres is loaded as well.
     """
     if routing not in ROUTING_POLICIES:
         raise HierGenreError(f"unknown routing policy {routing!r}; choose one of: {', '.join(ROUTING_POLICIES)}")
+    if backend not in BACKENDS:
+        raise HierGenreError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     workspace = Workspace(workdir)
     name = tree or workspace.default_tree_name()
     genre_tree = GenreTree.from_spec(workspace.manifest(name)["tree"], name)
-    models = {node: NodeModel.load(workspace.tree_dir(name), node) for node in genre_tree.model_nodes}
+    directory = workspace.tree_dir(name)
+    models = {node: NodeModel.load(directory, node, backend) for node in genre_tree.model_nodes}
     flat = None
     if routing == "blend" and len(genre_tree.model_nodes) > 1:
         flat_tree = GenreTree.from_spec(workspace.manifest("flat")["tree"], "flat")
         if sorted(flat_tree.leaves) != sorted(genre_tree.leaves):
             raise HierGenreError(f"routing 'blend': the trained flat model's genres differ from tree {name!r}'s")
-        flat = NodeModel.load(workspace.tree_dir("flat"), ROOT)
+        flat = NodeModel.load(workspace.tree_dir("flat"), ROOT, backend)
     return Cascade(genre_tree, models, flat=flat)
 
 
-@dataclass(frozen=True)
-class Prediction:
-    """The outcome for one input file: a route, or the reason it could not be classified."""
+def load_predictor(
+    *, workdir: str | Path | None = None, tree: str | None = None, routing: str = "greedy", backend: str = "litert"
+) -> Predictor:
+    """Everything prediction needs, loaded once: the cascade, its feature settings and feature path.
 
-    file: str
-    route: Route | None = None
-    error: str | None = None
-
-    @property
-    def genre(self) -> str | None:
-        """The predicted genre (None when the file failed)."""
-        return self.route.genre if self.route else None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly form: file, genre, p and the path of steps from the root down."""
-        if self.route is None:
-            return {"file": self.file, "genre": None, "error": self.error}
-        return {
-            "file": self.file,
-            "genre": self.route.genre,
-            "p": self.route.p,
-            "path": [{"node": s.node, "choice": s.choice, "p": s.p} for s in self.route.steps],
-        }
-
-
-def expand_inputs(paths: Iterable[str | Path]) -> list[tuple[str, str | None]]:
-    """Files to classify, as ``(path, error)``: directories expand to their audio files."""
-    out: list[tuple[str, str | None]] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if is_audio(p))
-            out += [(str(p), None) for p in found] or [(str(path), f"{path}: directory holds no audio files")]
-        elif not path.exists():
-            out.append((str(path), f"{path}: no such file"))
-        else:
-            out.append((str(path), None))
-    return out
+    The default ``litert`` backend computes LMFCC with numpy from the matrices stored at training,
+    so neither TensorFlow, Keras nor librosa is imported; ``keras`` is the reference path.
+    """
+    cascade = load_cascade(workdir=workdir, tree=tree, routing=routing, backend=backend)
+    config = next(iter(cascade.classifiers.values())).features
+    matrices = None
+    if backend == "litert":
+        workspace = Workspace(workdir)
+        matrices = LmfccMatrices.load(workspace.tree_dir(cascade.tree.name) / FEATURE_MATRICES)
+    return Predictor(cascade, config, matrices, routing)
 
 
 def predict(
@@ -381,21 +383,16 @@ def predict(
     *,
     workdir: str | Path | None = None,
     tree: str | None = None,
-    cascade: Cascade | None = None,
     routing: str = "greedy",
+    backend: str = "litert",
+    jobs: int = 1,
+    predictor: Predictor | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> list[Prediction]:
-    """Route each file root to leaf; a file that cannot be read gets an error, not an exception."""
-    cascade = cascade or load_cascade(workdir=workdir, tree=tree, routing=routing)
-    config = next(iter(cascade.classifiers.values())).features
-    predictions = []
-    for path, error in expand_inputs(paths):
-        if error:
-            predictions.append(Prediction(path, error=error))
-            continue
-        try:
-            frames = clip_features(path, config)
-            stack = prediction_windows(frames, config)
-            predictions.append(Prediction(path, route=cascade.route(stack, routing)))
-        except HierGenreError as exc:
-            predictions.append(Prediction(path, error=str(exc)))
-    return predictions
+    """Route each file root to leaf; a file that cannot be read gets an error, not an exception.
+
+    Directories expand to the audio files below them. ``jobs`` threads decode and compute features
+    in parallel; results keep the input order.
+    """
+    predictor = predictor or load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
+    return predictor.predict(paths, jobs=jobs, on_done=on_done)

@@ -208,6 +208,18 @@ def predict_command(
         typer.Option(help="Trained tree to route through: the built tree (default), 'flat' or 'baseline3'."),
     ] = None,
     routing: RoutingOption = "greedy",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write all predictions to this .csv or .json file (atomically)."),
+    ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="'litert': the exported LiteRT models with numpy features, no TensorFlow or librosa (fast start); "
+            "'keras': the Keras models with librosa features (the reference)."
+        ),
+    ] = "litert",
+    jobs: Annotated[int, typer.Option(help="Threads decoding files and computing features in parallel.")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of text.")] = False,
     workdir: WorkdirOption = None,
     seed: SeedOption = 0,
@@ -215,25 +227,50 @@ def predict_command(
     """Classify songs by routing them root to leaf through the trained tree.
 
     Each step prints the chosen group and its probability; long songs are scored on several
-    windows whose probabilities are averaged. Exits non-zero if no file could be classified.
+    windows whose probabilities are averaged. Folders are searched for audio files. A file that
+    cannot be read is reported on stderr and the others are still classified; the exit code is
+    non-zero only if no file could be classified. Examples:
+
+        hiergenre predict song.au
+
+        hiergenre predict ~/music --output genres.csv --jobs 4
     """
     from hiergenre import api
+    from hiergenre.prediction import write_predictions
     from hiergenre.render import route_text
 
-    cascade = api.load_cascade(workdir=workdir, tree=tree, routing=routing)
-    predictions = api.predict(files, cascade=cascade, routing=routing)
+    if jobs < 1:
+        raise HierGenreError(f"--jobs must be at least 1, got {jobs}")
+    if output is not None and output.suffix.lower() not in (".csv", ".json"):
+        raise HierGenreError(f"--output {output}: use a .csv or .json file name")
+    predictor = api.load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
+    with Progress(
+        TextColumn("classifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=len(files) == 1 and files[0].is_file(),
+    ) as progress:
+        task = progress.add_task("classifying", total=None)
+        predictions = predictor.predict(files, jobs=jobs, on_done=lambda: progress.advance(task))
     if as_json:
         print(json.dumps([p.as_dict() for p in predictions], indent=2))
     for p in predictions:
         if p.error:
             errors.print(f"error: {p.error}", highlight=False, soft_wrap=True)
-        elif not as_json:
+        elif not as_json and output is None:
             console.print(
-                f"{p.file}: [bold green]{p.genre}[/]  {route_text(p.route, cascade.tree.name)}",
+                f"{p.file}: [bold green]{p.genre}[/]  {route_text(p.route, predictor.cascade.tree.name)}",
                 highlight=False,
                 soft_wrap=True,
             )
-    if not any(p.route for p in predictions):
+    classified = sum(p.route is not None for p in predictions)
+    if output is not None:
+        write_predictions(predictions, output)
+        errors.print(f"wrote {len(predictions)} predictions ({classified} classified) to {output}")
+    if not classified:
         raise typer.Exit(1)
 
 
@@ -273,12 +310,19 @@ def evaluate_command(
             table.add_row(*map(str, row))
         console.print(table)
         for name, scores in result.scores.items():
-            console.print(f"[bold]{name}[/]: per-class recall " + ", ".join(
-                f"{g} {100 * v['recall']:.0f}%" for g, v in scores.per_class.items()), highlight=False)
+            console.print(
+                f"[bold]{name}[/]: per-class recall "
+                + ", ".join(f"{g} {100 * v['recall']:.0f}%" for g, v in scores.per_class.items()),
+                highlight=False,
+            )
             if scores.per_node and len(scores.per_node) > 1:
-                console.print("  node accuracy " + ", ".join(
-                    f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in scores.per_node.items()),
-                    highlight=False)
+                console.print(
+                    "  node accuracy "
+                    + ", ".join(
+                        f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in scores.per_node.items()
+                    ),
+                    highlight=False,
+                )
             console.print(confusion_text(scores), highlight=False)
     if report is not None:
         path = write_evaluation_report(result, report)

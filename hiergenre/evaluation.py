@@ -94,6 +94,7 @@ def level_accuracy(tree: GenreTree, true: Sequence[str], pred: Sequence[str]) ->
     depth = max(tree.depth(leaf) for leaf in tree.leaves)
     out = {}
     for level in range(1, depth + 1):
+
         def at(genre: str, level: int = level) -> str:
             path = tree.path_to(genre)
             return path[min(level, len(path) - 1)]
@@ -116,16 +117,23 @@ def node_accuracy(tree: GenreTree, true: Sequence[str], routes: Sequence[Route])
     return {n: {"accuracy": float(np.mean(v)) if v else float("nan"), "support": len(v)} for n, v in tally.items()}
 
 
-def score(model: str, true: Sequence[str], pred: Sequence[str], reference: GenreTree,
-          routes: Sequence[Route] | None = None, model_tree: GenreTree | None = None) -> ModelScores:
+def score(
+    model: str,
+    true: Sequence[str],
+    pred: Sequence[str],
+    reference: GenreTree,
+    routes: Sequence[Route] | None = None,
+    model_tree: GenreTree | None = None,
+) -> ModelScores:
     """Every metric of one model; ``routes`` and ``model_tree`` add the per-node numbers."""
     from sklearn.metrics import balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
 
     labels = [g for g in reference.leaves if g in set(true) | set(pred)]
-    precision, recall, f1, support = precision_recall_fscore_support(
-        true, pred, labels=labels, zero_division=0)
-    per_class = {g: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-                 for g, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)}
+    precision, recall, f1, support = precision_recall_fscore_support(true, pred, labels=labels, zero_division=0)
+    per_class = {
+        g: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+        for g, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+    }
     in_reference = all(g in reference.graph for g in set(true) | set(pred))
     return ModelScores(
         model=model,
@@ -146,7 +154,8 @@ def confusion_text(scores: ModelScores) -> str:
     """Confusion matrix as aligned text: rows are true genres, columns predictions."""
     width = max(6, *(len(g) for g in scores.labels))
     head = " " * width + " " + " ".join(g[:6].rjust(6) for g in scores.labels)
-    rows = [g.rjust(width) + " " + " ".join(str(v).rjust(6) for v in row)
-            for g, row in zip(scores.labels, scores.confusion, strict=True)]
+    rows = [
+        g.rjust(width) + " " + " ".join(str(v).rjust(6) for v in row)
+        for g, row in zip(scores.labels, scores.confusion, strict=True)
+    ]
     return "\n".join([head, *rows])
-

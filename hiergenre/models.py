@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,8 +24,10 @@ import numpy as np
 from hiergenre.config import FeatureConfig, ModelConfig
 from hiergenre.errors import HierGenreError
 from hiergenre.features import Normalizer
+from hiergenre.storage import atomic_file, atomic_path
 
-FORMAT_VERSION = 1
+#: Version of the node-model files; 2 added node kinds, statistics classifiers and LiteRT files.
+FORMAT_VERSION = 2
 
 
 def import_keras() -> Any:
@@ -40,7 +41,7 @@ def import_keras() -> Any:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if "keras" in sys.modules:
         return sys.modules["keras"]
-    with _native_stderr_muted():
+    with native_stderr_muted():
         import keras
         import tensorflow as tf
 
@@ -50,7 +51,8 @@ def import_keras() -> Any:
 
 
 @contextlib.contextmanager
-def _native_stderr_muted() -> Iterator[None]:
+def native_stderr_muted() -> Iterator[None]:
+    """Silence file descriptor 2 (native libraries' log lines) for the duration of the block."""
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -225,19 +227,22 @@ class NodeModel:
         return network + (self.stats.n_parameters if self.stats is not None else 0)
 
     def save(self, directory: str | Path) -> None:
-        """Write ``<node>.keras`` (when there is a CNN) then ``<node>.json``, each atomically."""
+        """Write ``<node>.keras`` and ``<node>.tflite`` (when there is a CNN), then ``<node>.json``.
+
+        Each file is written atomically and the JSON comes last, so its presence means the node is
+        complete.
+        """
+        from hiergenre.runtime import export_litert
+
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         if self.network is not None:
-            handle, tmp = tempfile.mkstemp(dir=directory, prefix=f".{self.node}.", suffix=".keras")
-            os.close(handle)
-            try:
+            with atomic_path(directory / f"{self.node}.keras") as tmp:
                 self.network.save(tmp)
-                os.replace(tmp, directory / f"{self.node}.keras")
-            finally:
-                Path(tmp).unlink(missing_ok=True)
-        else:
-            (directory / f"{self.node}.keras").unlink(missing_ok=True)  # a stale network from an older run
+            export_litert(self.network, directory / f"{self.node}.tflite")
+        else:  # stale networks from an older run of this node
+            for suffix in (".keras", ".tflite"):
+                (directory / f"{self.node}{suffix}").unlink(missing_ok=True)
         meta = {
             **self.metadata,
             "format_version": FORMAT_VERSION,
@@ -249,12 +254,17 @@ class NodeModel:
             "stats": self.stats.to_dict() if self.stats is not None else None,
             "cnn_weight": self.cnn_weight,
             "parameters": self.n_parameters,
+            "network_parameters": int(self.network.count_params()) if self.network is not None else 0,
         }
         write_json_atomic(directory / f"{self.node}.json", meta)
 
     @classmethod
-    def load(cls, directory: str | Path, node: str) -> NodeModel:
-        """Load a node model saved by :meth:`save`, in Keras safe mode."""
+    def load(cls, directory: str | Path, node: str, backend: str = "keras") -> NodeModel:
+        """Load a node model saved by :meth:`save`.
+
+        ``backend="keras"`` loads the Keras file in safe mode (imports TensorFlow); ``"litert"``
+        runs the exported LiteRT file with ai-edge-litert and numpy only.
+        """
         directory = Path(directory)
         meta = read_json(directory / f"{node}.json", what=f"metadata of node {node!r}")
         if meta.get("format_version") != FORMAT_VERSION:
@@ -263,7 +273,13 @@ class NodeModel:
                 f"(format {meta.get('format_version')}, expected {FORMAT_VERSION}); retrain with train-all"
             )
         kind = meta.get("kind", "cnn")
-        network = _load_network(directory / f"{node}.keras", node) if kind != "stats" else None
+        network = None
+        if kind != "stats" and backend == "litert":
+            from hiergenre.runtime import LiteNetwork
+
+            network = LiteNetwork(directory / f"{node}.tflite", int(meta.get("network_parameters", 0)))
+        elif kind != "stats":
+            network = _load_network(directory / f"{node}.keras", node)
         return cls(
             node=node,
             classes=list(meta["classes"]),
@@ -288,16 +304,8 @@ def _load_network(path: Path, node: str) -> Any:
 
 def write_json_atomic(path: str | Path, data: Any) -> None:
     """Write JSON through a temporary file and a rename: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as out:
+        json.dump(data, out, indent=2)
 
 
 def read_json(path: str | Path, *, what: str) -> Any:

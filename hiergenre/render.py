@@ -11,6 +11,7 @@ from rich.tree import Tree
 
 from hiergenre.cascade import Route
 from hiergenre.hierarchy import ROOT, GenreTree
+from hiergenre.storage import atomic_path
 from hiergenre.training import NodeResult
 
 
@@ -69,11 +70,9 @@ def draw_tree(tree: GenreTree, path: str | Path) -> Path:
     ax.set_title(f"{tree.name}: {len(tree.leaves)} genres, {len(tree.model_nodes)} node models")
     ax.axis("off")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, bbox_inches="tight")
     plt.close(fig)
-    tmp.replace(path)
     return path
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from hiergenre.evaluation import ModelScores
+from hiergenre.storage import atomic_file, atomic_path
 
 
 def _pct(x: float) -> str:
@@ -24,10 +25,17 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def summary_rows(scores: Mapping[str, ModelScores]) -> list[list[str]]:
     """One row per model: accuracy, balanced accuracy, hierarchical F1, mean mistake distance."""
-    return [[name, s.n_clips, _pct(s.accuracy), _pct(s.balanced_accuracy),
-             _pct(s.hierarchical.get("f1", float("nan"))),
-             f"{s.severity.get('mean_distance_of_mistakes', float('nan')):.2f}"]
-            for name, s in scores.items()]
+    return [
+        [
+            name,
+            s.n_clips,
+            _pct(s.accuracy),
+            _pct(s.balanced_accuracy),
+            _pct(s.hierarchical.get("f1", float("nan"))),
+            f"{s.severity.get('mean_distance_of_mistakes', float('nan')):.2f}",
+        ]
+        for name, s in scores.items()
+    ]
 
 
 SUMMARY_HEADER = ["model", "clips", "accuracy", "balanced acc.", "hier. F1", "mean edges per mistake"]
@@ -98,18 +106,31 @@ def write_evaluation_report(report: Any, directory: str | Path) -> Path:
     """``report.md`` with summary, per-class and cascade tables, plus one confusion PNG per model."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    lines = ["# hiergenre evaluation", "", f"Clips: {report.source}.", "",
-             markdown_table(SUMMARY_HEADER, summary_rows(report.scores)), ""]
+    lines = [
+        "# hiergenre evaluation",
+        "",
+        f"Clips: {report.source}.",
+        "",
+        markdown_table(SUMMARY_HEADER, summary_rows(report.scores)),
+        "",
+    ]
     for name, s in report.scores.items():
         png = confusion_png(s, directory / f"confusion-{name}.png")
-        lines += [f"## {name}", "", per_class_section(s), "", cascade_section(s), "",
-                  f"![confusion matrix of {name}]({png.name})", ""]
+        lines += [
+            f"## {name}",
+            "",
+            per_class_section(s),
+            "",
+            cascade_section(s),
+            "",
+            f"![confusion matrix of {name}]({png.name})",
+            "",
+        ]
     if report.skipped_files:
         lines += ["Skipped (unreadable):", *[f"- {r}" for r in report.skipped_files.values()], ""]
     path = directory / "report.md"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(path)
+    with atomic_file(path) as out:
+        out.write("\n".join(lines))
     return path
 
 
@@ -124,10 +145,8 @@ def _pyplot() -> Any:
 
 def _save(fig: Any, path: str | Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
     fig.tight_layout()
-    fig.savefig(tmp, dpi=90)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90)
     _pyplot().close(fig)
-    tmp.replace(path)
     return path

@@ -22,6 +22,7 @@ from hiergenre.datasets import Clip
 from hiergenre.features import Normalizer, prediction_windows, windows
 from hiergenre.hierarchy import GenreTree
 from hiergenre.models import NodeModel, StatsClassifier, build_cnn, import_keras, read_json
+from hiergenre.runtime import export_litert
 
 #: Windows of a clip at this distance train the statistics classifier.
 STATS_HOP_FRAMES = 50
@@ -383,6 +384,9 @@ def _reusable(out_dir: Path, node: str, key: str) -> NodeModel | None:
     try:
         if read_json(meta_path, what="node metadata").get("training_key") != key:
             return None
-        return NodeModel.load(out_dir, node)
+        model = NodeModel.load(out_dir, node)
+        if model.network is not None and not (out_dir / f"{node}.tflite").is_file():
+            export_litert(model.network, out_dir / f"{node}.tflite")  # lost or never written: recreate it
+        return model
     except Exception:  # noqa: BLE001 - any damaged model is simply retrained
         return None

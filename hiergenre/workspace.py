@@ -18,6 +18,7 @@ from typing import Any
 from hiergenre.errors import HierGenreError
 from hiergenre.hierarchy import GenreTree
 from hiergenre.models import read_json
+from hiergenre.storage import atomic_file
 
 DEFAULT_WORKDIR = ".hiergenre"
 
@@ -43,10 +44,8 @@ class Workspace:
 
     def save_built_tree(self, tree: GenreTree) -> Path:
         """Store the tree that train-all and predict use by default."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.tree_file.with_suffix(".yaml.tmp")
-        tmp.write_text(tree.to_yaml(), encoding="utf-8")
-        tmp.replace(self.tree_file)
+        with atomic_file(self.tree_file) as out:
+            out.write(tree.to_yaml())
         return self.tree_file
 
     def built_tree(self) -> GenreTree:

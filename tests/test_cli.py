@@ -172,3 +172,59 @@ def test_train_all_with_statistics_node_models(tiny_corpus, tmp_path):
     assert not list((workdir / "models").rglob("*.keras"))
     out = json.loads(hiergenre("predict", tiny_corpus / "rock", "--json", workdir=workdir).stdout)
     assert len(out) == 3 and all(p["genre"] for p in out)
+
+
+def test_litert_and_keras_backends_agree(trained, tiny_corpus):
+    workdir, _, _ = trained
+    assert {p.suffix for p in (workdir / "models" / "default").iterdir()} >= {".keras", ".tflite", ".json", ".npz"}
+    lean = json.loads(hiergenre("predict", tiny_corpus, "--json", workdir=workdir).stdout)
+    reference = json.loads(hiergenre("predict", tiny_corpus, "--json", "--backend", "keras", workdir=workdir).stdout)
+    assert len(lean) == len(reference) == 30
+    for a, b in zip(lean, reference, strict=True):
+        assert a["file"] == b["file"] and a["genre"] == b["genre"]
+        assert a["p"] == pytest.approx(b["p"], abs=1e-4)
+        assert [s["choice"] for s in a["path"]] == [s["choice"] for s in b["path"]]
+
+
+def test_prediction_path_imports_neither_tensorflow_nor_librosa(trained, tiny_corpus):
+    workdir, _, _ = trained
+    script = (
+        "import json, sys\n"
+        "from hiergenre.cli import app\n"
+        "try:\n"
+        f"    app(['predict', {str(tiny_corpus / 'jazz')!r}, '--routing', 'blend', '--workdir', {str(workdir)!r}])\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "print(json.dumps(sorted(m for m in ('tensorflow', 'keras', 'librosa') if m in sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.count("jazz.0000") == 3  # it did classify
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_batch_predict_survives_bad_files_and_writes_csv_and_json(trained, tiny_corpus, tmp_path):
+    workdir, _, _ = trained
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for genre in ("rock", "pop"):
+        (batch / f"{genre}.au").write_bytes((tiny_corpus / genre / f"{genre}.00001.au").read_bytes())
+    (batch / "broken.wav").write_bytes(b"RIFF....garbage")
+    (batch / "empty.au").write_bytes(b"")
+    out_csv = tmp_path / "out" / "genres.csv"
+    result = hiergenre("predict", batch, tmp_path / "missing.au", "--output", out_csv, "--jobs", "2", workdir=workdir)
+    assert "broken.wav" in result.stderr and "empty.au" in result.stderr and "missing.au" in result.stderr
+    assert "Traceback" not in result.stderr and "wrote 5 predictions (2 classified)" in result.stderr
+    import csv
+
+    rows = list(csv.DictReader(out_csv.open()))
+    assert [Path(r["file"]).name for r in rows] == ["broken.wav", "empty.au", "pop.au", "rock.au", "missing.au"]
+    good = [r for r in rows if r["genre"]]
+    assert len(good) == 2 and all(r["path"].endswith(r["genre"]) and not r["error"] for r in good)
+    assert all(r["error"] for r in rows if not r["genre"])
+    out_json = tmp_path / "genres.json"
+    hiergenre("predict", batch, "-o", out_json, workdir=workdir)
+    assert [bool(p["genre"]) for p in json.loads(out_json.read_text())] == [False, False, True, True]
+    bad = hiergenre("predict", batch, "-o", tmp_path / "genres.txt", workdir=workdir, check=False)
+    assert bad.returncode == 1 and "use a .csv or .json" in bad.stderr
+    nothing = hiergenre("predict", batch / "broken.wav", workdir=workdir, check=False)
+    assert nothing.returncode == 1 and "broken.wav" in nothing.stderr

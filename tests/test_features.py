@@ -100,3 +100,46 @@ def test_extract_many_reports_failures_without_raising(tmp_path, tone, jobs):
     assert list(found) == [str(good)]
     assert list(failures) == [str(bad)] and "bad.au" in failures[str(bad)]
     assert len(done) == 2
+
+
+@pytest.mark.parametrize("lifter", [22, 0])
+def test_lean_lmfcc_matches_librosa_on_synthetic_music(tiny_corpus, lifter):
+    from hiergenre.audio import load_audio
+    from hiergenre.features import LmfccMatrices, lmfcc_numpy
+
+    config = FeatureConfig(lifter=lifter)
+    matrices = LmfccMatrices.from_librosa(config)
+    for genre in ("classical", "metal", "hiphop"):
+        signal = load_audio(tiny_corpus / genre / f"{genre}.00000.au")
+        reference, lean = lmfcc(signal, config), lmfcc_numpy(signal, config, matrices)
+        assert lean.shape == reference.shape and lean.dtype == np.float32
+        scale = np.abs(reference).max()
+        assert np.abs(lean - reference).max() <= 1e-5 * scale  # float rounding only
+
+
+def test_lean_lmfcc_matches_librosa_on_short_stereo_and_quiet_input(tone):
+    from hiergenre.audio import load_audio
+    from hiergenre.features import LmfccMatrices, lmfcc_numpy
+
+    config = FeatureConfig()
+    matrices = LmfccMatrices.from_librosa(config)
+    for path in (tone("s.wav", seconds=0.05), tone("st.flac", seconds=1.5, rate=44100, channels=2)):
+        signal = load_audio(path)
+        assert np.allclose(lmfcc_numpy(signal, config, matrices), lmfcc(signal, config), atol=1e-5 * 1000)
+    silence = np.zeros(30000, np.float32)  # the 80 dB floor makes silence a constant, not -inf
+    assert np.allclose(lmfcc_numpy(silence, config, matrices), lmfcc(silence, config), atol=1e-3)
+
+
+def test_feature_matrices_round_trip_and_damage_is_one_line(tmp_path):
+    from hiergenre.features import LmfccMatrices
+
+    matrices = LmfccMatrices.from_librosa(FeatureConfig())
+    assert matrices.mel_basis.shape == (40, 1025) and matrices.dct_lifter.shape == (13, 40)
+    matrices.save(tmp_path / "features.npz")
+    again = LmfccMatrices.load(tmp_path / "features.npz")
+    assert np.array_equal(again.mel_basis, matrices.mel_basis) and np.array_equal(again.window, matrices.window)
+    (tmp_path / "bad.npz").write_bytes(b"garbage")
+    with pytest.raises(HierGenreError, match="unreadable"):
+        LmfccMatrices.load(tmp_path / "bad.npz")
+    with pytest.raises(HierGenreError, match="not found"):
+        LmfccMatrices.load(tmp_path / "missing.npz")

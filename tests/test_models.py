@@ -47,7 +47,7 @@ def test_node_model_save_load_gives_same_probabilities(tmp_path):
     before = model.predict_proba(windows)
     assert before.shape == (4, 3) and np.allclose(before.sum(1), 1)
     model.save(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["root.json", "root.keras"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["root.json", "root.keras", "root.tflite"]
     loaded = NodeModel.load(tmp_path, "root")
     assert loaded.classes == ["a", "b", "c"] and loaded.features == features
     assert np.allclose(loaded.predict_proba(windows), before, atol=1e-6)
@@ -126,3 +126,19 @@ def test_variance_pooling_is_the_variance_over_time_of_the_last_conv():
     conv, variance = (np.asarray(t, dtype=np.float64) for t in probe(x))
     assert np.allclose(variance, conv.var(axis=(1, 2)), atol=1e-4)
     assert net.count_params() < 50_000
+
+
+def test_litert_export_gives_the_keras_probabilities(tmp_path):
+    x, y = separable_windows(n=3)
+    features = FeatureConfig(window_frames=30)
+    net = build_cnn(3, ModelConfig(batch_norm=True, stat_pooling=True), features)
+    model = NodeModel("root", ["q", "l", "w"], Normalizer.fit(x), features, net, StatsClassifier.fit(x, y, 3), 0.5)
+    model.save(tmp_path)
+    assert (tmp_path / "root.tflite").is_file()
+    lite = NodeModel.load(tmp_path, "root", backend="litert")
+    assert lite.network.__class__.__name__ == "LiteNetwork" and lite.n_parameters == model.n_parameters
+    assert np.allclose(lite.predict_proba(x), model.predict_proba(x), atol=1e-5)
+    assert np.allclose(lite.predict_proba(x[:2]), model.predict_proba(x[:2]), atol=1e-5)  # another batch size
+    (tmp_path / "root.tflite").unlink()
+    with pytest.raises(HierGenreError, match="no LiteRT model"):
+        NodeModel.load(tmp_path, "root", backend="litert")

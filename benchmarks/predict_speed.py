@@ -1,0 +1,181 @@
+"""Prediction speed and parity: the lean LiteRT path against the Keras + librosa reference.
+
+Measures, on one machine and in one run, side by side:
+
+- cold single-clip prediction: the wall time of a whole ``hiergenre predict clip.au`` process,
+  each backend run ``--repeats`` times, alternating (median and best reported);
+- batch prediction: a whole ``hiergenre predict DATA --output out.csv`` process over every clip
+  of DATA, clips per second including start-up;
+- parity: largest difference between the lean (numpy) and librosa LMFCC on every clip, relative
+  to the largest coefficient, and how many clips the two backends classify alike.
+
+It trains a throw-away workspace on DATA first (few epochs: speed does not depend on accuracy)
+unless ``--workdir`` points at a trained one.
+
+    python benchmarks/predict_speed.py ../shared/gtzan-mini/genres --out benchmarks/results/predict-speed
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+import hiergenre
+from hiergenre import api
+from hiergenre.audio import load_audio
+from hiergenre.datasets import load_dataset
+from hiergenre.features import lmfcc, lmfcc_numpy
+from hiergenre.reports import markdown_table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", help="dataset folder (GTZAN layout or folder per genre)")
+    parser.add_argument("--workdir", help="an already trained workspace (default: train a throw-away one)")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs of the throw-away training")
+    parser.add_argument("--repeats", type=int, default=5, help="cold runs per backend")
+    parser.add_argument("--jobs", type=int, default=2, help="--jobs of the batch command")
+    parser.add_argument("--out", required=True)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="hiergenre-speed-"))
+    workdir = Path(args.workdir) if args.workdir else train_workspace(args, scratch / "ws")
+    dataset = load_dataset(args.data)
+    clips = [str(c.path) for c in dataset.clips]
+    clip = clips[0]
+    cold = {backend: [] for backend in ("litert", "keras")}
+    for _ in range(args.repeats):
+        for backend in cold:
+            cold[backend].append(wall_time(["predict", clip, "--backend", backend], workdir))
+    batch_seconds = wall_time(
+        ["predict", args.data, "--output", str(scratch / "out.csv"), "--jobs", str(args.jobs)], workdir
+    )
+    with (scratch / "out.csv").open() as handle:
+        classified = sum(1 for row in csv.DictReader(handle) if row["genre"])
+    parity = feature_parity(clips, workdir)
+    agreement = backend_agreement(clips, workdir)
+    results = {
+        "command": f"python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:])}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "hiergenre": hiergenre.__version__,
+        "date": str(datetime.now(UTC).date()),
+        "data": args.data,
+        "clips": len(clips),
+        "clip_seconds": float(np.mean([len(load_audio(c)) / 22050 for c in clips[:10]])),
+        "cold_seconds": cold,
+        "batch": {
+            "seconds": batch_seconds,
+            "clips": len(clips),
+            "classified": classified,
+            "clips_per_second": len(clips) / batch_seconds,
+            "jobs": args.jobs,
+        },
+        "parity": parity,
+        "agreement": agreement,
+    }
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    (out / "report.md").write_text(report(results, clip))
+    print((out / "report.md").read_text())
+    return 0
+
+
+def train_workspace(args: argparse.Namespace, workdir: Path) -> Path:
+    api.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir, draw=False)
+    api.train_all(workdir=workdir, data=args.data, epochs=args.epochs, jobs=2)
+    return workdir
+
+
+def wall_time(arguments: list[str], workdir: Path) -> float:
+    """Seconds of a whole ``hiergenre`` process, as a user would wait for it."""
+    command = [str(Path(sys.executable).parent / "hiergenre"), *arguments, "--workdir", str(workdir)]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def feature_parity(clips: list[str], workdir: Path) -> dict[str, float]:
+    """Largest |lean − librosa| LMFCC difference over all clips, absolute and relative to the largest value."""
+    predictor = api.load_predictor(workdir=workdir)
+    config, matrices = predictor.features, predictor.matrices
+    worst_abs, worst_rel = 0.0, 0.0
+    for path in clips:
+        signal = load_audio(path, sample_rate=config.sample_rate, max_seconds=config.max_seconds)
+        reference = lmfcc(signal, config)
+        difference = float(np.abs(lmfcc_numpy(signal, config, matrices) - reference).max())
+        worst_abs = max(worst_abs, difference)
+        worst_rel = max(worst_rel, difference / float(np.abs(reference).max()))
+    return {"max_abs": worst_abs, "max_relative": worst_rel}
+
+
+def backend_agreement(clips: list[str], workdir: Path) -> dict[str, float]:
+    lean = api.predict(clips, workdir=workdir, backend="litert")
+    reference = api.predict(clips, workdir=workdir, backend="keras")
+    same = sum(a.genre == b.genre for a, b in zip(lean, reference, strict=True))
+    gap = max(abs(a.route.p - b.route.p) for a, b in zip(lean, reference, strict=True) if a.route and b.route)
+    return {"same_genre": same, "clips": len(clips), "max_path_probability_difference": gap}
+
+
+def report(r: dict, clip: str) -> str:
+    lite, keras = r["cold_seconds"]["litert"], r["cold_seconds"]["keras"]
+    speedup = statistics.median(keras) / statistics.median(lite)
+    rows = [
+        [name, f"{statistics.median(v):.2f}", f"{min(v):.2f}", " ".join(f"{x:.2f}" for x in v)]
+        for name, v in (("litert (default)", lite), ("keras + librosa", keras))
+    ]
+    batch = r["batch"]
+    return "\n".join(
+        [
+            "# Prediction speed: LiteRT path versus Keras + librosa",
+            "",
+            f"Command: `{r['command']}`",
+            "",
+            f"Machine: {r['machine']}; hiergenre {r['hiergenre']}, {r['date']}. Data: {r['data']} "
+            f"({r['clips']} clips of about {r['clip_seconds']:.0f} s). Every time is the wall time of a whole "
+            "`hiergenre predict` process (start-up, imports, model loading, decoding, LMFCC, routing), "
+            "both backends measured alternately in the same run.",
+            "",
+            f"## Cold single clip: `hiergenre predict {Path(clip).name}`",
+            "",
+            markdown_table(["backend", "median s", "best s", "all runs s"], rows),
+            "",
+            f"Speed-up of the median: {speedup:.1f}×. Target: at most 1.0 s and at least 5× faster.",
+            "",
+            "## Batch",
+            "",
+            f"`hiergenre predict DATA --output out.csv --jobs {batch['jobs']}` over {batch['clips']} clips: "
+            f"{batch['seconds']:.2f} s for the whole process, {batch['clips_per_second']:.1f} clips/s "
+            f"({batch['classified']} classified). Target: at least 50 clips/s.",
+            "",
+            "## Parity",
+            "",
+            f"- LMFCC, lean numpy path against librosa, every clip: largest difference {r['parity']['max_abs']:.2e} "
+            f"({r['parity']['max_relative']:.1e} of the largest coefficient).",
+            f"- Predictions: {r['agreement']['same_genre']} of {r['agreement']['clips']} clips get the same genre from "
+            f"both backends; largest difference of a route's probability "
+            f"{r['agreement']['max_path_probability_difference']:.1e}.",
+            "",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

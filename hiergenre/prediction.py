@@ -1,0 +1,159 @@
+"""Classifying files: decode, LMFCC, route, and report each file's outcome.
+
+Two feature paths give the same numbers: the reference one (librosa, with the Keras backend) and
+the lean one (numpy and the matrices stored with the models, with the LiteRT backend), which keeps
+TensorFlow, Keras and librosa out of the prediction process. Decoding and LMFCC of a batch run
+in a small thread pool (libsndfile, soxr, the FFT and the matrix products release the GIL); the
+routing itself is milliseconds per clip. A file that cannot be read becomes a failed
+:class:`Prediction` with a one-line reason, never an exception, so one bad file never stops a batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hiergenre.audio import load_audio
+from hiergenre.cascade import Cascade, Route
+from hiergenre.config import FeatureConfig
+from hiergenre.datasets import is_audio
+from hiergenre.errors import HierGenreError
+from hiergenre.features import LmfccMatrices, lmfcc, lmfcc_numpy, prediction_windows
+from hiergenre.storage import atomic_file
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The outcome for one input file: a route, or the reason it could not be classified."""
+
+    file: str
+    route: Route | None = None
+    error: str | None = None
+
+    @property
+    def genre(self) -> str | None:
+        """The predicted genre (None when the file failed)."""
+        return self.route.genre if self.route else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form: file, genre, p and the path of steps from the root down."""
+        if self.route is None:
+            return {"file": self.file, "genre": None, "error": self.error}
+        return {
+            "file": self.file,
+            "genre": self.route.genre,
+            "p": self.route.p,
+            "path": [{"node": s.node, "choice": s.choice, "p": s.p} for s in self.route.steps],
+        }
+
+
+def expand_inputs(paths: Iterable[str | Path]) -> list[tuple[str, str | None]]:
+    """Files to classify, as ``(path, error)``: directories expand to their audio files."""
+    out: list[tuple[str, str | None]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if is_audio(p))
+            out += [(str(p), None) for p in found] or [(str(path), f"{path}: directory holds no audio files")]
+        elif not path.exists():
+            out.append((str(path), f"{path}: no such file"))
+        else:
+            out.append((str(path), None))
+    return out
+
+
+@dataclass
+class Predictor:
+    """A loaded cascade plus the feature path and routing policy predictions use.
+
+    ``matrices`` set: LMFCC in numpy (the lean path); None: librosa (the reference path).
+    """
+
+    cascade: Cascade
+    features: FeatureConfig
+    matrices: LmfccMatrices | None = None
+    routing: str = "greedy"
+
+    def clip_windows(self, path: str) -> np.ndarray:
+        """Decode one file and cut its LMFCC into prediction windows."""
+        signal = load_audio(path, sample_rate=self.features.sample_rate, max_seconds=self.features.max_seconds)
+        if self.matrices is not None:
+            frames = lmfcc_numpy(signal, self.features, self.matrices)
+        else:
+            frames = lmfcc(signal, self.features)
+        return prediction_windows(frames, self.features)
+
+    def predict(
+        self, paths: Iterable[str | Path], *, jobs: int = 1, on_done: Callable[[], None] | None = None
+    ) -> list[Prediction]:
+        """Classify every file (directories expand to their audio files), in input order."""
+        inputs = expand_inputs(paths)
+        readable = [path for path, error in inputs if error is None]
+        results: dict[str, Prediction] = {}
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for path, outcome in zip(readable, pool.map(self._windows_or_reason, readable), strict=True):
+                if isinstance(outcome, str):
+                    results[path] = Prediction(path, error=outcome)
+                else:
+                    results[path] = self._route(path, outcome)
+                if on_done:
+                    on_done()
+        return [results[path] if error is None else Prediction(path, error=error) for path, error in inputs]
+
+    def _windows_or_reason(self, path: str) -> np.ndarray | str:
+        try:
+            return self.clip_windows(path)
+        except HierGenreError as exc:
+            return str(exc)
+        except OSError as exc:
+            return f"{path}: {exc.strerror or exc}"
+
+    def _route(self, path: str, windows: np.ndarray) -> Prediction:
+        try:
+            return Prediction(path, route=self.cascade.route(windows, self.routing))
+        except HierGenreError as exc:
+            return Prediction(path, error=f"{path}: {exc}")
+
+
+OUTPUT_FORMATS = (".csv", ".json")
+
+
+def write_predictions(predictions: Sequence[Prediction], path: str | Path) -> Path:
+    """Write predictions as CSV or JSON (by the file's suffix), atomically.
+
+    CSV columns: file, genre, p, path (``group>genre``), path_p (each step's probability), error.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise HierGenreError(f"--output {path}: use a .csv or .json file name")
+    if suffix == ".json":
+        text = json.dumps([p.as_dict() for p in predictions], indent=2)
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["file", "genre", "p", "path", "path_p", "error"])
+        for p in predictions:
+            steps = p.route.steps if p.route else []
+            writer.writerow(
+                [
+                    p.file,
+                    p.genre or "",
+                    f"{p.route.p:.6f}" if p.route else "",
+                    ">".join(s.choice for s in steps),
+                    " ".join(f"{s.p:.4f}" for s in steps),
+                    p.error or "",
+                ]
+            )
+        text = buffer.getvalue()
+    with atomic_file(path) as out:
+        out.write(text)
+    return path

@@ -1,0 +1,42 @@
+"""Writing files so that a reader never sees a half-written one.
+
+Everything hiergenre leaves on disk (models, LiteRT files, feature cache entries, manifests,
+trees, prediction outputs, reports) is written to a temporary name in the same folder and renamed
+over the target only once complete. A crash, Ctrl-C or ``kill -9`` mid-write leaves at worst a
+stray hidden temporary file, never a truncated file under the real name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path (same folder, same suffix) that replaces ``path`` when the block succeeds.
+
+    For writers that want a file name rather than a handle (Keras ``save``/``export``).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(handle)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """An open file (text UTF-8 unless ``mode`` has ``b``) whose content replaces ``path`` on success."""
+    with atomic_path(path) as tmp:
+        options = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
+        with open(tmp, mode, **options) as out:
+            yield out
