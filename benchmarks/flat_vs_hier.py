@@ -12,7 +12,7 @@ The report gives mean ± standard deviation over runs, the paired per-run differ
 model against flat, pooled per-class tables and confusion matrices, per-node decisions versus the
 flat model's own group accuracy, learning curves, and the costs (feature extraction rate,
 training seconds and parameters per model, prediction time). ``--flat-only`` trains only the flat
-model (and the 3-class baseline): that is the preset ablation.
+model (no cascade, no 3-class baseline): that is the preset ablation.
 
     python benchmarks/flat_vs_hier.py DATA --protocol kfold --folds 5 --seeds 0 --epochs 200 \\
         --out benchmarks/results/gtzan-mini-5fold
@@ -72,7 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--node-model", default=None, help="override the preset's node classifier kind")
     parser.add_argument("--groups", type=int, default=3, help="top-level groups of the learned tree")
     parser.add_argument("--no-learned", action="store_true", help="skip the learned tree")
-    parser.add_argument("--flat-only", action="store_true", help="only the flat model and baseline (ablations)")
+    parser.add_argument("--flat-only", action="store_true", help="only the flat model and the bars (ablations)")
     parser.add_argument("--synthetic-clips", type=int, default=20, help="clips per genre for 'synthetic'")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", required=True, help="folder for report.md, results.json and plots")
@@ -145,7 +145,7 @@ def one_run(args: argparse.Namespace, data: str, seed: int, spec: str, scratch: 
         jobs=args.jobs,
         seed=seed,
     )
-    training = api.train_all(workdir=workdir, **kwargs)
+    training = api.train_all(workdir=workdir, baseline3=not args.flat_only, **kwargs)
     models = score_policies(workdir, None, seed)
     learned_spec = None
     if not (args.flat_only or args.no_learned):

@@ -33,7 +33,7 @@ from hiergenre.prediction import Prediction, Predictor
 from hiergenre.storage import atomic_file
 from hiergenre.synthetic import write_corpus
 from hiergenre.training import NodeResult, Reporter, train_tree
-from hiergenre.workspace import Workspace
+from hiergenre.workspace import MANIFEST_VERSION, Workspace
 
 BASELINE3_GENRES = ("metal", "classical", "disco")
 #: Per trained tree: the matrices the lean (LiteRT) prediction path computes LMFCC with.
@@ -129,12 +129,16 @@ def resolve_dataset(data: str | Path | None, workspace: Workspace, *, seed: int 
     return Dataset(found.root, found.clips, synthetic=True)
 
 
-def trees_to_train(tree: GenreTree, genres: Iterable[str]) -> tuple[list[tuple[str, GenreTree]], list[str]]:
+def trees_to_train(
+    tree: GenreTree, genres: Iterable[str], *, baseline3: bool = True
+) -> tuple[list[tuple[str, GenreTree]], list[str]]:
     """The built tree, the flat model over its leaves, and the 3-class baseline, without duplicates."""
     genres = set(genres)
     candidates = [("tree", tree), ("flat", GenreTree.flat(tree.leaves, "flat"))]
     notes = []
-    if set(BASELINE3_GENRES) <= genres:
+    if not baseline3:
+        pass
+    elif set(BASELINE3_GENRES) <= genres:
         candidates.append(("baseline3", _reference_tree("baseline3", [])))
     else:
         missing = sorted(set(BASELINE3_GENRES) - genres)
@@ -162,9 +166,11 @@ def train_all(
     reporter: Reporter | None = None,
     on_extracted: Callable[[], None] | None = None,
     on_dataset: Callable[[Dataset, int], None] | None = None,
+    baseline3: bool = True,
 ) -> TrainingReport:
     """Train every model of the workspace: the built tree's nodes, the flat model, the 3-class baseline.
 
+    ``baseline3=False`` skips the 3-class baseline (benchmarks that do not need it).
     ``epochs`` caps the preset's epoch count (for quick runs); ``node_model`` overrides the
     preset's classifier kind (cnn, stats, ensemble, auto). Unreadable files are skipped and
     listed in the report. Node models whose inputs did not change since the last run are reused.
@@ -197,7 +203,7 @@ def train_all(
     if not dataset.clips:
         raise HierGenreError("no clip of the data set could be read")
     the_split = parse_split(split, dataset.clips, seed=seed)
-    plan, plan_notes = trees_to_train(tree, dataset.genres)
+    plan, plan_notes = trees_to_train(tree, dataset.genres, baseline3=baseline3)
     notes += plan_notes
     max_epochs = min(epochs, chosen.train.epochs) if epochs else chosen.train.epochs
     if max_epochs < 1:
@@ -220,11 +226,16 @@ def train_all(
             reporter=reporter,
         )
         results += tree_results
+        notes += [
+            f"{model_tree.name}/{r.node}: its training data held a single class, so it always answers that class"
+            for r in tree_results
+            if r.kind == "constant"
+        ]
         LmfccMatrices.from_librosa(chosen.features).save(out_dir / FEATURE_MATRICES)
         write_json_atomic(
             out_dir / "manifest.json",
             {
-                "format_version": 1,
+                "format_version": MANIFEST_VERSION,
                 "hiergenre_version": __version__,
                 "tree_name": model_tree.name,
                 "role": role,
@@ -350,6 +361,11 @@ def load_cascade(
     workspace = Workspace(workdir)
     name = tree or workspace.default_tree_name()
     genre_tree = GenreTree.from_spec(workspace.manifest(name)["tree"], name)
+    if tree is None and genre_tree.to_spec() != workspace.built_tree().to_spec():
+        raise HierGenreError(
+            f"the models of tree {name!r} in {workspace.root} were trained for another version of the tree than "
+            "the one built now: run 'hiergenre train-all' again (or rebuild the tree they were trained for)"
+        )
     directory = workspace.tree_dir(name)
     models = {node: NodeModel.load(directory, node, backend) for node in genre_tree.model_nodes}
     flat = None

@@ -16,12 +16,20 @@ import soxr
 from hiergenre.config import SAMPLE_RATE
 from hiergenre.errors import HierGenreError
 
+#: Frames decoded per read: memory stays bounded however long the file is.
+BLOCK_FRAMES = 1 << 16
+#: A peak below this (−80 dBFS) is silence: there is nothing to classify.
+SILENCE_PEAK = 1e-4
+
 
 def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray:
     """Read ``path`` as a mono float32 signal at ``sample_rate``.
 
-    Multi-channel audio is averaged to mono. Raises :class:`HierGenreError` naming the file when it
-    is missing, not decodable, empty, or holds non-finite samples.
+    The file is read block by block, each block downmixed to mono and streamed through the
+    resampler, and reading stops after ``max_seconds``: memory depends on ``max_seconds``, never
+    on the file's length or channel count. Raises :class:`HierGenreError` naming the file when
+    it is missing, not decodable (text, random bytes, truncated header), empty, silent, or holds
+    non-finite samples.
     """
     path = Path(path)
     if not path.exists():
@@ -35,19 +43,39 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE, max_seconds:
             if handle.format == "RAW":
                 # libsndfile guesses headerless .au/.snd files as 8 kHz mu-law: text would "play"
                 raise HierGenreError(f"{path}: not a readable audio file (no audio header)")
-            native_rate = handle.samplerate
-            frames = -1 if max_seconds is None else int(max_seconds * native_rate)
-            data = handle.read(frames=frames, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+            limit = None if max_seconds is None else int(max_seconds * handle.samplerate)
+            signal = _read_mono(handle, path, limit, sample_rate)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError) as exc:
         raise HierGenreError(f"{path}: not a readable audio file ({_short(exc)})") from None
-    if data.size == 0:
+    if signal.size == 0:
         raise HierGenreError(f"{path}: contains no audio samples")
-    signal = data.mean(axis=1)
-    if not np.all(np.isfinite(signal)):
-        raise HierGenreError(f"{path}: contains NaN or infinite samples")
-    if native_rate != sample_rate:
-        signal = soxr.resample(signal, native_rate, sample_rate, quality="HQ")
-    return np.ascontiguousarray(signal, dtype=np.float32)
+    if float(np.max(np.abs(signal))) < SILENCE_PEAK:
+        raise HierGenreError(f"{path}: silent (peak below -80 dBFS): nothing to classify")
+    return signal
+
+
+def _read_mono(handle: sf.SoundFile, path: Path, limit: int | None, sample_rate: int) -> np.ndarray:
+    """Decode up to ``limit`` frames block by block, downmixed and resampled on the way."""
+    resampler = None
+    if handle.samplerate != sample_rate:
+        resampler = soxr.ResampleStream(handle.samplerate, sample_rate, 1, dtype="float32", quality="HQ")
+    pieces = []
+    remaining = limit
+    while remaining is None or remaining > 0:
+        block = handle.read(
+            BLOCK_FRAMES if remaining is None else min(BLOCK_FRAMES, remaining), dtype="float32", always_2d=True
+        )
+        if not len(block):
+            break
+        if remaining is not None:
+            remaining -= len(block)
+        mono = block.mean(axis=1, dtype=np.float32)
+        if not np.all(np.isfinite(mono)):
+            raise HierGenreError(f"{path}: contains NaN or infinite samples")
+        pieces.append(resampler.resample_chunk(mono) if resampler else mono)
+    if resampler is not None:
+        pieces.append(resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+    return np.ascontiguousarray(np.concatenate(pieces) if pieces else np.zeros(0), dtype=np.float32)
 
 
 def save_audio(path: str | Path, signal: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:

@@ -6,6 +6,7 @@ Every expected failure becomes one line on stderr and exit code 1; Ctrl-C exits 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -148,6 +149,9 @@ def train_all_command(
         typer.Option(help="Cap on training epochs per model (the paper preset runs 1000)."),
     ] = None,
     jobs: JobsOption = 1,
+    baseline3: Annotated[
+        bool, typer.Option("--baseline3/--no-baseline3", help="Also train the report's 3-class baseline.")
+    ] = True,
     workdir: WorkdirOption = None,
     seed: SeedOption = 0,
 ) -> None:
@@ -188,16 +192,17 @@ def train_all_command(
             reporter=_ProgressReporter(progress),
             on_extracted=lambda: progress.advance(extraction),
             on_dataset=on_dataset,
+            baseline3=baseline3,
         )
     console.print(training_table(report.results))
     label = "SYNTHETIC corpus" if report.synthetic else "dataset"
     console.print(f"{label}: {report.dataset}\nsplit: {report.split}\ntime: {report.seconds:.1f} s")
     for note in report.notes:
-        console.print(f"note: {note}")
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)
     if report.skipped_files:
         console.print(f"[yellow]skipped {len(report.skipped_files)} unreadable file(s):[/]")
         for reason in report.skipped_files.values():
-            console.print(f"  - {reason}")
+            console.print(f"  - {reason}", highlight=False, soft_wrap=True)
 
 
 @app.command("predict")
@@ -382,8 +387,27 @@ class _ProgressReporter:
             self.progress.update(self.task, total=task.completed)
 
 
+def _keep_native_noise_off_stderr() -> None:
+    """Send what native libraries write to stderr (decoder warnings, TensorFlow logs) to /dev/null.
+
+    Users must see one clear line per problem, not libmpg123's "Cannot read next header" or
+    TensorFlow's start-up banner. Python keeps writing to the real stderr through a duplicate of
+    it, so our messages, progress bars and tracebacks are unaffected. Set
+    ``HIERGENRE_NATIVE_STDERR=1`` to see the native output when debugging.
+    """
+    if os.environ.get("HIERGENRE_NATIVE_STDERR"):
+        return
+    sys.stderr.flush()
+    real_stderr = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = open(real_stderr, "w", buffering=1, encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+
+
 def main() -> None:
     """Entry point: typer handles usage errors and exit codes; known errors become one line, exit 1."""
+    _keep_native_noise_off_stderr()
     try:
         app()
     except HierGenreError as exc:

@@ -24,20 +24,31 @@ from hiergenre.config import FeatureConfig
 from hiergenre.errors import HierGenreError
 from hiergenre.storage import atomic_file
 
+#: Shortest clip worth classifying. Shorter ones are refused; clips between this and one window
+#: (300 frames, ~14 s) are repeated until they fill the window (see :func:`windows`).
+MIN_SECONDS = 1.0
+
+
+def analysable(signal: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """The signal as float32, or an error when it is too short to say anything about its genre."""
+    signal = np.asarray(signal, dtype=np.float32)
+    if signal.size < MIN_SECONDS * config.sample_rate:
+        raise HierGenreError(
+            f"too short: {1000 * signal.size / config.sample_rate:.0f} ms of audio, "
+            f"at least {MIN_SECONDS:g} s is needed"
+        )
+    return signal
+
 
 def lmfcc(signal: np.ndarray, config: FeatureConfig) -> np.ndarray:
     """Liftered MFCCs of a mono signal, shape ``(frames, n_mfcc)``, float32.
 
-    Frames are not centred (frame ``i`` starts at sample ``i * hop_length``). A signal shorter than
-    one frame is repeated until it fills one, so very short clips still give features.
+    Frames are not centred (frame ``i`` starts at sample ``i * hop_length``). Signals shorter
+    than :data:`MIN_SECONDS` are refused.
     """
     import librosa  # heavy: only paid by code that extracts features
 
-    signal = np.asarray(signal, dtype=np.float32)
-    if signal.size == 0:
-        raise HierGenreError("cannot compute features of an empty signal")
-    if signal.size < config.frame_length:
-        signal = np.resize(signal, config.frame_length)
+    signal = analysable(signal, config)
     coefficients = librosa.feature.mfcc(
         y=signal,
         sr=config.sample_rate,
@@ -102,11 +113,7 @@ def lmfcc_numpy(signal: np.ndarray, config: FeatureConfig, matrices: LmfccMatric
     Same steps as librosa: uncentred frames, Hann window, power spectrum, mel filter bank,
     ``10·log10`` clipped 80 dB below the clip's maximum, DCT-II and liftering.
     """
-    signal = np.asarray(signal, dtype=np.float32)
-    if signal.size == 0:
-        raise HierGenreError("cannot compute features of an empty signal")
-    if signal.size < config.frame_length:
-        signal = np.resize(signal, config.frame_length)
+    signal = analysable(signal, config)
     n_frames = 1 + (signal.size - config.frame_length) // config.hop_length
     frames = np.lib.stride_tricks.sliding_window_view(signal, config.frame_length)[:: config.hop_length][:n_frames]
     spectrum = np.fft.rfft(frames * matrices.window.astype(np.float32), axis=1)
@@ -186,6 +193,12 @@ class Normalizer:
         return cls(np.asarray(data["mean"], dtype=np.float64), np.asarray(data["std"], dtype=np.float64))
 
 
+def failure_reason(path: str, exc: BaseException) -> str:
+    """One line naming the file and what is wrong with it."""
+    message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return message if message.startswith(path) else f"{path}: {message}"
+
+
 def file_digest(path: str | Path) -> str:
     """SHA-1 of a file's bytes (the cache key part that follows the content, not the name)."""
     digest = hashlib.sha1()
@@ -236,10 +249,8 @@ def _extract_or_reason(path: str, config: FeatureConfig, cache_dir: str | None) 
     cache = FeatureCache(cache_dir) if cache_dir else None
     try:
         return path, clip_features(path, config, cache), ""
-    except HierGenreError as exc:
-        return path, None, str(exc)
-    except OSError as exc:
-        return path, None, f"{path}: {exc.strerror or exc}"
+    except (HierGenreError, OSError) as exc:
+        return path, None, failure_reason(path, exc)
 
 
 def extract_many(

@@ -201,10 +201,13 @@ class NodeModel:
     stats: StatsClassifier | None = None
     cnn_weight: float = 1.0
     metadata: dict[str, Any] = field(default_factory=dict)
+    constant: list[float] | None = None
 
     @property
     def kind(self) -> str:
-        """``cnn``, ``stats`` or ``ensemble``."""
+        """``cnn``, ``stats``, ``ensemble``, or ``constant`` (a node trained on a single class)."""
+        if self.constant is not None:
+            return "constant"
         if self.stats is None:
             return "cnn"
         return "stats" if self.network is None else "ensemble"
@@ -212,6 +215,8 @@ class NodeModel:
     def predict_proba(self, windows: np.ndarray) -> np.ndarray:
         """Probabilities over ``classes`` for each raw (unnormalised) LMFCC window."""
         windows = np.asarray(windows)
+        if self.constant is not None:
+            return np.tile(np.asarray(self.constant, dtype=np.float64), (len(windows), 1))
         if self.kind == "stats":
             return self.stats.predict_proba(windows)
         x = self.normalizer.transform(windows)[..., np.newaxis]
@@ -253,6 +258,7 @@ class NodeModel:
             "normalizer": self.normalizer.to_dict(),
             "stats": self.stats.to_dict() if self.stats is not None else None,
             "cnn_weight": self.cnn_weight,
+            "constant": self.constant,
             "parameters": self.n_parameters,
             "network_parameters": int(self.network.count_params()) if self.network is not None else 0,
         }
@@ -274,7 +280,9 @@ class NodeModel:
             )
         kind = meta.get("kind", "cnn")
         network = None
-        if kind != "stats" and backend == "litert":
+        if kind == "constant":
+            pass
+        elif kind != "stats" and backend == "litert":
             from hiergenre.runtime import LiteNetwork
 
             network = LiteNetwork(directory / f"{node}.tflite", int(meta.get("network_parameters", 0)))
@@ -286,9 +294,10 @@ class NodeModel:
             normalizer=Normalizer.from_dict(meta["normalizer"]),
             features=FeatureConfig(**meta["features"]),
             network=network,
-            stats=StatsClassifier.from_dict(meta["stats"]) if kind != "cnn" else None,
+            stats=StatsClassifier.from_dict(meta["stats"]) if kind in ("stats", "ensemble") else None,
             cnn_weight=float(meta.get("cnn_weight", 1.0)),
             metadata=meta,
+            constant=meta.get("constant") if kind == "constant" else None,
         )
 
 

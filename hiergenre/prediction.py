@@ -26,7 +26,7 @@ from hiergenre.cascade import Cascade, Route
 from hiergenre.config import FeatureConfig
 from hiergenre.datasets import is_audio
 from hiergenre.errors import HierGenreError
-from hiergenre.features import LmfccMatrices, lmfcc, lmfcc_numpy, prediction_windows
+from hiergenre.features import LmfccMatrices, failure_reason, lmfcc, lmfcc_numpy, prediction_windows
 from hiergenre.storage import atomic_file
 
 
@@ -111,16 +111,14 @@ class Predictor:
     def _windows_or_reason(self, path: str) -> np.ndarray | str:
         try:
             return self.clip_windows(path)
-        except HierGenreError as exc:
-            return str(exc)
-        except OSError as exc:
-            return f"{path}: {exc.strerror or exc}"
+        except (HierGenreError, OSError) as exc:
+            return failure_reason(path, exc)
 
     def _route(self, path: str, windows: np.ndarray) -> Prediction:
         try:
             return Prediction(path, route=self.cascade.route(windows, self.routing))
         except HierGenreError as exc:
-            return Prediction(path, error=f"{path}: {exc}")
+            return Prediction(path, error=failure_reason(path, exc))
 
 
 OUTPUT_FORMATS = (".csv", ".json")

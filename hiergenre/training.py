@@ -154,6 +154,9 @@ def fit_node(
     """Train the classifier of one node (kind set by the preset); returns it and the epochs run."""
     classes = tree.children(node)
     train_data, valid_data = node_data(tree, node, train, frames), node_data(tree, node, valid, frames)
+    present = np.unique(train_data.labels)
+    if len(present) < 2:
+        return constant_model(node, classes, train_data, preset), 0
     kind = preset.train.node_model
     stats = _fit_stats(train_data, preset, len(classes)) if kind != "cnn" else None
     normalizer, network, history = (None, None, {})
@@ -172,6 +175,22 @@ def fit_node(
         elif model.cnn_weight == 0.0:
             model.network = None
     return model, len(history.get("loss", []))
+
+
+def constant_model(node: str, classes: list[str], data: NodeData, preset: Preset) -> NodeModel:
+    """The model of a node whose training data holds one class (or none): it always says that class.
+
+    Nothing can be learned from one class, and a classifier fitted on it would crash or emit
+    noise; the constant model keeps the tree usable and the summary says why.
+    """
+    present = np.unique(data.labels)
+    probabilities = np.full(len(classes), 1.0 / len(classes))
+    if len(present) == 1:
+        probabilities = np.eye(len(classes))[int(present[0])]
+    normalizer = Normalizer(np.zeros(preset.features.n_mfcc), np.ones(preset.features.n_mfcc))
+    seen = ", ".join(classes[int(i)] for i in present) or "nothing"
+    metadata = {"history": {}, "note": f"training data held a single class ({seen}): constant model"}
+    return NodeModel(node, classes, normalizer, preset.features, metadata=metadata, constant=probabilities.tolist())
 
 
 def _fit_stats(data: NodeData, preset: Preset, n_classes: int) -> StatsClassifier:
@@ -342,6 +361,7 @@ def train_tree(
     """Train (or reuse, when unchanged) every decision node of ``tree`` into ``out_dir``."""
     reporter = reporter or SilentReporter()
     train, valid = split_parts
+    remove_leftovers(out_dir)
     results = []
     for index, node in enumerate(tree.model_nodes):
         key = training_key(tree, node, preset, data_fingerprint, split_key, epochs, seed)
@@ -375,6 +395,14 @@ def train_tree(
             )
         )
     return results
+
+
+def remove_leftovers(directory: Path) -> None:
+    """Delete the hidden temporary files an interrupted run may have left (never complete files)."""
+    if directory.is_dir():
+        for path in directory.glob(".*"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
 
 
 def _reusable(out_dir: Path, node: str, key: str) -> NodeModel | None:

@@ -21,6 +21,8 @@ from hiergenre.models import read_json
 from hiergenre.storage import atomic_file
 
 DEFAULT_WORKDIR = ".hiergenre"
+#: Version of ``manifest.json``; 2 came with node kinds and LiteRT files (hiergenre 0.2).
+MANIFEST_VERSION = 2
 
 
 def default_workdir() -> Path:
@@ -73,7 +75,14 @@ class Workspace:
             trained = self.trained_trees()
             hint = f"trained trees: {', '.join(trained)}" if trained else "run 'hiergenre train-all' first"
             raise HierGenreError(f"tree {name!r} is not trained in workspace {self.root} ({hint})")
-        return read_json(path, what=f"manifest of tree {name!r}")
+        manifest = read_json(path, what=f"manifest of tree {name!r}")
+        if not isinstance(manifest, dict) or manifest.get("format_version") != MANIFEST_VERSION:
+            found = manifest.get("hiergenre_version", "an unknown version") if isinstance(manifest, dict) else "?"
+            raise HierGenreError(
+                f"tree {name!r} in {self.root} was trained by an incompatible hiergenre ({found}); "
+                "run 'hiergenre train-all' again"
+            )
+        return manifest
 
     def default_tree_name(self) -> str:
         """The built tree's name: what predict routes through unless told otherwise."""
