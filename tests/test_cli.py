@@ -1,29 +1,13 @@
 """End to end through the installed command, as a user types it."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
-
-
-def hiergenre(*args, workdir, check=True):
-    env = {**os.environ, "HIERGENRE_WORKDIR": str(workdir)}
-    result = subprocess.run(
-        [sys.executable, "-m", "hiergenre.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=workdir.parent,
-        timeout=600,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
-    return result
+from tests.commands import ROOT, hiergenre
 
 
 @pytest.fixture(scope="module")

@@ -20,23 +20,9 @@ from hypothesis import strategies as st
 from hiergenre.audio import load_audio, save_audio
 from hiergenre.errors import HierGenreError
 from hiergenre.hierarchy import GenreTree
+from tests.commands import ROOT, hiergenre
 
-ROOT = Path(__file__).parent.parent
 EXTENSIONS = [".au", ".wav", ".flac", ".ogg", ".mp3", ".aiff"]
-
-
-def hiergenre(*args, workdir, check=True, timeout=600):
-    env = {**os.environ, "HIERGENRE_WORKDIR": str(workdir)}
-    result = subprocess.run(
-        [sys.executable, "-m", "hiergenre.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 def music(seconds=3.0, rate=22050, channels=1, seed=0):
