@@ -65,3 +65,55 @@ def test_kfold_specs_cover_every_fold():
     runner = load_runner()
     args = runner.parse_args(["d", "--protocol", "kfold", "--folds", "4", "--seeds", "0", "1", "--out", "x"])
     assert runner.split_specs(args) == [(s, f"kfold:4:{i}") for s in (0, 1) for i in range(1, 5)]
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ablation_summary_compares_each_step_with_the_previous(tiny_corpus, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    ablation = load_script("ablation")
+    out = tmp_path / "ablation"
+    argv = [
+        str(tiny_corpus),
+        "--protocol",
+        "paper",
+        "--seeds",
+        "0",
+        "1",
+        "--epochs",
+        "1",
+        "--jobs",
+        "1",
+        "--variants",
+        "paper-es",
+        "improved",
+        "--out",
+        str(out),
+    ]
+    assert ablation.main(argv) == 0
+    text = (out / "summary.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert [r.split("|")[1].strip() for r in rows[1:]] == ["paper-es", "improved", "stats-svm", "stats-lr"]
+    assert "Δ vs previous step" in text
+    flat = json.loads((out / "improved" / "results.json").read_text())["runs"][0]["models"]
+    assert set(flat) == {"flat", "stats-svm", "stats-lr"}  # --flat-only: no cascade, no baseline
+    assert ablation.main(argv) == 0  # measured steps are reused, not retrained
+    assert (out / "summary.md").read_text().count("paper-es") >= 1
+
+
+def test_speed_benchmark_reports_both_backends(tiny_corpus, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    speed = load_script("predict_speed")
+    out = tmp_path / "speed"
+    assert speed.main([str(tiny_corpus), "--repeats", "1", "--epochs", "1", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["cold_seconds"]["litert"]) == len(results["cold_seconds"]["keras"]) == 1
+    assert [b["jobs"] for b in results["batch"]] == [1, 2] and results["batch"][0]["classified"] == 30
+    assert results["parity"]["max_relative"] < 1e-5
+    assert results["agreement"]["same_genre"] == 30
+    assert "Speed-up" in (out / "report.md").read_text()
