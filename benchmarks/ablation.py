@@ -24,15 +24,19 @@ import flat_vs_hier  # noqa: E402
 from hiergenre.config import PRESETS  # noqa: E402
 from hiergenre.reports import markdown_table  # noqa: E402
 
-#: (label, preset, node model): each step adds one change to the one before.
+#: (label, preset, node model, the variant it adds one change to).
 VARIANTS = [
-    ("paper", "paper", None),
-    ("paper-es", "paper-es", None),
-    ("bn-crops", "bn-crops", None),
-    ("improved", "improved", None),
-    ("improved+ensemble", "improved", "ensemble"),
-    ("improved+auto", "improved", "auto"),
+    ("paper", "paper", None, None),
+    ("paper-es", "paper-es", None, "paper"),
+    ("bn-crops", "bn-crops", None, "paper-es"),
+    ("improved", "improved", None, "bn-crops"),
+    ("improved+ensemble", "improved", "ensemble", "improved"),
+    ("improved+auto", "improved", "auto", "improved"),
+    ("improved-x3", "improved-x3", None, "improved"),
+    ("improved-cv3", "improved-cv3", None, "improved-x3"),
+    ("improved-cv5", "improved-cv5", None, "improved-cv3"),
 ]
+PREVIOUS = {label: previous for label, _, _, previous in VARIANTS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,9 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)  # for the report's command line
     out = Path(args.out)
     chosen = [v for v in VARIANTS if v[0] in args.variants]
-    for label, preset, node_model in chosen:
+    for label, preset, node_model, _ in chosen:
         if (out / label / "results.json").is_file():
             print(f"{label}: already measured, reusing {out / label / 'results.json'}", flush=True)
             continue
@@ -90,7 +95,8 @@ def write_summary(out: Path, labels: list[str], args: argparse.Namespace) -> Non
     rows = []
     for i, label in enumerate(labels):
         acc = accuracy[label]
-        step = "–" if i == 0 else diff(acc, accuracy[labels[i - 1]])
+        previous = PREVIOUS.get(label)
+        step = diff(acc, accuracy[previous]) + f" vs {previous}" if previous in accuracy else "–"
         rows.append(
             [
                 label,
@@ -118,7 +124,7 @@ def write_summary(out: Path, labels: list[str], args: argparse.Namespace) -> Non
     text = [
         "# Ablation: what each change bought (flat 10-genre model)",
         "",
-        f"Command: `python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:])}`",
+        f"Command: `python benchmarks/{Path(__file__).name} {' '.join(args.argv)}`",
         "",
         f"Data: {args.data}; protocol {args.protocol}"
         + (f" ({args.folds} folds)" if args.protocol == "kfold" else "")
@@ -127,7 +133,15 @@ def write_summary(out: Path, labels: list[str], args: argparse.Namespace) -> Non
         "(wins/ties/losses). A difference whose mean is below its std / √runs is within noise.",
         "",
         markdown_table(
-            ["variant", "what it adds", "accuracy", "Δ vs previous step", "Δ vs paper", "Δ vs stats-svm", "epochs run"],
+            [
+                "variant",
+                "what it adds",
+                "accuracy",
+                "Δ vs step before",
+                "Δ vs paper",
+                "Δ vs stats-svm",
+                "epochs (all members)",
+            ],
             rows,
         ),
         "",

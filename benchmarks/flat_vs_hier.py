@@ -37,6 +37,7 @@ import numpy as np
 
 import hiergenre
 from hiergenre import api
+from hiergenre.config import DEFAULT_PRESET
 from hiergenre.datasets import load_dataset
 from hiergenre.evaluation import ModelScores, score
 from hiergenre.features import extract_many
@@ -68,7 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--split-dir", default="gtzan-fault-filtered", help="clip-id lists for --protocol ids")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=200, help="epoch cap per model (same for every model)")
-    parser.add_argument("--preset", default="improved")
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help="node preset of every network")
     parser.add_argument("--node-model", default=None, help="override the preset's node classifier kind")
     parser.add_argument("--groups", type=int, default=3, help="top-level groups of the learned tree")
     parser.add_argument("--no-learned", action="store_true", help="skip the learned tree")
@@ -76,7 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--synthetic-clips", type=int, default=20, help="clips per genre for 'synthetic'")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", required=True, help="folder for report.md, results.json and plots")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)  # for the report's command line
+    return args
 
 
 def split_specs(args: argparse.Namespace) -> list[tuple[int, str]]:
@@ -377,7 +380,7 @@ def write_outputs(report: dict, runs: list[dict], out: Path, args: argparse.Name
     text = [
         f"# Flat versus hierarchical: {kind}",
         "",
-        f"Command: `python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:])}`",
+        f"Command: `python benchmarks/{Path(__file__).name} {' '.join(args.argv)}`",
         "",
         f"- Data: {kind}, {report['clips']} clips. Protocol: {args.protocol}"
         + (f" ({args.folds} folds)" if args.protocol == "kfold" else "")

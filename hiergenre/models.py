@@ -105,6 +105,22 @@ def build_cnn(n_classes: int, model: ModelConfig, features: FeatureConfig) -> An
     return keras.Model(inputs, outputs, name="lmfcc_cnn")
 
 
+def average_networks(networks: list[Any]) -> Any:
+    """One Keras model whose output is the mean of ``networks``' outputs (a seed ensemble).
+
+    Kept as a single graph so it saves, loads in safe mode and exports to LiteRT exactly like a
+    single network: nothing downstream needs to know how many members it has.
+    """
+    keras = import_keras()
+    inputs = keras.Input(networks[0].input_shape[1:], name="lmfcc")
+    outputs = []
+    for index, network in enumerate(networks):
+        network.name = f"member{index + 1}"
+        outputs.append(network(inputs))
+    average = keras.layers.Average(name="member_average")(outputs)
+    return keras.Model(inputs, average, name="lmfcc_cnn_ensemble")
+
+
 def _time_variance(keras: Any, x: Any) -> Any:
     """Variance over time of each filter (statistics pooling).
 

@@ -21,7 +21,7 @@ from hiergenre.config import Preset, stable_hash
 from hiergenre.datasets import Clip
 from hiergenre.features import Normalizer, prediction_windows, windows
 from hiergenre.hierarchy import GenreTree
-from hiergenre.models import NodeModel, StatsClassifier, build_cnn, import_keras, read_json
+from hiergenre.models import NodeModel, StatsClassifier, average_networks, build_cnn, import_keras, read_json
 from hiergenre.runtime import export_litert
 
 #: Windows of a clip at this distance train the statistics classifier.
@@ -78,6 +78,10 @@ class NodeData:
 
     def __len__(self) -> int:
         return len(self.clips)
+
+    def subset(self, keep: np.ndarray) -> NodeData:
+        """The clips where the boolean mask ``keep`` is true."""
+        return NodeData([c for c, k in zip(self.clips, keep, strict=True) if k], self.labels[keep])
 
 
 def node_data(tree: GenreTree, node: str, clips: Sequence[Clip], frames: Mapping[str, np.ndarray]) -> NodeData:
@@ -225,13 +229,72 @@ def fit_cnn(
     With ``patience`` set, training stops once the clip-level validation loss has not improved
     for that many epochs, and the weights of the best epoch are restored.
     """
+    config = preset.train
+    mode = "first" if config.windows == "first" else "all"
+    cross_fit = config.cross_fit and config.members > 1
+    parts = cross_fit_parts(train, valid, config.members, seed) if cross_fit else [(train, valid)] * config.members
+    seen = pooled(train, valid) if cross_fit else train
+    normalizer = Normalizer.fit(stacked_windows(seen, preset, mode=mode, hop=config.window_hop_frames)[0])
+    members, histories = [], []
+    for member, (member_train, member_valid) in enumerate(parts):
+        fixed = stacked_windows(member_train, preset, mode=mode, hop=config.window_hop_frames)
+        network, history = _fit_network(
+            member_train,
+            member_valid,
+            fixed,
+            normalizer,
+            preset,
+            n_classes,
+            epochs=epochs,
+            seed=seed + 1000 * member,
+            reporter=reporter,
+        )
+        members.append(network)
+        histories.append(history)
+    if len(members) == 1:
+        return normalizer, members[0], histories[0]
+    history = {k: [v for h in histories for v in h.get(k, [])] for k in histories[0]}
+    return normalizer, average_networks(members), history
+
+
+def cross_fit_parts(train: NodeData, valid: NodeData, folds: int, seed: int) -> list[tuple[NodeData, NodeData]]:
+    """``folds`` (train, validation) pairs that together use every clip of train and valid.
+
+    The clips are pooled and dealt class by class into ``folds`` stratified folds; pair ``k``
+    validates on fold ``k`` and trains on the rest. Each member of a cross-fitted ensemble thus
+    early-stops on clips it never trained on, while the ensemble as a whole learns from all of
+    them (as the statistics baseline, which needs no validation clips, does).
+    """
+    pool = pooled(train, valid)
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(pool), dtype=int)
+    for label in np.unique(pool.labels):
+        members = rng.permutation(np.flatnonzero(pool.labels == label))
+        fold[members] = (np.arange(len(members)) + rng.integers(folds)) % folds
+    return [(pool.subset(fold != k), pool.subset(fold == k)) for k in range(folds)]
+
+
+def pooled(*parts: NodeData) -> NodeData:
+    """The clips of several NodeData together."""
+    return NodeData([c for p in parts for c in p.clips], np.concatenate([p.labels for p in parts]).astype(int))
+
+
+def _fit_network(
+    train: NodeData,
+    valid: NodeData,
+    fixed: tuple[np.ndarray, np.ndarray],
+    normalizer: Normalizer,
+    preset: Preset,
+    n_classes: int,
+    *,
+    epochs: int,
+    seed: int,
+    reporter: Reporter,
+) -> tuple[object, dict[str, list[float]]]:
+    """One CNN from one seed, early-stopped on clip-level validation loss when the preset says so."""
     keras = import_keras()
     keras.utils.set_random_seed(seed)
     config = preset.train
-    fixed = stacked_windows(
-        train, preset, mode="first" if config.windows == "first" else "all", hop=config.window_hop_frames
-    )
-    normalizer = Normalizer.fit(fixed[0])
     network = build_cnn(n_classes, preset.model, preset.features)
     network.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate), loss="categorical_crossentropy", metrics=["accuracy"]
@@ -242,8 +305,7 @@ def fit_cnn(
         _reporter_callback(keras, reporter),
     ]
     history = network.fit(batches, epochs=epochs, callbacks=callbacks, verbose=0)
-    logs = {k: [float(v) for v in values] for k, values in history.history.items()}
-    return normalizer, network, logs
+    return network, {k: [float(v) for v in values] for k, values in history.history.items()}
 
 
 def _epoch_batches(keras, train: NodeData, fixed, normalizer, preset: Preset, n_classes: int, rng):  # noqa: ANN001, ANN202
@@ -369,7 +431,7 @@ def train_tree(
         model = _reusable(out_dir, node, key)
         reused = model is not None
         if model is None:
-            reporter.start(f"{tree.name}/{node}", epochs)
+            reporter.start(f"{tree.name}/{node}", epochs * preset.train.members)
             try:
                 model, ran = fit_node(
                     tree, node, train, valid, frames, preset, epochs=epochs, seed=seed + index, reporter=reporter
@@ -386,7 +448,9 @@ def train_tree(
                 node=node,
                 classes=model.classes,
                 train_accuracy=clip_accuracy(model, tree, train, frames, preset),
-                valid_accuracy=clip_accuracy(model, tree, valid, frames, preset),
+                valid_accuracy=None
+                if _validation_seen(model, preset)
+                else clip_accuracy(model, tree, valid, frames, preset),
                 epochs=int(model.metadata.get("epochs_run", 0)),
                 seconds=float(model.metadata.get("seconds", 0.0)),
                 parameters=model.n_parameters,
@@ -395,6 +459,11 @@ def train_tree(
             )
         )
     return results
+
+
+def _validation_seen(model: NodeModel, preset: Preset) -> bool:
+    """Whether the model trained on validation clips (cross-fitting), so their accuracy means nothing."""
+    return preset.train.cross_fit and preset.train.members > 1 and model.network is not None
 
 
 def remove_leftovers(directory: Path) -> None:

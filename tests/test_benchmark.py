@@ -90,7 +90,7 @@ def test_ablation_summary_compares_each_step_with_the_previous(tiny_corpus, tmp_
         "--jobs",
         "1",
         "--variants",
-        "paper-es",
+        "bn-crops",
         "improved",
         "--out",
         str(out),
@@ -98,12 +98,13 @@ def test_ablation_summary_compares_each_step_with_the_previous(tiny_corpus, tmp_
     assert ablation.main(argv) == 0
     text = (out / "summary.md").read_text()
     rows = [line for line in text.splitlines() if line.startswith("| ")]
-    assert [r.split("|")[1].strip() for r in rows[1:]] == ["paper-es", "improved", "stats-svm", "stats-lr"]
-    assert "Δ vs previous step" in text
+    assert [r.split("|")[1].strip() for r in rows[1:]] == ["bn-crops", "improved", "stats-svm", "stats-lr"]
+    assert "Δ vs step before" in text and "vs bn-crops" in text
+    assert f"ablation.py {' '.join(argv)}`" in text  # the command that made it, not the caller's argv
     flat = json.loads((out / "improved" / "results.json").read_text())["runs"][0]["models"]
     assert set(flat) == {"flat", "stats-svm", "stats-lr"}  # --flat-only: no cascade, no baseline
     assert ablation.main(argv) == 0  # measured steps are reused, not retrained
-    assert (out / "summary.md").read_text().count("paper-es") >= 1
+    assert (out / "summary.md").read_text().count("bn-crops") >= 1
 
 
 def test_speed_benchmark_reports_both_backends(tiny_corpus, tmp_path, monkeypatch):

@@ -215,6 +215,7 @@ def test_ctrl_c_exits_130_without_traceback(tiny_corpus, tmp_path):
     hiergenre("build-tree", ROOT / "hierarchies" / "baseline3.yaml", workdir=workdir)
     env = {**os.environ, "HIERGENRE_WORKDIR": str(workdir)}
     command = [sys.executable, "-m", "hiergenre.cli", "train-all", "--data", str(tiny_corpus), "--epochs", "400"]
+    command += ["--preset", "paper"]  # no early stopping: still training when the signal comes
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while not (workdir / "cache").exists() and time.monotonic() < deadline:

@@ -9,10 +9,12 @@ from hiergenre.datasets import Clip
 from hiergenre.hierarchy import GenreTree
 from hiergenre.models import NodeModel
 from hiergenre.training import (
+    NodeData,
     SilentReporter,
     balanced_weights,
     clip_log_loss,
     clip_probabilities,
+    cross_fit_parts,
     fit_node,
     node_data,
     node_examples,
@@ -110,3 +112,41 @@ def test_node_model_kinds(kind, tmp_path):
         assert model.kind == {1.0: "cnn", 0.0: "stats"}.get(best, "ensemble")
     if kind == "stats":
         assert results[0].valid_accuracy == 1.0  # loudness statistics separate these clips perfectly
+
+
+@pytest.mark.parametrize("cross_fit", [False, True])
+def test_seed_ensemble_is_one_network_averaging_its_members(cross_fit, tmp_path):
+    clips, frames = learnable_data()
+    tree = GenreTree.flat(["metal", "jazz"], "flat")
+    train = dataclasses.replace(PRESET.train, members=3, patience=2, epochs=50, cross_fit=cross_fit)
+    preset = dataclasses.replace(PRESET, train=train)
+    model, ran = fit_node(
+        tree, "root", clips[::2], clips[1::2], frames, preset, epochs=50, seed=0, reporter=SilentReporter()
+    )
+    members = [layer for layer in model.network.layers if layer.name.startswith("member") and layer.name[-1].isdigit()]
+    assert [m.name for m in members] == ["member1", "member2", "member3"]
+    assert len(model.metadata["history"]["loss"]) == ran  # epochs of all members together
+    x = model.normalizer.transform(np.stack([frames[str(c.path)][:20] for c in clips]))[..., None]
+    outputs = [np.asarray(m(x, training=False)) for m in members]
+    assert not np.allclose(outputs[0], outputs[1])  # different seeds, different networks
+    assert np.allclose(np.asarray(model.network(x, training=False)), np.mean(outputs, axis=0), atol=1e-6)
+    model.save(tmp_path)
+    lite = NodeModel.load(tmp_path, "root", backend="litert")
+    windows = np.stack([frames[str(c.path)][:20] for c in clips])
+    assert np.allclose(lite.predict_proba(windows), model.predict_proba(windows), atol=1e-5)
+
+
+def test_cross_fit_parts_validate_every_clip_once_and_stay_stratified():
+    labels = np.repeat([0, 1, 2], [7, 5, 3])
+    clips = [np.full((4, 13), i, dtype=np.float32) for i in range(len(labels))]
+    train, valid = NodeData(clips[:10], labels[:10]), NodeData(clips[10:], labels[10:])
+    parts = cross_fit_parts(train, valid, 3, seed=3)
+    assert len(parts) == 3
+    validated = sorted(int(c[0, 0]) for _, v in parts for c in v.clips)
+    assert validated == list(range(len(labels)))  # every clip validates exactly one member
+    for member_train, member_valid in parts:
+        ids = {int(c[0, 0]) for c in member_train.clips} | {int(c[0, 0]) for c in member_valid.clips}
+        assert ids == set(range(len(labels)))  # and trains all the others
+        assert set(member_valid.labels) == {0, 1, 2}  # each class has >= 3 clips: in every fold
+        counts = np.bincount(member_valid.labels, minlength=3)
+        assert all(abs(c - n / 3) < 1 for c, n in zip(counts, (7, 5, 3), strict=True))
