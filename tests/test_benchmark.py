@@ -18,25 +18,8 @@ def test_runner_writes_report_with_paired_differences(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     runner = load_runner()
     out = tmp_path / "out"
-    assert (
-        runner.main(
-            [
-                "synthetic",
-                "--synthetic-clips",
-                "4",
-                "--seeds",
-                "0",
-                "1",
-                "--epochs",
-                "1",
-                "--jobs",
-                "1",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    options = "synthetic --synthetic-clips 4 --seeds 0 1 --epochs 1 --jobs 1 --out"
+    assert runner.main([*options.split(), str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert len(results["runs"]) == 2
     diff = results["report"]["paired_difference"]
@@ -78,23 +61,8 @@ def test_ablation_summary_compares_each_step_with_the_previous(tiny_corpus, tmp_
     monkeypatch.chdir(ROOT)
     ablation = load_script("ablation")
     out = tmp_path / "ablation"
-    argv = [
-        str(tiny_corpus),
-        "--protocol",
-        "paper",
-        "--seeds",
-        "0",
-        "1",
-        "--epochs",
-        "1",
-        "--jobs",
-        "1",
-        "--variants",
-        "bn-crops",
-        "improved",
-        "--out",
-        str(out),
-    ]
+    options = "--protocol paper --seeds 0 1 --epochs 1 --jobs 1 --variants bn-crops improved --out"
+    argv = [str(tiny_corpus), *options.split(), str(out)]
     assert ablation.main(argv) == 0
     text = (out / "summary.md").read_text()
     rows = [line for line in text.splitlines() if line.startswith("| ")]
