@@ -214,8 +214,8 @@ def test_ctrl_c_exits_130_without_traceback(tiny_corpus, tmp_path):
     workdir = tmp_path / "ws"
     hiergenre("build-tree", ROOT / "hierarchies" / "baseline3.yaml", workdir=workdir)
     env = {**os.environ, "HIERGENRE_WORKDIR": str(workdir)}
-    command = [sys.executable, "-m", "hiergenre.cli", "train-all", "--data", str(tiny_corpus), "--epochs", "400"]
-    command += ["--preset", "paper"]  # no early stopping: still training when the signal comes
+    command = [sys.executable, "-m", "hiergenre.cli", "train-all", "--data", str(tiny_corpus), "--preset", "paper"]
+    command += ["--epochs", "100000"]  # no early stopping, and hours of epochs: still training when the signal comes
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while not (workdir / "cache").exists() and time.monotonic() < deadline:
