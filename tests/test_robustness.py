@@ -214,16 +214,25 @@ def test_ctrl_c_exits_130_without_traceback(tiny_corpus, tmp_path):
     workdir = tmp_path / "ws"
     hiergenre("build-tree", ROOT / "hierarchies" / "baseline3.yaml", workdir=workdir)
     env = {**os.environ, "HIERGENRE_WORKDIR": str(workdir)}
+    # the paper preset: 1000 epochs without early stopping, so it is still training when the signal comes
     command = [sys.executable, "-m", "hiergenre.cli", "train-all", "--data", str(tiny_corpus), "--preset", "paper"]
-    command += ["--epochs", "100000"]  # no early stopping, and hours of epochs: still training when the signal comes
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a test run started in the background (`cmd &` in a script) ignores SIGINT, and children inherit
+        # that; give the child the default disposition a terminal's foreground job has
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 300
     while not (workdir / "cache").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(3)
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130 and "Traceback" not in stderr
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "Traceback" not in stderr, stdout + stderr
 
 
 def test_single_class_node_gets_a_constant_model(tmp_path):
