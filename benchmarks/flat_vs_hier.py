@@ -185,15 +185,21 @@ def score_policies(workdir: Path, trees: list[str] | None, seed: int) -> dict[st
             single = len(s.per_node) <= 1
             if single and policy != "greedy":
                 continue  # routing policies only matter for trees with several decision nodes
-            key = name if policy == "greedy" else f"{name}+{policy}"
-            models[key] = {"scores": s.as_dict(), **model_costs(workdir, name)}
             if policy == "greedy":
-                models[key]["predict_seconds_per_clip"] = predict_timing(workdir, name)
+                costs = {**model_costs(workdir, name), "predict_seconds_per_clip": predict_timing(workdir, name)}
+                models[name] = {"scores": s.as_dict(), **costs}
+            else:  # the same trained cascade: its costs are stored once, under the greedy entry
+                models[f"{name}+{policy}"] = {"scores": s.as_dict(), "routing_of": name}
     return models
 
 
+def trained_entry(run: dict, name: str) -> dict:
+    """The run's entry holding the training costs of model ``name`` (a routing variant's cascade)."""
+    return run["models"][run["models"][name].get("routing_of", name)]
+
+
 def model_costs(workdir: Path, name: str) -> dict:
-    """Training seconds, parameters, epochs and the root's learning curve of one trained tree."""
+    """Training seconds, parameters, epochs and the root's learning curve (4 significant digits) of one tree."""
     tree_dir = workdir / "models" / name
     manifest = read_json(tree_dir / "manifest.json", what="manifest")
     nodes = [read_json(tree_dir / f"{n}.json", what="node") for n in manifest["nodes"]]
@@ -203,7 +209,7 @@ def model_costs(workdir: Path, name: str) -> dict:
         "n_models": len(nodes),
         "node_kinds": [n.get("kind", "cnn") for n in nodes],
         "epochs_run": [n.get("epochs_run") for n in nodes],
-        "root_history": nodes[0]["history"],
+        "root_history": {k: [float(f"{v:.4g}") for v in values] for k, values in nodes[0]["history"].items()},
         "tree": manifest["tree"],
     }
 
@@ -280,9 +286,9 @@ def aggregate(args, runs, extraction, dataset, seconds) -> dict:  # noqa: ANN001
             "balanced_mean": float(np.mean(bals)),
             "balanced_std": float(np.std(bals)),
             "per_run": accs,
-            "train_seconds_mean": float(np.mean([r["models"][name]["train_seconds"] for r in runs])),
-            "parameters": runs[0]["models"][name]["parameters"],
-            "n_models": runs[0]["models"][name]["n_models"],
+            "train_seconds_mean": float(np.mean([trained_entry(r, name)["train_seconds"] for r in runs])),
+            "parameters": trained_entry(runs[0], name)["parameters"],
+            "n_models": trained_entry(runs[0], name)["n_models"],
             "predict_seconds_per_clip": float(np.mean([t for t in timing if t is not None])) if any(timing) else None,
             "paired_vs_flat": paired(runs, name, "flat"),
         }
