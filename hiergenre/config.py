@@ -110,6 +110,11 @@ class TrainConfig:
     members: int = 1
     cross_fit: bool = False
 
+    @property
+    def cross_fitted(self) -> bool:
+        """Whether members really train on validation clips (one member has nothing to cross-fit)."""
+        return self.cross_fit and self.members > 1
+
 
 @dataclass(frozen=True)
 class Preset:

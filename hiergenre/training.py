@@ -231,9 +231,12 @@ def fit_cnn(
     """
     config = preset.train
     mode = "first" if config.windows == "first" else "all"
-    cross_fit = config.cross_fit and config.members > 1
-    parts = cross_fit_parts(train, valid, config.members, seed) if cross_fit else [(train, valid)] * config.members
-    seen = pooled(train, valid) if cross_fit else train
+    parts = (
+        cross_fit_parts(train, valid, config.members, seed)
+        if config.cross_fitted
+        else [(train, valid)] * config.members
+    )
+    seen = pooled(train, valid) if config.cross_fitted else train
     normalizer = Normalizer.fit(stacked_windows(seen, preset, mode=mode, hop=config.window_hop_frames)[0])
     members, histories = [], []
     for member, (member_train, member_valid) in enumerate(parts):
@@ -449,7 +452,7 @@ def train_tree(
                 classes=model.classes,
                 train_accuracy=clip_accuracy(model, tree, train, frames, preset),
                 valid_accuracy=None
-                if _validation_seen(model, preset)
+                if preset.train.cross_fitted and model.network is not None  # it trained on those clips
                 else clip_accuracy(model, tree, valid, frames, preset),
                 epochs=int(model.metadata.get("epochs_run", 0)),
                 seconds=float(model.metadata.get("seconds", 0.0)),
@@ -459,11 +462,6 @@ def train_tree(
             )
         )
     return results
-
-
-def _validation_seen(model: NodeModel, preset: Preset) -> bool:
-    """Whether the model trained on validation clips (cross-fitting), so their accuracy means nothing."""
-    return preset.train.cross_fit and preset.train.members > 1 and model.network is not None
 
 
 def remove_leftovers(directory: Path) -> None:

@@ -145,8 +145,8 @@ def test_cross_fit_parts_validate_every_clip_once_and_stay_stratified():
     validated = sorted(int(c[0, 0]) for _, v in parts for c in v.clips)
     assert validated == list(range(len(labels)))  # every clip validates exactly one member
     for member_train, member_valid in parts:
-        ids = {int(c[0, 0]) for c in member_train.clips} | {int(c[0, 0]) for c in member_valid.clips}
-        assert ids == set(range(len(labels)))  # and trains all the others
+        trained, validated = ({int(c[0, 0]) for c in part.clips} for part in (member_train, member_valid))
+        assert not trained & validated and trained | validated == set(range(len(labels)))  # trains all the others
         assert set(member_valid.labels) == {0, 1, 2}  # each class has >= 3 clips: in every fold
         counts = np.bincount(member_valid.labels, minlength=3)
         assert all(abs(c - n / 3) < 1 for c, n in zip(counts, (7, 5, 3), strict=True))
