@@ -35,6 +35,7 @@ VARIANTS = [
     ("improved-x3", "improved-x3", None, "improved"),
     ("improved-cv3", "improved-cv3", None, "improved-x3"),
     ("improved-cv5", "improved-cv5", None, "improved-cv3"),
+    ("improved-cv3+ensemble", "improved-cv3", "ensemble", "improved-cv3"),
 ]
 PREVIOUS = {label: previous for label, _, _, previous in VARIANTS}
 
@@ -163,10 +164,10 @@ def diff(a: np.ndarray, b: np.ndarray) -> str:
 def describe(label: str) -> str:
     if label in PRESETS:
         return PRESETS[label].description
-    node_model = label.split("+", 1)[1]
+    preset, node_model = label.split("+", 1)
     return {
-        "ensemble": "improved, every node the average of its CNN and a statistics classifier",
-        "auto": "improved, each node picks CNN, statistics or their average by validation loss",
+        "ensemble": f"{preset}, every node the average of its CNN and a statistics classifier",
+        "auto": f"{preset}, each node picks CNN, statistics or their average by validation loss",
     }[node_model]
 
 

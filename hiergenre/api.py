@@ -17,7 +17,7 @@ from typing import Any
 
 from hiergenre import __version__
 from hiergenre.cascade import ROUTING_POLICIES, Cascade, Route
-from hiergenre.config import DEFAULT_PRESET, get_preset, stable_hash, with_node_model
+from hiergenre.config import DEFAULT_PRESET, Preset, get_preset, stable_hash, with_node_model
 from hiergenre.datasets import Dataset, Split, load_dataset, parse_split
 from hiergenre.discovery import LearnedTree
 from hiergenre.errors import HierGenreError
@@ -153,6 +153,16 @@ def trees_to_train(
     return chosen, notes
 
 
+def preset_notes(preset: Preset) -> list[str]:
+    """Warnings about a preset and node-model pairing that trains but measures the wrong thing."""
+    if preset.train.node_model == "auto" and preset.train.cross_fitted:
+        return [
+            f"--node-model auto chooses on validation clips that the cross-fitted networks of preset "
+            f"{preset.name!r} trained on, so the choice favours the CNN; use --preset improved for a fair choice"
+        ]
+    return []
+
+
 def train_all(
     *,
     workdir: str | Path | None = None,
@@ -185,7 +195,7 @@ def train_all(
         raise HierGenreError(
             f"genres of tree {tree.name!r} missing from the data set {dataset.root}: {', '.join(missing)}"
         )
-    notes = []
+    notes = preset_notes(chosen)
     unused = sorted(set(dataset.genres) - set(tree.leaves))
     if unused:
         notes.append(f"ignored genres not in the tree: {', '.join(unused)}")

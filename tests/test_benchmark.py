@@ -75,6 +75,13 @@ def test_ablation_summary_compares_each_step_with_the_previous(tiny_corpus, tmp_
     assert (out / "summary.md").read_text().count("bn-crops") >= 1
 
 
+def test_ablation_node_model_variants_name_the_preset_they_build_on():
+    ablation = load_script("ablation")
+    assert ablation.describe("improved-cv3+ensemble").startswith("improved-cv3, every node the average")
+    assert ablation.describe("improved+auto").startswith("improved, each node picks")
+    assert all(previous is None or previous in ablation.PREVIOUS for previous in ablation.PREVIOUS.values())
+
+
 def test_speed_benchmark_reports_both_backends(tiny_corpus, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     speed = load_script("predict_speed")

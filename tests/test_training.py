@@ -150,3 +150,13 @@ def test_cross_fit_parts_validate_every_clip_once_and_stay_stratified():
         assert set(member_valid.labels) == {0, 1, 2}  # each class has >= 3 clips: in every fold
         counts = np.bincount(member_valid.labels, minlength=3)
         assert all(abs(c - n / 3) < 1 for c, n in zip(counts, (7, 5, 3), strict=True))
+
+
+def test_auto_node_model_on_cross_fitted_preset_is_flagged():
+    from hiergenre.api import preset_notes
+    from hiergenre.config import get_preset, with_node_model
+
+    flagged = preset_notes(with_node_model(get_preset("improved-cv3"), "auto"))
+    assert len(flagged) == 1 and "--preset improved" in flagged[0]
+    assert preset_notes(with_node_model(get_preset("improved"), "auto")) == []  # validation clips untouched
+    assert preset_notes(get_preset("improved-cv3")) == []
