@@ -24,6 +24,10 @@ from hiergenre.config import FeatureConfig
 from hiergenre.errors import HierGenreError
 from hiergenre.storage import atomic_file
 
+#: Version of how :func:`lmfcc` computes; part of the cache key, so a change recomputes features.
+#: 2: computed in float64 (identical whatever the number of extraction jobs).
+LMFCC_ALGORITHM = 2
+
 #: Shortest clip worth classifying. Shorter ones are refused; clips between this and one window
 #: (300 frames, ~14 s) are repeated until they fill the window (see :func:`windows`).
 MIN_SECONDS = 1.0
@@ -50,7 +54,10 @@ def lmfcc(signal: np.ndarray, config: FeatureConfig) -> np.ndarray:
 
     signal = analysable(signal, config)
     coefficients = librosa.feature.mfcc(
-        y=signal,
+        # float64 inside: float32 matrix products round differently with the BLAS thread count
+        # (joblib workers run single-threaded), which made features, and through them every
+        # trained network, depend on --jobs. Rounded to float32 only at the end, they do not.
+        y=signal.astype(np.float64),
         sr=config.sample_rate,
         n_mfcc=config.n_mfcc,
         n_fft=config.frame_length,
@@ -216,7 +223,7 @@ class FeatureCache:
 
     def entry(self, path: str | Path, config: FeatureConfig) -> Path:
         """Where the features of ``path`` under ``config`` live."""
-        return self.directory / config.key() / f"{file_digest(path)}.npy"
+        return self.directory / f"{config.key()}-v{LMFCC_ALGORITHM}" / f"{file_digest(path)}.npy"
 
     def load(self, entry: Path, config: FeatureConfig) -> np.ndarray | None:
         """The cached matrix, or None when absent or unreadable (then it gets recomputed)."""

@@ -144,3 +144,15 @@ def test_feature_matrices_round_trip_and_damage_is_one_line(tmp_path):
         LmfccMatrices.load(tmp_path / "bad.npz")
     with pytest.raises(HierGenreError, match="not found"):
         LmfccMatrices.load(tmp_path / "missing.npz")
+
+
+def test_features_do_not_depend_on_the_number_of_extraction_jobs(tiny_corpus):
+    # joblib workers run their BLAS single-threaded; float32 products would round differently
+    # there, and every network trained on the features would then depend on --jobs
+    paths = sorted(tiny_corpus.rglob("*.au"))[:8]
+    config = FeatureConfig()
+    serial, _ = extract_many(paths, config, jobs=1)
+    parallel, _ = extract_many(paths, config, jobs=2)
+    assert serial.keys() == parallel.keys()
+    for path, frames in serial.items():
+        assert np.array_equal(frames, parallel[path])
