@@ -272,8 +272,8 @@ def cross_fit_parts(train: NodeData, valid: NodeData, folds: int, seed: int) -> 
     rng = np.random.default_rng(seed)
     fold = np.zeros(len(pool), dtype=int)
     for label in np.unique(pool.labels):
-        members = rng.permutation(np.flatnonzero(pool.labels == label))
-        fold[members] = (np.arange(len(members)) + rng.integers(folds)) % folds
+        of_class = rng.permutation(np.flatnonzero(pool.labels == label))
+        fold[of_class] = (np.arange(len(of_class)) + rng.integers(folds)) % folds
     return [(pool.subset(fold != k), pool.subset(fold == k)) for k in range(folds)]
 
 
