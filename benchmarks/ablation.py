@@ -34,6 +34,7 @@ VARIANTS = [
     ("improved+auto", "improved", "auto", "improved"),
     ("improved-x3", "improved-x3", None, "improved"),
     ("improved-cv3", "improved-cv3", None, "improved-x3"),
+    ("improved-cv3-s1", "improved-cv3-s1", None, "improved-cv3"),
     ("improved-cv5", "improved-cv5", None, "improved-cv3"),
     ("improved-cv3+ensemble", "improved-cv3", "ensemble", "improved-cv3"),
 ]

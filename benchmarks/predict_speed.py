@@ -35,6 +35,7 @@ import numpy as np
 import hiergenre
 from hiergenre import api
 from hiergenre.audio import load_audio
+from hiergenre.config import DEFAULT_PRESET
 from hiergenre.datasets import load_dataset
 from hiergenre.features import lmfcc, lmfcc_numpy
 from hiergenre.reports import markdown_table
@@ -87,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         "hiergenre": hiergenre.__version__,
         "date": str(datetime.now(UTC).date()),
         "data": args.data,
+        "models": f"the workspace {args.workdir}"
+        if args.workdir
+        else f"default.yaml tree, flat model and 3-class baseline, preset {DEFAULT_PRESET}, "
+        f"{args.epochs} epochs (throw-away)",
         "clips": len(clips),
         "clip_seconds": float(np.mean([len(load_audio(c)) / 22050 for c in clips[:10]])),
         "cold_seconds": cold,
@@ -152,7 +157,8 @@ def report(r: dict, clip: str) -> str:
             f"Machine: {r['machine']}; hiergenre {r['hiergenre']}, {r['date']}. Data: {r['data']} "
             f"({r['clips']} clips of about {r['clip_seconds']:.0f} s). Every time is the wall time of a whole "
             "`hiergenre predict` process (start-up, imports, model loading, decoding, LMFCC, routing), "
-            "both backends measured alternately in the same run.",
+            "both backends measured alternately in the same run. "
+            f"Models: {r.get('models', 'not recorded')}.",
             "",
             f"## Cold single clip: `hiergenre predict {Path(clip).name}`",
             "",

@@ -132,10 +132,11 @@ def train_all_command(
     preset: Annotated[
         str,
         typer.Option(
-            help="'improved-cv3' (default: three small CNNs with BatchNorm, random crops, masking, mixup, "
-            "each early-stopped on a different third of train+valid, averaged), 'paper' (the report's recipe, "
-            "unchanged), or the steps between them: 'paper-es', 'bn-crops', 'improved' (one network, 3x "
-            "faster to train), 'improved-x3'; 'improved-cv5' has five members."
+            help="'improved-cv3-s1' (default: three small CNNs with BatchNorm, random crops, masking, mixup, "
+            "each early-stopped on a different third of train+valid, averaged; first convolution at stride 1), "
+            "'paper' (the report's recipe, unchanged), or the steps between them: 'paper-es', 'bn-crops', "
+            "'improved' (one network, 3x faster to train), 'improved-x3', 'improved-cv3' (stride 3 as in the "
+            "paper); 'improved-cv5' has five members."
         ),
     ] = DEFAULT_PRESET,
     node_model: Annotated[

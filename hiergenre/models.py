@@ -67,8 +67,9 @@ def native_stderr_muted() -> Iterator[None]:
 def build_cnn(n_classes: int, model: ModelConfig, features: FeatureConfig) -> Any:
     """The small LMFCC CNN with ``n_classes`` softmax outputs.
 
-    Input ``(window_frames, n_mfcc, 1)``. Conv 1 has kernel and stride ``(first_kernel_time,
-    n_mfcc)``, spanning all coefficients; max-pooling over time follows convs 1 and 2; conv 3 is
+    Input ``(window_frames, n_mfcc, 1)``. Conv 1 has kernel ``(first_kernel_time, n_mfcc)``,
+    spanning all coefficients, and stride ``first_stride_time`` over time (the kernel length by
+    default); max-pooling over time follows convs 1 and 2; conv 3 is
     followed by average pooling over time; then dropout and a dense softmax layer. With the
     ``paper`` preset this is exactly the report's network (about 8k parameters for 10 classes).
     """
@@ -84,7 +85,7 @@ def build_cnn(n_classes: int, model: ModelConfig, features: FeatureConfig) -> An
         x = layers.Conv2D(
             model.filters,
             kernel,
-            strides=kernel if first else (1, 1),
+            strides=(model.first_stride_time or kernel[0], kernel[1]) if first else (1, 1),
             padding="valid" if first else "same",
             use_bias=not model.batch_norm,
             name=f"conv{index + 1}",

@@ -128,6 +128,22 @@ def test_variance_pooling_is_the_variance_over_time_of_the_last_conv():
     assert net.count_params() < 50_000
 
 
+def test_stride_one_first_conv_keeps_every_frame_position_and_the_parameter_count():
+    stride1, blocks = get_preset("improved-cv3-s1"), get_preset("improved-cv3")
+    net = build_cnn(10, stride1.model, stride1.features)
+    conv1 = net.get_layer("conv1")
+    assert conv1.kernel_size == (3, 13) and conv1.strides == (1, 13)
+    assert conv1.output.shape[1] == stride1.features.window_frames - 2  # every 3-frame position, not every third
+    assert net.get_layer("maxpool1").pool_size == (3, 1)
+    assert net.count_params() == build_cnn(10, blocks.model, blocks.features).count_params()
+    # A one-frame shift moves the stride-1 conv output by one step; block-wise striding cannot follow it.
+    small = build_cnn(10, stride1.model, FeatureConfig(window_frames=40))
+    probe = keras.Model(small.input, small.get_layer("conv1").output)
+    x = np.random.default_rng(1).normal(size=(1, 40, 13, 1)).astype(np.float32)
+    whole, shifted = (np.asarray(probe(v)) for v in (x, np.roll(x, -1, axis=1)))
+    assert np.allclose(whole[:, 1:-1], shifted[:, :-2], atol=1e-5)
+
+
 def test_litert_export_gives_the_keras_probabilities(tmp_path):
     x, y = separable_windows(n=3)
     features = FeatureConfig(window_frames=30)
