@@ -35,10 +35,10 @@ import numpy as np
 import hiergenre
 from hiergenre import api
 from hiergenre.audio import load_audio
-from hiergenre.config import DEFAULT_PRESET
 from hiergenre.datasets import load_dataset
 from hiergenre.features import lmfcc, lmfcc_numpy
 from hiergenre.reports import markdown_table
+from hiergenre.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,10 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         "hiergenre": hiergenre.__version__,
         "date": str(datetime.now(UTC).date()),
         "data": args.data,
-        "models": f"the workspace {args.workdir}"
-        if args.workdir
-        else f"default.yaml tree, flat model and 3-class baseline, preset {DEFAULT_PRESET}, "
-        f"{args.epochs} epochs (throw-away)",
+        "models": describe_models(workdir, throwaway=not args.workdir),
         "clips": len(clips),
         "clip_seconds": float(np.mean([len(load_audio(c)) / 22050 for c in clips[:10]])),
         "cold_seconds": cold,
@@ -109,6 +106,17 @@ def train_workspace(args: argparse.Namespace, workdir: Path) -> Path:
     api.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir, draw=False)
     api.train_all(workdir=workdir, data=args.data, epochs=args.epochs, jobs=2)
     return workdir
+
+
+def describe_models(workdir: Path, *, throwaway: bool) -> str:
+    """What was timed, read from the workspace's manifests (so a ``--workdir`` run says it too)."""
+    workspace = Workspace(workdir)
+    parts = []
+    for name in workspace.trained_trees():
+        manifest = workspace.manifest(name)
+        parts.append(f"{name} (preset {manifest['preset']}, at most {manifest['epochs_cap']} epochs)")
+    where = "a throw-away workspace" if throwaway else f"the workspace {workdir}"
+    return f"{where}: {', '.join(parts)}"
 
 
 def wall_time(arguments: list[str], workdir: Path) -> float:

@@ -4,6 +4,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+from hiergenre.config import DEFAULT_PRESET
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -92,4 +94,5 @@ def test_speed_benchmark_reports_both_backends(tiny_corpus, tmp_path, monkeypatc
     assert [b["jobs"] for b in results["batch"]] == [1, 2] and results["batch"][0]["classified"] == 30
     assert results["parity"]["max_relative"] < 1e-5
     assert results["agreement"]["same_genre"] == 30
+    assert f"flat (preset {DEFAULT_PRESET}, at most 1 epochs)" in results["models"]
     assert "Speed-up" in (out / "report.md").read_text()
