@@ -1,25 +1,26 @@
 """The ``hiergenre`` command line: a thin layer over :mod:`hiergenre.api`.
 
-Every expected failure becomes one line on stderr and exit code 1; Ctrl-C exits with 130.
+Every expected failure becomes one line on stderr and exit code 1; Ctrl-C exits with 130. Help
+texts for presets, node models and routing policies come from their registries, so they list
+exactly what exists.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hiergenre.config import DEFAULT_PRESET
+from hiergenre.config import DEFAULT_PRESET, node_model_help, preset_help
 from hiergenre.errors import HierGenreError
+from hiergenre.routing import policy_help
 
 app = typer.Typer(
     help="Hierarchical music-genre classification with small LMFCC CNNs.\n\n"
@@ -41,8 +42,6 @@ WorkdirOption = Annotated[
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for splits, weight initialisation and synthesis.")]
-
-
 DataOption = Annotated[
     Path | None,
     typer.Option(
@@ -58,13 +57,7 @@ SplitOption = Annotated[
     ),
 ]
 JobsOption = Annotated[int, typer.Option(help="Parallel processes for feature extraction.")]
-RoutingOption = Annotated[
-    str,
-    typer.Option(
-        help="Routing policy: 'greedy' (follow the best child), 'product' (best genre by the product of "
-        "probabilities along its path), 'blend' (product averaged with the flat model's genre probabilities)."
-    ),
-]
+RoutingOption = Annotated[str, typer.Option(help=f"Routing policy: {policy_help()}")]
 
 
 @app.command("build-tree")
@@ -129,27 +122,14 @@ def build_tree_command(
 def train_all_command(
     data: DataOption = None,
     split: SplitOption = "paper",
-    preset: Annotated[
-        str,
-        typer.Option(
-            help="'improved-cv3-s1' (default: three small CNNs with BatchNorm, random crops, masking, mixup, "
-            "each early-stopped on a different third of train+valid, averaged; first convolution at stride 1), "
-            "'paper' (the report's recipe, unchanged), or the steps between them: 'paper-es', 'bn-crops', "
-            "'improved' (one network, 3x faster to train), 'improved-x3', 'improved-cv3' (stride 3 as in the "
-            "paper); 'improved-cv5' has five members."
-        ),
-    ] = DEFAULT_PRESET,
+    preset: Annotated[str, typer.Option(help=f"Model and training recipe. {preset_help()}")] = DEFAULT_PRESET,
     node_model: Annotated[
         str | None,
-        typer.Option(
-            help="Classifier of every node: 'cnn', 'stats' (LMFCC statistics + logistic regression), "
-            "'ensemble' (both averaged) or 'auto' (per node, whichever has the lowest validation loss) "
-            "[default: the preset's, cnn]."
-        ),
+        typer.Option(help=f"Classifier of every node [default: the preset's, cnn]: {node_model_help()}"),
     ] = None,
     epochs: Annotated[
         int | None,
-        typer.Option(help="Cap on training epochs per model (the paper preset runs 1000)."),
+        typer.Option(help="Cap on training epochs per network (the paper preset runs 1000, the others at most 400)."),
     ] = None,
     jobs: JobsOption = 1,
     baseline3: Annotated[
@@ -158,31 +138,25 @@ def train_all_command(
     workdir: WorkdirOption = None,
     seed: SeedOption = 0,
 ) -> None:
-    """Train a CNN per tree node, the flat model and the 3-class baseline.
+    """Train a model per tree node, the flat model and the 3-class baseline.
 
-    One CNN per decision node of the built tree, a flat model over the same genres, and the
+    One model per decision node of the built tree, a flat model over the same genres, and the
     paper's 3-class baseline (metal, classical, disco) when the data has those genres.
 
     Features are cached in the workspace; models that are already trained on the same data,
     split and settings are reused, so an interrupted run continues where it stopped.
     """
     from hiergenre import api
-    from hiergenre.render import training_table
+    from hiergenre.render import ProgressReporter, progress_bars, training_table
 
-    if jobs < 1:
-        raise HierGenreError(f"--jobs must be at least 1, got {jobs}")
     if data is None:
         console.print(
             "[yellow]No --data given: training on the embedded SYNTHETIC corpus "
             "(generated clips, not music; written to the workspace on first use). "
             "Use --data DIR for a real dataset such as GTZAN.[/]"
         )
-    with _progress() as progress:
+    with progress_bars(console) as progress:
         extraction = progress.add_task("features", total=None, status="")
-
-        def on_dataset(dataset, count: int) -> None:  # noqa: ANN001
-            progress.update(extraction, total=count, description="features")
-
         report = api.train_all(
             workdir=workdir,
             data=data,
@@ -192,9 +166,9 @@ def train_all_command(
             epochs=epochs,
             jobs=jobs,
             seed=seed,
-            reporter=_ProgressReporter(progress),
+            reporter=ProgressReporter(progress),
             on_extracted=lambda: progress.advance(extraction),
-            on_dataset=on_dataset,
+            on_dataset=lambda dataset, count: progress.update(extraction, total=count),
             baseline3=baseline3,
         )
     console.print(training_table(report.results))
@@ -230,7 +204,6 @@ def predict_command(
     jobs: Annotated[int, typer.Option(help="Threads decoding files and computing features in parallel.")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of text.")] = False,
     workdir: WorkdirOption = None,
-    seed: SeedOption = 0,
 ) -> None:
     """Classify songs by routing them root to leaf through the trained tree.
 
@@ -243,13 +216,13 @@ def predict_command(
 
         hiergenre predict ~/music --output genres.csv --jobs 4
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from hiergenre import api
-    from hiergenre.prediction import write_predictions
+    from hiergenre.prediction import OUTPUT_FORMATS, write_predictions
     from hiergenre.render import route_text
 
-    if jobs < 1:
-        raise HierGenreError(f"--jobs must be at least 1, got {jobs}")
-    if output is not None and output.suffix.lower() not in (".csv", ".json"):
+    if output is not None and output.suffix.lower() not in OUTPUT_FORMATS:
         raise HierGenreError(f"--output {output}: use a .csv or .json file name")
     predictor = api.load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
     with Progress(
@@ -262,7 +235,7 @@ def predict_command(
         disable=len(files) == 1 and files[0].is_file(),
     ) as progress:
         task = progress.add_task("classifying", total=None)
-        predictions = predictor.predict(files, jobs=jobs, on_done=lambda: progress.advance(task))
+        predictions = api.predict(files, predictor=predictor, jobs=jobs, on_done=lambda: progress.advance(task))
     if as_json:
         print(json.dumps([p.as_dict() for p in predictions], indent=2))
     for p in predictions:
@@ -294,7 +267,6 @@ def evaluate_command(
     routing: RoutingOption = "greedy",
     jobs: JobsOption = 1,
     workdir: WorkdirOption = None,
-    seed: SeedOption = 0,
 ) -> None:
     """Score the trained cascade, flat model and 3-class baseline on held-out clips.
 
@@ -318,19 +290,13 @@ def evaluate_command(
             table.add_row(*map(str, row))
         console.print(table)
         for name, scores in result.scores.items():
-            console.print(
-                f"[bold]{name}[/]: per-class recall "
-                + ", ".join(f"{g} {100 * v['recall']:.0f}%" for g, v in scores.per_class.items()),
-                highlight=False,
-            )
+            recalls = ", ".join(f"{g} {100 * v['recall']:.0f}%" for g, v in scores.per_class.items())
+            console.print(f"[bold]{name}[/]: per-class recall {recalls}", highlight=False)
             if scores.per_node and len(scores.per_node) > 1:
-                console.print(
-                    "  node accuracy "
-                    + ", ".join(
-                        f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in scores.per_node.items()
-                    ),
-                    highlight=False,
+                nodes = ", ".join(
+                    f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in scores.per_node.items()
                 )
+                console.print(f"  node accuracy {nodes}", highlight=False)
             console.print(confusion_text(scores), highlight=False)
     if report is not None:
         path = write_evaluation_report(result, report)
@@ -356,66 +322,25 @@ def make_corpus_command(
     console.print(f"wrote {clips_per_genre} synthetic clips per genre to {root}")
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
-
-
-class _ProgressReporter:
-    """Shows one progress bar per model being trained."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task = None
-
-    def start(self, label: str, epochs: int) -> None:
-        self.task = self.progress.add_task(label, total=epochs, status="")
-
-    def epoch(self, logs: Mapping[str, float]) -> None:
-        status = f"loss {logs.get('loss', float('nan')):.3f}"
-        if "val_accuracy" in logs:
-            status += f" val acc {logs['val_accuracy']:.2f}"
-        self.progress.update(self.task, advance=1, status=status)
-
-    def finish(self) -> None:
-        if self.task is not None:
-            task = self.progress.tasks[self.task]
-            self.progress.update(self.task, total=task.completed)
-
-
-def _keep_native_noise_off_stderr() -> None:
-    """Send what native libraries write to stderr (decoder warnings, TensorFlow logs) to /dev/null.
-
-    Users must see one clear line per problem, not libmpg123's "Cannot read next header" or
-    TensorFlow's start-up banner. Python keeps writing to the real stderr through a duplicate of
-    it, so our messages, progress bars and tracebacks are unaffected. Set
-    ``HIERGENRE_NATIVE_STDERR=1`` to see the native output when debugging.
-    """
-    if os.environ.get("HIERGENRE_NATIVE_STDERR"):
-        return
-    sys.stderr.flush()
-    real_stderr = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    sys.stderr = open(real_stderr, "w", buffering=1, encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command in this process and return its exit code (what ``main`` and the tests use)."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="hiergenre", standalone_mode=True)
+    except HierGenreError as exc:
+        errors.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        return 1
+    except SystemExit as exit:
+        code = exit.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
 
 
 def main() -> None:
-    """Entry point: typer handles usage errors and exit codes; known errors become one line, exit 1."""
-    _keep_native_noise_off_stderr()
-    try:
-        app()
-    except HierGenreError as exc:
-        errors.print(f"error: {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+    """Entry point: native libraries' stderr is silenced (see :mod:`hiergenre.native`), then the command runs."""
+    from hiergenre.native import silence_native_stderr
+
+    silence_native_stderr()
+    sys.exit(run())
 
 
 if __name__ == "__main__":

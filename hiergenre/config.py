@@ -130,8 +130,13 @@ class Preset:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
-NODE_MODELS = ("cnn", "stats", "ensemble", "auto")
-WINDOW_MODES = ("first", "all", "random")
+#: The classifier kinds ``--node-model`` chooses among, with what each means.
+NODE_MODELS: dict[str, str] = {
+    "cnn": "the preset's LMFCC CNN",
+    "stats": "LMFCC statistics and a logistic regression (no network)",
+    "ensemble": "the CNN and the statistics classifier, probabilities averaged",
+    "auto": "per node, whichever of the three has the lowest clip-level validation loss",
+}
 
 _PAPER = Preset(
     name="paper",
@@ -216,3 +221,15 @@ def stable_hash(value: Any) -> str:
     """SHA-1 of a JSON-serialisable value with sorted keys: equal values, equal hashes."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def preset_help() -> str:
+    """Every preset with its description, for command-line help."""
+    return " ".join(
+        f"'{p.name}'{' (default)' if p.name == DEFAULT_PRESET else ''}: {p.description}" for p in PRESETS.values()
+    )
+
+
+def node_model_help() -> str:
+    """Every node-model choice with its meaning, for command-line help."""
+    return "; ".join(f"'{name}': {text}" for name, text in NODE_MODELS.items()) + "."

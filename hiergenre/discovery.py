@@ -19,13 +19,19 @@ seconds on CPU.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from hiergenre.config import FeatureConfig
+from hiergenre.datasets import Dataset, parse_split
 from hiergenre.errors import HierGenreError
-from hiergenre.hierarchy import GenreTree
+from hiergenre.features import FeatureCache, extract_many
+from hiergenre.hierarchy import GenreTree, unreserved_name
+from hiergenre.storage import atomic_file
+from hiergenre.timbre import lmfcc_statistics
 
 
 @dataclass(frozen=True)
@@ -37,12 +43,6 @@ class LearnedTree:
     affinity: np.ndarray
     out_of_fold_accuracy: float
     clips: int
-
-
-def clip_statistics(frames: np.ndarray) -> np.ndarray:
-    """Mean and standard deviation of each coefficient over a whole clip."""
-    frames = np.asarray(frames, dtype=np.float64)
-    return np.concatenate([frames.mean(axis=0), frames.std(axis=0)])
 
 
 def genre_affinity(
@@ -61,7 +61,7 @@ def genre_affinity(
     folds = min(folds, min(counts))
     if folds < 2:
         raise HierGenreError("learning a tree needs at least 2 training clips of every genre")
-    x = np.stack([clip_statistics(f) for f in features])
+    x = np.stack([lmfcc_statistics(f) for f in features])
     y = np.array([genres.index(g) for g in labels])
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
@@ -124,3 +124,39 @@ def learned_yaml(learned: LearnedTree, source: str) -> str:
     ]
     lines += [f"#   {a} ~ {b}: {value:.3f}" for value, a, b in sorted(pairs, reverse=True)[:8]]
     return "\n".join(lines) + "\n" + learned.tree.to_yaml()
+
+
+def learn_tree_from_data(
+    dataset: Dataset,
+    output: Path,
+    *,
+    features: FeatureConfig,
+    cache_dir: Path,
+    split: str,
+    groups: int,
+    seed: int,
+    jobs: int,
+    on_extracted: Callable[[], None] | None = None,
+) -> LearnedTree:
+    """Learn a tree from the train and valid parts of ``split`` (never its test part), write it to ``output``.
+
+    The tree is named after the file (``NAME-learned`` when the file is named like a reference
+    tree); the YAML is headed by comments on how it was derived.
+    """
+    frames, failures = extract_many(
+        [c.path for c in dataset.clips], features, cache=FeatureCache(cache_dir), jobs=jobs, on_done=on_extracted
+    )
+    dataset = dataset.without(failures)
+    the_split = parse_split(split, dataset.clips, seed=seed)
+    seen = [c for c in (*the_split.train, *the_split.valid) if str(c.path) in frames]
+    learned = learn_tree(
+        [frames[str(c.path)] for c in seen],
+        [c.genre for c in seen],
+        groups=groups,
+        seed=seed,
+        name=unreserved_name(output.stem),
+    )
+    source = f"{'the SYNTHETIC corpus' if dataset.synthetic else dataset.root}, split {the_split.description}"
+    with atomic_file(output) as out:
+        out.write(learned_yaml(learned, source))
+    return learned

@@ -1,9 +1,12 @@
 """Scoring predictions: flat metrics, per-node and per-level cascade metrics, hierarchical scores.
 
-Everything here works on true genres and :class:`~hiergenre.cascade.Route` objects, so it runs
-without TensorFlow and is tested with any classifier. Hierarchical scores are always measured
-against a *reference tree* (the built tree), also for the flat model: this tells whether the flat
-model's mistakes stay inside the right group, which is the question a cascade bets on.
+The metrics work on true genres and :class:`~hiergenre.routing.Route` objects, so they run
+without TensorFlow and are tested with any classifier; :func:`evaluate_workspace` is the loop
+that routes a workspace's held-out clips through each trained model and scores them.
+
+Hierarchical scores are always measured against a *reference tree* (the built tree), also for
+the flat model: this tells whether the flat model's mistakes stay inside the right group, which
+is the question a cascade bets on.
 
 - hierarchical precision/recall/F1 (Kiritchenko et al.): each label is extended with its ancestors
   (the root excluded); hP = sum|pred ∩ true| / sum|pred|, hR = sum|pred ∩ true| / sum|true|;
@@ -20,8 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from hiergenre.cascade import Route
+from hiergenre.cascade import Cascade
+from hiergenre.datasets import Clip, load_dataset
+from hiergenre.errors import HierGenreError
+from hiergenre.features import FeatureCache, extract_many, prediction_windows
 from hiergenre.hierarchy import GenreTree
+from hiergenre.routing import Route, RoutingPolicy
+from hiergenre.workspace import Workspace
 
 
 @dataclass
@@ -159,3 +167,73 @@ def confusion_text(scores: ModelScores) -> str:
         for g, row in zip(scores.labels, scores.confusion, strict=True)
     ]
     return "\n".join([head, *rows])
+
+
+@dataclass
+class EvaluationReport:
+    """Scores of every trained model of a workspace on the same kind of clips."""
+
+    reference: GenreTree
+    scores: dict[str, ModelScores]
+    source: str
+    skipped_files: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {
+            "reference_tree": self.reference.to_spec(),
+            "source": self.source,
+            "skipped_files": self.skipped_files,
+            "models": {name: s.as_dict() for name, s in self.scores.items()},
+        }
+
+
+def evaluate_workspace(
+    workspace: Workspace,
+    *,
+    data: str | None = None,
+    trees: Sequence[str] | None = None,
+    jobs: int = 1,
+    routing: str | RoutingPolicy = "greedy",
+) -> EvaluationReport:
+    """Score each trained tree on the test part of its split, or on all of ``data``.
+
+    Hierarchical metrics use the built tree as reference for every model, so the flat model's
+    mistakes are judged by the same groups as the cascade's.
+    """
+    reference = workspace.built_tree()
+    trained = workspace.trained_trees()
+    first = [n for n in (reference.name, "flat", "baseline3") if n in trained]
+    names = list(trees) if trees else first + [n for n in trained if n not in first]
+    if not names:
+        raise HierGenreError(f"nothing trained in workspace {workspace.root}: run 'hiergenre train-all' first")
+    external = load_dataset(data) if data is not None else None
+    results, skipped = {}, {}
+    for name in names:
+        cascade = workspace.load_cascade(name, routing=routing)
+        leaves = set(cascade.tree.leaves)
+        pool = external.clips if external is not None else workspace.manifest(name).test_split.test
+        clips = [c for c in pool if c.genre in leaves]
+        if not clips:
+            raise HierGenreError(f"no test clip for tree {name!r} (its split has an empty test part; use --data)")
+        true, routes = route_clips(cascade, clips, workspace, jobs, skipped, routing)
+        results[name] = score(name, true, [r.genre for r in routes], reference, routes, cascade.tree)
+    source = str(data) if data is not None else "test part of each model's split"
+    return EvaluationReport(reference, results, source, skipped)
+
+
+def route_clips(
+    cascade: Cascade,
+    clips: Sequence[Clip],
+    workspace: Workspace,
+    jobs: int,
+    skipped: dict[str, str],
+    routing: str | RoutingPolicy,
+) -> tuple[list[str], list[Route]]:
+    """True genres and routes of the clips that could be read; the others are added to ``skipped``."""
+    config = next(iter(cascade.classifiers.values())).features
+    frames, failures = extract_many([c.path for c in clips], config, cache=FeatureCache(workspace.cache_dir), jobs=jobs)
+    skipped.update(failures)
+    readable = [c for c in clips if str(c.path) in frames]
+    stacks = [prediction_windows(frames[str(c.path)], config) for c in readable]
+    return [c.genre for c in readable], cascade.route_clips(stacks, routing) if stacks else []

@@ -27,6 +27,10 @@ import yaml
 from hiergenre.errors import HierGenreError
 
 ROOT = "root"
+#: The report's 3-class baseline: three genres it found easy to tell apart.
+BASELINE3_GENRES = ("metal", "classical", "disco")
+#: Names of the trees train-all adds to every workspace; a user's tree may not take them.
+REFERENCE_TREES = ("flat", "baseline3")
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
@@ -168,25 +172,6 @@ class GenreTree:
         """YAML text that :meth:`from_yaml_text` reads back to an equal tree."""
         return yaml.safe_dump({"name": self.name, "tree": self.to_spec()}, sort_keys=False)
 
-    def restricted_to(self, genres: Iterable[str], name: str | None = None) -> GenreTree:
-        """A copy keeping only ``genres``; groups left empty are dropped."""
-        keep = set(genres)
-
-        def prune(node: str) -> Any:
-            items = []
-            for child in self.children(node):
-                if self.is_leaf(child):
-                    if child in keep:
-                        items.append(child)
-                elif sub := prune(child):
-                    items.append({child: sub})
-            return items
-
-        spec = prune(ROOT)
-        if not spec:
-            raise HierGenreError(f"no genre of tree {self.name!r} is in the data")
-        return GenreTree.from_spec(spec, name or self.name)
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GenreTree) and self.name == other.name and self.to_spec() == other.to_spec()
 
@@ -200,6 +185,11 @@ class GenreTree:
             raise HierGenreError(f"tree {self.name!r} needs at least two genres, found {len(leaves)}")
         if not self.model_nodes:
             raise HierGenreError(f"tree {self.name!r} has no node with two or more children")
+
+
+def valid_name(name: Any) -> bool:
+    """Whether ``name`` can name a genre or group: letters, digits, '_', '-', '.', '+', not starting with a sign."""
+    return isinstance(name, str) and bool(_NAME_PATTERN.match(name)) and name != ROOT
 
 
 def _check_name(name: Any, what: str) -> str:
@@ -247,3 +237,23 @@ def _add_children(graph: nx.DiGraph, parent: str, spec: Any, where: str) -> None
             _add_children(graph, node, sub, where=f"{where} > {group}")
         else:
             _add_node(graph, parent, item, group=False, where=where)
+
+
+def reference_tree(name: str, genres: Iterable[str]) -> GenreTree:
+    """The ``flat`` tree over ``genres``, or the ``baseline3`` tree (which ignores them)."""
+    if name == "flat":
+        return GenreTree.flat(genres, "flat")
+    if name == "baseline3":
+        return GenreTree.flat(BASELINE3_GENRES, "baseline3")
+    raise HierGenreError(f"unknown reference tree {name!r}; choose one of: {', '.join(REFERENCE_TREES)}")
+
+
+def check_not_reserved(tree: GenreTree) -> None:
+    """Refuse a user's tree named like a reference tree unless it is that very tree."""
+    if tree.name in REFERENCE_TREES and tree != reference_tree(tree.name, tree.leaves):
+        raise HierGenreError(f"tree name {tree.name!r} is reserved for the {tree.name} baseline; rename the tree")
+
+
+def unreserved_name(name: str) -> str:
+    """``name``, or ``name-learned`` when it is a reference tree's name (for trees derived from data)."""
+    return f"{name}-learned" if name in REFERENCE_TREES else name

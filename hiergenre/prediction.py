@@ -22,12 +22,14 @@ from typing import Any
 import numpy as np
 
 from hiergenre.audio import load_audio
-from hiergenre.cascade import Cascade, Route
+from hiergenre.cascade import Cascade
 from hiergenre.config import FeatureConfig
 from hiergenre.datasets import is_audio
 from hiergenre.errors import HierGenreError
 from hiergenre.features import LmfccMatrices, failure_reason, lmfcc, lmfcc_numpy, prediction_windows
+from hiergenre.routing import Route, RoutingPolicy, get_policy
 from hiergenre.storage import atomic_file
+from hiergenre.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,22 @@ class Predictor:
     cascade: Cascade
     features: FeatureConfig
     matrices: LmfccMatrices | None = None
-    routing: str = "greedy"
+    routing: RoutingPolicy | str = "greedy"
+
+    @classmethod
+    def load(
+        cls, workspace: Workspace, *, tree: str | None = None, routing: str = "greedy", backend: str = "litert"
+    ) -> Predictor:
+        """Everything prediction needs, loaded once: the cascade, its feature settings and feature path.
+
+        The ``litert`` backend computes LMFCC with numpy from the matrices stored at training, so
+        neither TensorFlow, Keras nor librosa is imported; ``keras`` is the reference path.
+        """
+        policy = get_policy(routing)
+        cascade = workspace.load_cascade(tree, routing=policy, backend=backend)
+        config = next(iter(cascade.classifiers.values())).features
+        matrices = workspace.feature_matrices(cascade.tree.name) if backend == "litert" else None
+        return cls(cascade, config, matrices, policy)
 
     def clip_windows(self, path: str) -> np.ndarray:
         """Decode one file and cut its LMFCC into prediction windows."""

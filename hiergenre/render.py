@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.tree import Tree
 
-from hiergenre.cascade import Route
 from hiergenre.hierarchy import ROOT, GenreTree
+from hiergenre.routing import Route
 from hiergenre.storage import atomic_path
-from hiergenre.training import NodeResult
+
+if TYPE_CHECKING:
+    from hiergenre.tree_training import NodeResult
 
 
 def tree_view(tree: GenreTree) -> Tree:
@@ -87,8 +92,11 @@ def _layout(tree: GenreTree) -> dict[str, tuple[float, float]]:
     return positions
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.0f}%"
+def percent(value: float | None, digits: int = 1) -> str:
+    """``81.2%``, or ``–`` for a missing (None or NaN) value."""
+    if value is None or value != value:
+        return "–"
+    return f"{100 * value:.{digits}f}%"
 
 
 def training_table(results: Sequence[NodeResult]) -> Table:
@@ -105,8 +113,8 @@ def training_table(results: Sequence[NodeResult]) -> Table:
         cells = [name, *([r.kind] if show_kind else [])]
         cells += [
             str(len(r.classes)),
-            _pct(r.train_accuracy),
-            _pct(r.valid_accuracy),
+            percent(r.train_accuracy, 0),
+            percent(r.valid_accuracy, 0),
             str(r.epochs),
             "[dim]reused[/]" if r.reused else f"{r.seconds:.1f}",
             f"{r.parameters:,}",
@@ -120,3 +128,41 @@ def route_text(route: Route, tree_name: str) -> str:
     parts = [f"[bold]{tree_name}[/]"]
     parts += [f"{s.choice} ({s.p:.2f})" for s in route.steps]
     return " → ".join(parts)
+
+
+def progress_bars(console: Console) -> Progress:
+    """The bars train-all shows: one for feature extraction, one per model (with its loss)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+class ProgressReporter:
+    """A :class:`~hiergenre.progress.Reporter` drawing one progress bar per model being trained."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+
+    def start(self, label: str, epochs: int) -> None:
+        """A new bar."""
+        self.task = self.progress.add_task(label, total=epochs, status="")
+
+    def epoch(self, logs: Mapping[str, float]) -> None:
+        """Advance, showing the loss (and the validation accuracy when there is one)."""
+        status = f"loss {logs.get('loss', float('nan')):.3f}"
+        if "val_accuracy" in logs:
+            status += f" val acc {logs['val_accuracy']:.2f}"
+        self.progress.update(self.task, advance=1, status=status)
+
+    def finish(self) -> None:
+        """Close the bar where training stopped."""
+        if self.task is not None:
+            task = self.progress.tasks[self.task]
+            self.progress.update(self.task, total=task.completed)

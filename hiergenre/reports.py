@@ -8,12 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from hiergenre.evaluation import ModelScores
+from hiergenre.evaluation import EvaluationReport, ModelScores
+from hiergenre.render import percent
 from hiergenre.storage import atomic_file, atomic_path
-
-
-def _pct(x: float) -> str:
-    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.1f}%"
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -29,9 +26,9 @@ def summary_rows(scores: Mapping[str, ModelScores]) -> list[list[str]]:
         [
             name,
             s.n_clips,
-            _pct(s.accuracy),
-            _pct(s.balanced_accuracy),
-            _pct(s.hierarchical.get("f1", float("nan"))),
+            percent(s.accuracy),
+            percent(s.balanced_accuracy),
+            percent(s.hierarchical.get("f1", float("nan"))),
             f"{s.severity.get('mean_distance_of_mistakes', float('nan')):.2f}",
         ]
         for name, s in scores.items()
@@ -43,7 +40,10 @@ SUMMARY_HEADER = ["model", "clips", "accuracy", "balanced acc.", "hier. F1", "me
 
 def per_class_section(s: ModelScores) -> str:
     """The report's Table 1: precision, recall, F1 and support per genre."""
-    rows = [[g, _pct(v["precision"]), _pct(v["recall"]), _pct(v["f1"]), v["support"]] for g, v in s.per_class.items()]
+    rows = [
+        [g, percent(v["precision"]), percent(v["recall"]), percent(v["f1"]), v["support"]]
+        for g, v in s.per_class.items()
+    ]
     return markdown_table(["genre", "precision", "recall", "F1", "support"], rows)
 
 
@@ -51,10 +51,10 @@ def cascade_section(s: ModelScores) -> str:
     """Per-node decision accuracy, per-level accuracy and mistake severity of one model."""
     parts = []
     if s.per_node:
-        rows = [[n, _pct(v["accuracy"]), v["support"]] for n, v in s.per_node.items()]
+        rows = [[n, percent(v["accuracy"]), v["support"]] for n, v in s.per_node.items()]
         parts.append(markdown_table(["node", "decision accuracy", "clips that reached it"], rows))
     if s.per_level:
-        rows = [[level, _pct(acc)] for level, acc in s.per_level.items()]
+        rows = [[level, percent(acc)] for level, acc in s.per_level.items()]
         parts.append(markdown_table(["tree level (reference tree)", "accuracy"], rows))
     if s.severity:
         hist = ", ".join(f"{k} edges: {v}" for k, v in s.severity["histogram"].items())
@@ -75,7 +75,7 @@ def confusion_png(s: ModelScores, path: str | Path, title: str | None = None) ->
         ax.text(j, i, str(v), ha="center", va="center", color="white" if v > matrix.max() / 2 else "black", fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title or f"{s.model}: accuracy {_pct(s.accuracy)}")
+    ax.set_title(title or f"{s.model}: accuracy {percent(s.accuracy)}")
     return _save(fig, path)
 
 
@@ -102,7 +102,7 @@ def learning_curves_png(histories: Mapping[str, Sequence[Mapping[str, Sequence[f
     return _save(fig, path)
 
 
-def write_evaluation_report(report: Any, directory: str | Path) -> Path:
+def write_evaluation_report(report: EvaluationReport, directory: str | Path) -> Path:
     """``report.md`` with summary, per-class and cascade tables, plus one confusion PNG per model."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

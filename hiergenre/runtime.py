@@ -14,13 +14,12 @@ from typing import Any
 import numpy as np
 
 from hiergenre.errors import HierGenreError
+from hiergenre.native import native_stderr_muted
 from hiergenre.storage import atomic_path
 
 
 def export_litert(network: Any, path: str | Path) -> Path:
     """Write ``network`` as a LiteRT flatbuffer, atomically (needs TensorFlow: training time only)."""
-    from hiergenre.models import native_stderr_muted
-
     path = Path(path)
     with atomic_path(path) as tmp, native_stderr_muted():
         network.export(str(tmp), format="litert", verbose=False)
@@ -32,8 +31,6 @@ class LiteNetwork:
 
     def __init__(self, path: str | Path, parameters: int) -> None:
         from ai_edge_litert.interpreter import Interpreter
-
-        from hiergenre.models import native_stderr_muted
 
         path = Path(path)
         if not path.is_file():
@@ -54,8 +51,6 @@ class LiteNetwork:
         """Class probabilities for a batch of normalised windows ``(n, frames, coefficients, 1)``."""
         x = np.ascontiguousarray(x, dtype=np.float32)
         if len(x) != self.batch:
-            from hiergenre.models import native_stderr_muted
-
             with native_stderr_muted():  # the runtime announces its CPU delegate on first allocation
                 self.interpreter.resize_tensor_input(self.input, x.shape)
                 self.interpreter.allocate_tensors()

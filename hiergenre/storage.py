@@ -9,11 +9,14 @@ stray hidden temporary file, never a truncated file under the real name.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from hiergenre.errors import HierGenreError
 
 
 @contextlib.contextmanager
@@ -40,3 +43,20 @@ def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         options = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
         with open(tmp, mode, **options) as out:
             yield out
+
+
+def write_json_atomic(path: str | Path, data: Any) -> None:
+    """Write JSON through a temporary file and a rename: never a half-written file."""
+    with atomic_file(path) as out:
+        json.dump(data, out, indent=2)
+
+
+def read_json(path: str | Path, *, what: str) -> Any:
+    """Read a JSON file, turning absence or corruption into a one-line error naming ``what``."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HierGenreError(f"{what} not found: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise HierGenreError(f"{what} is unreadable ({path}): {exc}") from None

@@ -22,7 +22,6 @@ Generation is deterministic in ``(seed, genre, index)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,231 +29,9 @@ import numpy as np
 from hiergenre.audio import save_audio
 from hiergenre.config import SAMPLE_RATE
 from hiergenre.storage import atomic_path
+from hiergenre.synthetic_styles import CHORDS, GENRES, PLUCK, STYLES, Instrument, rhythm_pattern
 
-GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
-
-_MAJOR = (0, 2, 4, 5, 7, 9, 11)
-_MINOR = (0, 2, 3, 5, 7, 8, 10)
-_BLUES = (0, 3, 5, 6, 7, 10)
-_CHORDS = {
-    "maj": (0, 4, 7),
-    "min": (0, 3, 7),
-    "dom7": (0, 4, 7, 10),
-    "min7": (0, 3, 7, 10),
-    "maj7": (0, 4, 7, 11, 14),
-    "min9": (0, 3, 7, 10, 14),
-    "dom9": (0, 4, 7, 10, 14),
-    "pow": (0, 7, 12),
-}
-
-
-@dataclass(frozen=True)
-class Instrument:
-    """A harmonic tone: partial amplitudes fall as ``k ** -rolloff``."""
-
-    rolloff: float
-    attack: float
-    decay: float
-    odd_only: bool = False
-    vibrato: float = 0.0
-
-
-@dataclass(frozen=True)
-class Style:
-    """Everything the renderer needs to know about one genre."""
-
-    tempo: tuple[float, float]
-    swing: float
-    kick: str
-    snare: str
-    hat: str
-    progression: tuple[tuple[int, str], ...]
-    scale: tuple[int, ...]
-    chord_rhythm: str
-    chord: Instrument
-    lead: Instrument
-    drive: tuple[float, float]
-    bass: str
-    lead_density: float
-    borrow: str
-
-
-def _pattern(text: str) -> np.ndarray:
-    return np.array([c == "x" for c in text.replace(" ", "")], dtype=bool)
-
-
-_PLUCK = Instrument(rolloff=1.2, attack=0.004, decay=0.35)
-_BRIGHT_PLUCK = Instrument(rolloff=0.8, attack=0.002, decay=0.18)
-_PAD = Instrument(rolloff=1.6, attack=0.25, decay=2.5, vibrato=0.004)
-_STRINGS = Instrument(rolloff=1.1, attack=0.12, decay=1.6, vibrato=0.006)
-_PIANO = Instrument(rolloff=1.8, attack=0.003, decay=0.7)
-_GUITAR = Instrument(rolloff=1.0, attack=0.003, decay=0.5)
-_SYNTH = Instrument(rolloff=0.9, attack=0.01, decay=0.3, odd_only=True)
-_VOICE = Instrument(rolloff=2.2, attack=0.05, decay=0.5, vibrato=0.012)
-_HORN = Instrument(rolloff=1.3, attack=0.03, decay=0.4, odd_only=True, vibrato=0.005)
-
-STYLES: dict[str, Style] = {
-    "blues": Style(
-        (70, 100),
-        0.33,
-        "x... .... x... ....",
-        ".... x... .... x...",
-        "x.x. x.x. x.x. x.x.",
-        ((0, "dom7"), (0, "dom7"), (5, "dom7"), (0, "dom7"), (7, "dom7"), (5, "dom7")),
-        _BLUES,
-        "beats",
-        _GUITAR,
-        _GUITAR,
-        (1.5, 4.0),
-        "walking",
-        0.5,
-        "jazz",
-    ),
-    "classical": Style(
-        (60, 110),
-        0.0,
-        "",
-        "",
-        "",
-        ((0, "maj"), (5, "maj"), (7, "maj"), (9, "min")),
-        _MAJOR,
-        "sustain",
-        _STRINGS,
-        _STRINGS,
-        (1.0, 1.0),
-        "root_slow",
-        0.7,
-        "jazz",
-    ),
-    "country": Style(
-        (95, 130),
-        0.0,
-        "x... .... x... ....",
-        ".... x... .... x...",
-        "x.x. x.x. x.x. x.x.",
-        ((0, "maj"), (5, "maj"), (7, "maj"), (0, "maj")),
-        _MAJOR,
-        "beats",
-        _BRIGHT_PLUCK,
-        _VOICE,
-        (1.0, 1.5),
-        "root_fifth",
-        0.5,
-        "pop",
-    ),
-    "disco": Style(
-        (112, 128),
-        0.0,
-        "x... x... x... x...",
-        ".... x... .... x...",
-        "..x. ..x. ..x. ..x.",
-        ((0, "min7"), (5, "min7")),
-        _MINOR,
-        "offbeat",
-        _STRINGS,
-        _SYNTH,
-        (1.0, 1.3),
-        "octave",
-        0.4,
-        "pop",
-    ),
-    "hiphop": Style(
-        (80, 98),
-        0.15,
-        "x... ...x ..x. ....",
-        ".... x... .... x...",
-        "x.x. x.x. x.x. x.x.",
-        ((0, "min"), (8, "maj")),
-        _MINOR,
-        "sparse",
-        _PIANO,
-        _VOICE,
-        (1.0, 1.2),
-        "sub808",
-        0.2,
-        "reggae",
-    ),
-    "jazz": Style(
-        (100, 180),
-        0.3,
-        "x... .... .... ....",
-        ".... .... .... ..x.",
-        "x..x x.x. x..x x.x.",
-        ((2, "min9"), (7, "dom9"), (0, "maj7"), (9, "min7")),
-        _MAJOR,
-        "comp",
-        _PIANO,
-        _HORN,
-        (1.0, 1.1),
-        "walking",
-        0.6,
-        "blues",
-    ),
-    "metal": Style(
-        (140, 200),
-        0.0,
-        "xxxx xxxx xxxx xxxx",
-        ".... x... .... x...",
-        "x.x. x.x. x.x. x.x.",
-        ((0, "pow"), (8, "pow"), (10, "pow"), (0, "pow")),
-        _MINOR,
-        "sixteenths",
-        _GUITAR,
-        _GUITAR,
-        (8.0, 20.0),
-        "root",
-        0.3,
-        "rock",
-    ),
-    "pop": Style(
-        (96, 124),
-        0.0,
-        "x... ..x. x... ....",
-        ".... x... .... x...",
-        "x.x. x.x. x.x. x.x.",
-        ((0, "maj"), (7, "maj"), (9, "min"), (5, "maj")),
-        _MAJOR,
-        "eighths",
-        _SYNTH,
-        _VOICE,
-        (1.0, 1.5),
-        "root",
-        0.6,
-        "disco",
-    ),
-    "reggae": Style(
-        (62, 86),
-        0.1,
-        ".... .... x... ....",
-        ".... .... x... ....",
-        "..x. ..x. ..x. ..x.",
-        ((0, "maj"), (5, "maj")),
-        _MAJOR,
-        "skank",
-        _BRIGHT_PLUCK,
-        _HORN,
-        (1.0, 1.4),
-        "offbeat",
-        0.3,
-        "hiphop",
-    ),
-    "rock": Style(
-        (105, 145),
-        0.0,
-        "x... ..x. x... ....",
-        ".... x... .... x...",
-        "x.x. x.x. x.x. x.x.",
-        ((0, "pow"), (10, "pow"), (5, "pow"), (0, "maj")),
-        _MAJOR,
-        "eighths",
-        _GUITAR,
-        _GUITAR,
-        (3.0, 9.0),
-        "root",
-        0.4,
-        "metal",
-    ),
-}
+__all__ = ["GENRES", "STYLES", "synthesize_clip", "write_corpus"]
 
 
 def _midi_hz(note: float) -> float:
@@ -380,12 +157,12 @@ def synthesize_clip(
     drive = rng.uniform(*style.drive)
     brightness = rng.uniform(0.6, 1.5)
     levels = {name: rng.uniform(0.5, 1.0) for name in ("drums", "chords", "bass", "lead")}
-    patterns = {name: _pattern(getattr(style, name)) for name in ("kick", "snare", "hat")}
+    patterns = {name: rhythm_pattern(getattr(style, name)) for name in ("kick", "snare", "hat")}
     bar, start = 0, rng.uniform(0, 2 * beat)
     while start < seconds:
         degree, quality = style.progression[bar % len(style.progression)]
         root = key + degree
-        chord = _CHORDS[quality]
+        chord = CHORDS[quality]
         for step in range(16):
             offset = step * beat / 4 + (style.swing * beat / 4 if step % 2 else 0.0)
             for name, pattern in patterns.items():
@@ -395,7 +172,7 @@ def synthesize_clip(
             freqs = [_midi_hz(root + 12 + i) for i in chord]
             out.tone(start + offset, freqs, length, chord_style.chord, 0.35 * levels["chords"], drive, brightness)
         for offset, length, note in _bass_notes(style.bass, root - 12, chord, beat, rng):
-            out.tone(start + offset, [_midi_hz(note)], length, _PLUCK, 0.4 * levels["bass"])
+            out.tone(start + offset, [_midi_hz(note)], length, PLUCK, 0.4 * levels["bass"])
         for eighth in range(8):
             if rng.random() < style.lead_density:
                 note = key + 24 + style.scale[rng.integers(len(style.scale))] + 12 * int(rng.random() < 0.2)

@@ -5,29 +5,91 @@ Layout (default ``.hiergenre/`` under the current directory, or ``$HIERGENRE_WOR
     tree.yaml, tree.png          the built tree (build-tree)
     cache/features/<params>/     LMFCC matrices keyed by file content (features.FeatureCache)
     corpus/synthetic/            the embedded synthetic corpus, when no --data was given
-    models/<tree>/               one trained tree: <node>.keras + <node>.json per decision node,
-                                 and manifest.json, written last (its presence = tree complete)
+    models/<tree>/               one trained tree: <node>.json (+ .keras, .tflite) per decision node,
+                                 features.npz, and manifest.json, written last (its presence = tree complete)
+
+A trained tree is described by its :class:`Manifest`; :class:`Workspace` reads and writes
+manifests, checks their version, and loads what a manifest points at (node models, the LMFCC
+matrices of the lean prediction path).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hiergenre import __version__
+from hiergenre.cascade import Cascade
+from hiergenre.datasets import Split
 from hiergenre.errors import HierGenreError
-from hiergenre.hierarchy import GenreTree
-from hiergenre.models import read_json
-from hiergenre.storage import atomic_file
+from hiergenre.features import LmfccMatrices
+from hiergenre.hierarchy import ROOT, GenreTree
+from hiergenre.nodes import BACKENDS, NodeModel, load_node
+from hiergenre.routing import RoutingPolicy, get_policy
+from hiergenre.storage import atomic_file, read_json, write_json_atomic
 
 DEFAULT_WORKDIR = ".hiergenre"
 #: Version of ``manifest.json``; 2 came with node kinds and LiteRT files (hiergenre 0.2).
 MANIFEST_VERSION = 2
+#: Per trained tree: the matrices the lean (LiteRT) prediction path computes LMFCC with.
+FEATURE_MATRICES = "features.npz"
 
 
 def default_workdir() -> Path:
     """``$HIERGENRE_WORKDIR`` if set, else ``.hiergenre`` in the current directory."""
     return Path(os.environ.get("HIERGENRE_WORKDIR") or DEFAULT_WORKDIR)
+
+
+@dataclass
+class Manifest:
+    """What one trained tree is: its tree, models, recipe, data and split (``manifest.json``)."""
+
+    tree_name: str
+    role: str
+    tree: Any
+    nodes: list[str]
+    preset: str
+    node_model: str
+    epochs_cap: int
+    seed: int
+    dataset: dict[str, Any]
+    split: dict[str, Any]
+    skipped_files: dict[str, str] = field(default_factory=dict)
+    trained_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    hiergenre_version: str = __version__
+    format_version: int = MANIFEST_VERSION
+
+    @property
+    def genre_tree(self) -> GenreTree:
+        """The tree the models were trained for."""
+        return GenreTree.from_spec(self.tree, self.tree_name)
+
+    @property
+    def test_split(self) -> Split:
+        """The split the models were trained on (its test part was never seen)."""
+        return Split.from_dict(self.split)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> Manifest:
+        """Read a manifest's JSON, refusing other format versions with what to run."""
+        if not isinstance(data, dict) or data.get("format_version") != MANIFEST_VERSION:
+            found = data.get("hiergenre_version", "an unknown version") if isinstance(data, dict) else "?"
+            raise HierGenreError(
+                f"{where} was trained by an incompatible hiergenre ({found}); run 'hiergenre train-all' again"
+            )
+        known = {f.name for f in dataclasses.fields(cls)}
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except TypeError as exc:
+            raise HierGenreError(f"{where}: damaged manifest ({exc}); run 'hiergenre train-all' again") from None
 
 
 class Workspace:
@@ -68,22 +130,57 @@ class Workspace:
             return []
         return sorted(p.name for p in self.models_dir.iterdir() if (p / "manifest.json").is_file())
 
-    def manifest(self, name: str) -> dict[str, Any]:
+    def write_manifest(self, manifest: Manifest) -> None:
+        """Record a trained tree; written last, so its presence means the tree is complete."""
+        write_json_atomic(self.tree_dir(manifest.tree_name) / "manifest.json", manifest.to_dict())
+
+    def manifest(self, name: str) -> Manifest:
         """The manifest of a trained tree, or an error listing the trained ones."""
         path = self.tree_dir(name) / "manifest.json"
         if not path.is_file():
             trained = self.trained_trees()
             hint = f"trained trees: {', '.join(trained)}" if trained else "run 'hiergenre train-all' first"
             raise HierGenreError(f"tree {name!r} is not trained in workspace {self.root} ({hint})")
-        manifest = read_json(path, what=f"manifest of tree {name!r}")
-        if not isinstance(manifest, dict) or manifest.get("format_version") != MANIFEST_VERSION:
-            found = manifest.get("hiergenre_version", "an unknown version") if isinstance(manifest, dict) else "?"
-            raise HierGenreError(
-                f"tree {name!r} in {self.root} was trained by an incompatible hiergenre ({found}); "
-                "run 'hiergenre train-all' again"
-            )
-        return manifest
+        return Manifest.from_dict(read_json(path, what=f"manifest of tree {name!r}"), f"tree {name!r} in {self.root}")
 
     def default_tree_name(self) -> str:
         """The built tree's name: what predict routes through unless told otherwise."""
         return self.built_tree().name
+
+    def node_models(self, name: str, backend: str) -> dict[str, NodeModel]:
+        """Every node model of a trained tree, loaded for ``backend`` (``keras`` or ``litert``)."""
+        manifest = self.manifest(name)
+        return {node: load_node(self.tree_dir(name), node, backend) for node in manifest.genre_tree.model_nodes}
+
+    def load_cascade(
+        self, name: str | None = None, *, routing: str | RoutingPolicy = "greedy", backend: str = "keras"
+    ) -> Cascade:
+        """The trained cascade of tree ``name`` (default: the built tree).
+
+        For a routing policy that mixes in the flat model (``blend``), the flat model over the same
+        genres is loaded as well.
+        """
+        policy = get_policy(routing)
+        if backend not in BACKENDS:
+            raise HierGenreError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+        manifest = self.manifest(name or self.default_tree_name())
+        tree = manifest.genre_tree
+        if name is None and tree.to_spec() != self.built_tree().to_spec():
+            raise HierGenreError(
+                f"the models of tree {tree.name!r} in {self.root} were trained for another version of the tree than "
+                "the one built now: run 'hiergenre train-all' again (or rebuild the tree they were trained for)"
+            )
+        models = self.node_models(tree.name, backend)
+        flat = None
+        if policy.uses_flat and len(tree.model_nodes) > 1:
+            flat_tree = self.manifest("flat").genre_tree
+            if sorted(flat_tree.leaves) != sorted(tree.leaves):
+                raise HierGenreError(
+                    f"routing {policy.name!r}: the trained flat model's genres differ from tree {tree.name!r}'s"
+                )
+            flat = load_node(self.tree_dir("flat"), ROOT, backend)
+        return Cascade(tree, models, flat=flat)
+
+    def feature_matrices(self, name: str) -> LmfccMatrices:
+        """The LMFCC matrices stored with a trained tree (for the lean prediction path)."""
+        return LmfccMatrices.load(self.tree_dir(name) / FEATURE_MATRICES)

@@ -1,0 +1,109 @@
+"""A decision node's training data, and how a node model is scored on it clip by clip.
+
+Each decision node learns to tell its children apart from the clips whose genre lies below it:
+a clip's label at a node is the child on the path to its genre. Training data never leaks
+validation or test clips, since the split is made before any of this is computed. Models are
+scored as prediction uses them: windows spread over each clip, probabilities averaged per clip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hiergenre.cascade import NodeClassifier
+from hiergenre.config import FeatureConfig, Preset
+from hiergenre.datasets import Clip
+from hiergenre.features import prediction_windows, windows
+from hiergenre.hierarchy import GenreTree
+
+
+@dataclass
+class NodeData:
+    """The clips below one node: their LMFCC matrices ``(frames, n_mfcc)`` and child indices."""
+
+    clips: list[np.ndarray]
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def subset(self, keep: np.ndarray) -> NodeData:
+        """The clips where the boolean mask ``keep`` is true."""
+        return NodeData([c for c, k in zip(self.clips, keep, strict=True) if k], self.labels[keep])
+
+
+def node_data(tree: GenreTree, node: str, clips: Sequence[Clip], frames: Mapping[str, np.ndarray]) -> NodeData:
+    """Clips whose genre lies below ``node``, labelled by the child on the path to their genre."""
+    children = tree.children(node)
+    matrices, labels = [], []
+    for clip in clips:
+        child = tree.child_towards(node, clip.genre)
+        if child is not None and str(clip.path) in frames:
+            matrices.append(frames[str(clip.path)])
+            labels.append(children.index(child))
+    return NodeData(matrices, np.asarray(labels, dtype=int))
+
+
+def pooled(*parts: NodeData) -> NodeData:
+    """The clips of several NodeData together."""
+    return NodeData([c for p in parts for c in p.clips], np.concatenate([p.labels for p in parts]).astype(int))
+
+
+def stacked_windows(data: NodeData, preset: Preset, *, mode: str, hop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every clip's windows (cut by ``mode``, see :func:`~hiergenre.features.windows`) stacked.
+
+    Returns ``(n_windows, window_frames, n_mfcc)`` and one label per window.
+    """
+    if not len(data):
+        shape = (0, preset.features.window_frames, preset.features.n_mfcc)
+        return np.zeros(shape, np.float32), np.zeros(0, int)
+    stacks = [windows(f, preset.features.window_frames, mode=mode, hop=hop) for f in data.clips]
+    labels = [np.full(len(stack), label) for stack, label in zip(stacks, data.labels, strict=True)]
+    return np.concatenate(stacks), np.concatenate(labels)
+
+
+def cross_fit_parts(train: NodeData, valid: NodeData, folds: int, seed: int) -> list[tuple[NodeData, NodeData]]:
+    """``folds`` (train, validation) pairs that together use every clip of train and valid.
+
+    The clips are pooled and dealt class by class into ``folds`` stratified folds; pair ``k``
+    validates on fold ``k`` and trains on the rest. Each member of a cross-fitted ensemble thus
+    early-stops on clips it never trained on, while the ensemble as a whole learns from all of
+    them (as the statistics baseline, which needs no validation clips, does).
+    """
+    pool = pooled(train, valid)
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(pool), dtype=int)
+    for label in np.unique(pool.labels):
+        of_class = rng.permutation(np.flatnonzero(pool.labels == label))
+        fold[of_class] = (np.arange(len(of_class)) + rng.integers(folds)) % folds
+    return [(pool.subset(fold != k), pool.subset(fold == k)) for k in range(folds)]
+
+
+def balanced_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Class weights inversely proportional to class frequency (1.0 everywhere when balanced)."""
+    counts = np.bincount(labels, minlength=n_classes).astype(float)
+    present = counts > 0
+    weights = np.ones(n_classes)
+    weights[present] = counts[present].sum() / (present.sum() * counts[present])
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+def clip_probabilities(model: NodeClassifier, data: NodeData, features: FeatureConfig) -> np.ndarray:
+    """``(n_clips, n_classes)``: the model's window probabilities averaged per clip, as prediction does."""
+    return np.stack([model.predict_proba(prediction_windows(f, features)).mean(axis=0) for f in data.clips])
+
+
+def clip_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log-probability of each clip's true class."""
+    picked = probabilities[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
+
+
+def clip_accuracy(model: NodeClassifier, data: NodeData, features: FeatureConfig) -> float | None:
+    """Share of clips whose child is predicted right (prediction windows); None without clips."""
+    if not len(data):
+        return None
+    return float(np.mean(clip_probabilities(model, data, features).argmax(axis=1) == data.labels))

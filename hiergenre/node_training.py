@@ -1,0 +1,101 @@
+"""Fitting the model of one decision node, of the kind the preset asks for.
+
+``--node-model`` picks the kind: ``cnn``, ``stats``, ``ensemble`` (both, averaged) or ``auto``,
+which fits both and keeps, per node, whichever of CNN, statistics or their average has the lowest
+clip-level validation loss (:func:`choose_cnn_weight`, a pure function of the validation
+probabilities). A node whose training data holds a single class gets a
+:class:`~hiergenre.nodes.ConstantNode` instead of a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from hiergenre.config import Preset
+from hiergenre.datasets import Clip
+from hiergenre.hierarchy import GenreTree
+from hiergenre.node_data import NodeData, clip_log_loss, clip_probabilities, node_data, stacked_windows
+from hiergenre.nodes import CnnNode, ConstantNode, EnsembleNode, NodeModel, StatsNode
+from hiergenre.progress import Reporter
+from hiergenre.timbre import StatsClassifier
+
+#: Windows of a clip at this distance train the statistics classifier.
+STATS_HOP_FRAMES = 50
+#: Ensemble weights of the CNN that ``auto`` chooses among (1 = CNN only, 0 = statistics only).
+AUTO_CNN_WEIGHTS = (1.0, 0.5, 0.0)
+#: The CNN weight of the ``ensemble`` node model.
+ENSEMBLE_CNN_WEIGHT = 0.5
+
+
+def fit_node(
+    tree: GenreTree,
+    node: str,
+    train: Sequence[Clip],
+    valid: Sequence[Clip],
+    frames: Mapping[str, np.ndarray],
+    preset: Preset,
+    *,
+    epochs: int,
+    seed: int,
+    reporter: Reporter,
+) -> tuple[NodeModel, int]:
+    """Train the classifier of one node (kind set by the preset); returns it and the epochs run."""
+    classes = tree.children(node)
+    features = preset.features
+    train_data, valid_data = node_data(tree, node, train, frames), node_data(tree, node, valid, frames)
+    if len(np.unique(train_data.labels)) < 2:
+        return ConstantNode.for_labels(node, classes, train_data.labels, features=features), 0
+    kind = preset.train.node_model
+    stats = None
+    if kind != "cnn":
+        x, y = stacked_windows(train_data, preset, mode="all", hop=STATS_HOP_FRAMES)
+        stats = StatsNode(node=node, classes=classes, features=features, stats=StatsClassifier.fit(x, y, len(classes)))
+    if kind == "stats":
+        stats.metadata["history"] = {}
+        return stats, 0
+    from hiergenre.keras_training import fit_cnn  # imports TensorFlow
+
+    normalizer, network, history = fit_cnn(
+        train_data, valid_data, preset, len(classes), epochs=epochs, seed=seed, reporter=reporter
+    )
+    cnn = CnnNode(node=node, classes=classes, features=features, normalizer=normalizer, cnn=network)
+    metadata = {"history": history}
+    weight = 1.0 if kind == "cnn" else ENSEMBLE_CNN_WEIGHT
+    if kind == "auto" and len(valid_data):
+        weight, losses = choose_cnn_weight(cnn, stats, valid_data, preset)
+        metadata["auto_validation_loss"] = {str(w): v for w, v in losses.items()}
+    return blend_of(cnn, stats, weight, metadata), len(history.get("loss", []))
+
+
+def blend_of(cnn: CnnNode, stats: StatsNode | None, weight: float, metadata: dict) -> NodeModel:
+    """The node that mixes ``cnn`` and ``stats`` with ``weight`` on the CNN: only what predicts is kept."""
+    if stats is None or weight == 1.0:
+        chosen: NodeModel = cnn
+    elif weight == 0.0:
+        chosen = stats
+    else:
+        chosen = EnsembleNode(
+            node=cnn.node, classes=cnn.classes, features=cnn.features, cnn=cnn, stats=stats, cnn_weight=weight
+        )
+    chosen.metadata = metadata
+    return chosen
+
+
+def choose_cnn_weight(
+    cnn: NodeModel, stats: NodeModel, valid: NodeData, preset: Preset
+) -> tuple[float, dict[float, float]]:
+    """The CNN weight among :data:`AUTO_CNN_WEIGHTS` with the lowest clip-level validation loss.
+
+    Returns the weight and every candidate's loss. Each model scores the validation clips once;
+    the candidates are mixtures of those clip probabilities, exactly as the ensemble node mixes
+    its window probabilities (the mean of a mixture is the mixture of the means).
+    """
+    cnn_proba = clip_probabilities(cnn, valid, preset.features)
+    stats_proba = clip_probabilities(stats, valid, preset.features)
+    losses = {
+        weight: clip_log_loss(weight * cnn_proba + (1 - weight) * stats_proba, valid.labels)
+        for weight in AUTO_CNN_WEIGHTS
+    }
+    return min(losses, key=losses.__getitem__), losses
