@@ -113,6 +113,7 @@ def train_all(
     """
     chosen = with_node_model(get_preset(preset), node_model)
     cap = chosen.train.epochs if epochs is None else min(_at_least_one(epochs, "--epochs"), chosen.train.epochs)
+    _at_least_one(jobs, "--jobs")
     workspace = Workspace(workdir)
     workspace.built_tree()  # a clear error before any data is read
     return train_workspace(
@@ -121,7 +122,7 @@ def train_all(
         chosen,
         split=split,
         epochs=cap,
-        jobs=_at_least_one(jobs, "--jobs"),
+        jobs=jobs,
         seed=seed,
         baseline3=baseline3,
         reporter=reporter,

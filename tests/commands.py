@@ -1,13 +1,23 @@
-"""Running the installed command line as a user types it, from the tests."""
+"""Running the command line as a user types it: in a fresh process (``hiergenre``) or in this one (``cli``)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
+
+
+@dataclass(frozen=True)
+class Result:
+    """Exit code and output of one command."""
+
+    returncode: int
+    stdout: str
+    stderr: str
 
 
 def hiergenre(*args: object, workdir: Path, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:

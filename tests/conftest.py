@@ -1,7 +1,14 @@
-"""Shared fixtures: every test makes its own audio; nothing is read from outside the repo."""
+"""Shared fixtures: every test makes its own audio; nothing is read from outside the repo.
+
+The expensive one, ``trained``, is a workspace built and trained once per test run, in this
+process, through the Python API: the default tree, the flat model and the 3-class baseline on a
+tiny synthetic corpus. Tests that only read it share it; tests that change a workspace take
+``trained_copy``.
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +16,7 @@ import pytest
 
 from hiergenre.audio import save_audio
 from hiergenre.synthetic import write_corpus
+from tests.commands import ROOT
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +24,23 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """All ten genres, three 3-second synthetic clips each, in GTZAN layout."""
     root = tmp_path_factory.mktemp("corpus")
     return write_corpus(root, clips_per_genre=3, seconds=3.0, seed=1)
+
+
+@pytest.fixture(scope="session")
+def trained(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with the default tree, flat and baseline3 models trained (2 epochs) on ``tiny_corpus``."""
+    import hiergenre
+
+    workdir = tmp_path_factory.mktemp("trained") / "ws"
+    hiergenre.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir)
+    hiergenre.train_all(workdir=workdir, data=tiny_corpus, epochs=2, jobs=2)
+    return workdir
+
+
+@pytest.fixture
+def trained_copy(trained: Path, tmp_path: Path) -> Path:
+    """A private copy of the shared trained workspace, for tests that change it."""
+    return Path(shutil.copytree(trained, tmp_path / "ws"))
 
 
 @pytest.fixture
@@ -46,3 +71,24 @@ def folder_dataset(tmp_path: Path) -> Path:
             save_audio(tmp_path / "data" / genre / f"{genre}.{i:05d}.wav", 0.1 * rng.standard_normal(22050))
     (tmp_path / "data" / "pop" / "broken.00099.au").write_bytes(b"not audio at all")
     return tmp_path / "data"
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Run ``hiergenre ARGS`` in this process, as the command line would: cli(*args, workdir=...) -> result."""
+    from tests.commands import Result
+
+    def run(*args: object, workdir: Path | None = None, check: bool = True) -> Result:
+        from hiergenre.cli import run as run_cli
+
+        if workdir is not None:
+            monkeypatch.setenv("HIERGENRE_WORKDIR", str(workdir))
+        capsys.readouterr()
+        code = run_cli([str(a) for a in args])
+        out, err = capsys.readouterr()
+        result = Result(code, out, err)
+        if check and code != 0:
+            raise AssertionError(f"exit {code}\n{out}\n{err}")
+        return result
+
+    return run

@@ -45,11 +45,16 @@ def test_yaml_round_trip_preserves_tree():
     assert GenreTree.from_yaml_text(flat.to_yaml()) == flat
 
 
-def test_restricted_to_drops_empty_groups():
-    t = tree("tree: {heavy: [metal, rock], other: [jazz, {beat: [disco, pop]}]}")
-    small = t.restricted_to(["metal", "rock", "jazz"])
-    assert small.leaves == ["metal", "rock", "jazz"]
-    assert "beat" not in small.graph
+def test_reference_tree_names_are_reserved_for_those_trees():
+    from hiergenre.hierarchy import check_not_reserved, reference_tree, unreserved_name
+
+    check_not_reserved(GenreTree.flat(["metal", "classical", "disco"], "baseline3"))  # the baseline itself is fine
+    check_not_reserved(reference_tree("flat", ["a", "b"]))
+    with pytest.raises(HierGenreError, match="'baseline3' is reserved"):
+        check_not_reserved(GenreTree.flat(["jazz", "rock"], "baseline3"))
+    with pytest.raises(HierGenreError, match="'flat' is reserved"):
+        check_not_reserved(tree("name: flat\ntree: {a: [x, y], b: [z, w]}"))
+    assert unreserved_name("flat") == "flat-learned" and unreserved_name("mine") == "mine"
 
 
 @pytest.mark.parametrize(

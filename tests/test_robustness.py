@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +13,6 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hiergenre.audio import load_audio, save_audio
 from hiergenre.errors import HierGenreError
 from hiergenre.hierarchy import GenreTree
-from tests.commands import ROOT, hiergenre
+from tests.commands import ROOT
 
 EXTENSIONS = [".au", ".wav", ".flac", ".ogg", ".mp3", ".aiff"]
 
@@ -87,19 +87,11 @@ def good_inputs(folder: Path) -> list[Path]:
     return [path for path, _, _ in files]
 
 
-@pytest.fixture(scope="module")
-def trained(tiny_corpus, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("robust") / "ws"
-    hiergenre("build-tree", ROOT / "hierarchies" / "default.yaml", workdir=workdir)
-    hiergenre("train-all", "--data", tiny_corpus, "--epochs", "1", "--no-baseline3", workdir=workdir)
-    return workdir
-
-
-def test_predict_reports_every_bad_input_and_classifies_the_rest(trained, tmp_path):
+def test_predict_reports_every_bad_input_and_classifies_the_rest(cli, trained, tmp_path):
     expected = bad_inputs(tmp_path / "bad")
     good = good_inputs(tmp_path / "good")
     paths = [tmp_path / "bad" / name for name in expected] + good
-    result = hiergenre("predict", *paths, "--json", workdir=trained)
+    result = cli("predict", *paths, "--json", workdir=trained)
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == len(expected)  # one line per bad input, nothing else
@@ -111,14 +103,14 @@ def test_predict_reports_every_bad_input_and_classifies_the_rest(trained, tmp_pa
     assert classified == {p.name for p in good}
 
 
-def test_predict_exits_non_zero_when_nothing_could_be_classified(trained, tmp_path):
+def test_predict_exits_non_zero_when_nothing_could_be_classified(cli, trained, tmp_path):
     expected = bad_inputs(tmp_path / "bad")
-    result = hiergenre("predict", *[tmp_path / "bad" / n for n in expected], workdir=trained, check=False)
+    result = cli("predict", *[tmp_path / "bad" / n for n in expected], workdir=trained, check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == len(expected)
 
 
-def test_bad_files_in_a_training_set_are_skipped_and_listed(tiny_corpus, tmp_path):
+def test_bad_files_in_a_training_set_are_skipped_and_listed(cli, tiny_corpus, tmp_path):
     data = tmp_path / "data"
     for genre_dir in tiny_corpus.iterdir():
         (data / genre_dir.name).mkdir(parents=True)
@@ -129,8 +121,10 @@ def test_bad_files_in_a_training_set_are_skipped_and_listed(tiny_corpus, tmp_pat
     workdir = tmp_path / "ws"
     tree = tmp_path / "t.yaml"
     tree.write_text("tree: [jazz, rock, metal]\n")
-    hiergenre("build-tree", tree, workdir=workdir)
-    result = hiergenre("train-all", "--data", data, "--epochs", "1", "--no-baseline3", workdir=workdir)
+    cli("build-tree", tree, workdir=workdir)
+    result = cli(
+        "train-all", "--data", data, "--epochs", "1", "--preset", "improved", "--no-baseline3", workdir=workdir
+    )
     assert "skipped 2 unreadable file(s)" in result.stdout
     assert "jazz.00090.wav: silent" in result.stdout and "rock.00091.au" in result.stdout
     manifest = json.loads((workdir / "models" / "t" / "manifest.json").read_text())
@@ -153,46 +147,46 @@ def test_long_files_are_read_in_bounded_memory(tmp_path):
     assert peak < 4_000_000 < whole_file_as_float / 10  # a few blocks, not the file
 
 
-def test_workspace_errors_are_specific(trained, tmp_path):
+def test_workspace_errors_are_specific(cli, trained, trained_copy, tmp_path):
     clip = tmp_path / "c.au"
     save_audio(clip, music(2.0))
-    fresh = hiergenre("predict", clip, workdir=tmp_path / "fresh", check=False)
+    fresh = cli("predict", clip, workdir=tmp_path / "fresh", check=False)
     assert fresh.returncode == 1 and "no tree built" in fresh.stderr
-    other = tmp_path / "copy"
-    import shutil
-
-    shutil.copytree(trained, other)
+    other = trained_copy
     changed = tmp_path / "default.yaml"
     changed.write_text(
         "name: default\ntree: {a: [blues, jazz, classical, country], b: [disco, pop, hiphop, reggae, metal, rock]}\n"
     )
-    hiergenre("build-tree", changed, workdir=other)
-    mismatch = hiergenre("predict", clip, workdir=other, check=False)
+    cli("build-tree", changed, workdir=other)
+    mismatch = cli("predict", clip, workdir=other, check=False)
     assert mismatch.returncode == 1 and "trained for another version of the tree" in mismatch.stderr
     assert "Traceback" not in mismatch.stderr
-    hiergenre("build-tree", ROOT / "hierarchies" / "default.yaml", workdir=other)
+    cli("build-tree", ROOT / "hierarchies" / "default.yaml", workdir=other)
     manifest = other / "models" / "default" / "manifest.json"
     data = json.loads(manifest.read_text())
     manifest.write_text(json.dumps({**data, "format_version": 1, "hiergenre_version": "0.1.0"}))
-    old = hiergenre("predict", clip, workdir=other, check=False)
+    old = cli("predict", clip, workdir=other, check=False)
     assert old.returncode == 1 and "incompatible hiergenre (0.1.0)" in old.stderr
     manifest.write_text(json.dumps(data))
     (other / "models" / "default" / "rhythmic.json").unlink()
-    broken = hiergenre("predict", clip, workdir=other, check=False)
+    broken = cli("predict", clip, workdir=other, check=False)
     assert broken.returncode == 1 and "rhythmic" in broken.stderr and "not found" in broken.stderr
     shutil.copy(trained / "models" / "default" / "rhythmic.json", other / "models" / "default" / "rhythmic.json")
     (other / "models" / "default" / "features.npz").write_bytes(b"junk")
-    damaged = hiergenre("predict", clip, workdir=other, check=False)
+    damaged = cli("predict", clip, workdir=other, check=False)
     assert damaged.returncode == 1 and "feature matrices are unreadable" in damaged.stderr
     assert "Traceback" not in damaged.stderr
-    assert hiergenre("predict", clip, "--backend", "keras", workdir=other).returncode == 0
+    assert cli("predict", clip, "--backend", "keras", workdir=other).returncode == 0
 
 
-def test_killed_training_resumes_without_half_written_files(tiny_corpus, tmp_path):
+def test_killed_training_resumes_without_half_written_files(cli, tiny_corpus, tmp_path):
+    import hiergenre
+
     workdir = tmp_path / "ws"
-    hiergenre("build-tree", ROOT / "hierarchies" / "default.yaml", workdir=workdir)
+    hiergenre.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir, draw=False)
     env = {**os.environ, "HIERGENRE_WORKDIR": str(workdir)}
-    command = [sys.executable, "-m", "hiergenre.cli", "train-all", "--data", str(tiny_corpus), "--epochs", "30"]
+    options = ["--data", str(tiny_corpus), "--epochs", "30", "--preset", "improved", "--no-baseline3"]
+    command = [sys.executable, "-m", "hiergenre.cli", "train-all", *options]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     models = workdir / "models" / "default"
     deadline = time.monotonic() + 300
@@ -204,15 +198,17 @@ def test_killed_training_resumes_without_half_written_files(tiny_corpus, tmp_pat
     assert "root" in finished and not (models / "manifest.json").exists()
     for node in finished:  # every node that looks complete is complete
         assert (models / f"{node}.keras").stat().st_size > 0 and (models / f"{node}.tflite").stat().st_size > 0
-    again = hiergenre("train-all", "--data", tiny_corpus, "--epochs", "30", workdir=workdir)
+    again = cli("train-all", *options, workdir=workdir)
     assert again.stdout.count("reused") >= len(finished)
     assert not [p for p in models.iterdir() if p.name.startswith(".")]  # leftovers of the kill are gone
     assert (models / "manifest.json").exists()
 
 
 def test_ctrl_c_exits_130_without_traceback(tiny_corpus, tmp_path):
+    import hiergenre
+
     workdir = tmp_path / "ws"
-    hiergenre("build-tree", ROOT / "hierarchies" / "baseline3.yaml", workdir=workdir)
+    hiergenre.build_tree(ROOT / "hierarchies" / "baseline3.yaml", workdir=workdir, draw=False)
     env = {**os.environ, "HIERGENRE_WORKDIR": str(workdir)}
     # the paper preset: 1000 epochs without early stopping, so it is still training when the signal comes
     command = [sys.executable, "-m", "hiergenre.cli", "train-all", "--data", str(tiny_corpus), "--preset", "paper"]
@@ -227,9 +223,10 @@ def test_ctrl_c_exits_130_without_traceback(tiny_corpus, tmp_path):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 300
-    while not (workdir / "cache").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(3)
+    clips = 9  # three clips of each of the three genres
+    while len(list((workdir / "cache").rglob("*.npy"))) < clips and time.monotonic() < deadline:
+        time.sleep(0.05)  # the command is running (its features are extracted); training has at most begun
+    assert process.poll() is None, "train-all ended before the signal"
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130 and "Traceback" not in stderr, stdout + stderr
@@ -238,8 +235,8 @@ def test_ctrl_c_exits_130_without_traceback(tiny_corpus, tmp_path):
 def test_single_class_node_gets_a_constant_model(tmp_path):
     from hiergenre.config import FeatureConfig, Preset, TrainConfig
     from hiergenre.datasets import Clip
-    from hiergenre.models import NodeModel
-    from hiergenre.training import train_tree
+    from hiergenre.nodes import ConstantNode, load_node
+    from hiergenre.tree_training import train_tree
 
     tree = GenreTree.from_yaml_text("tree: {soft: [jazz, blues], heavy: [metal, rock]}")
     rng = np.random.default_rng(0)
@@ -251,7 +248,8 @@ def test_single_class_node_gets_a_constant_model(tmp_path):
     )
     soft = next(r for r in results if r.node == "soft")
     assert soft.kind == "constant" and soft.parameters == 0
-    model = NodeModel.load(tmp_path, "soft", backend="litert")
+    model = load_node(tmp_path, "soft", backend="litert")
+    assert isinstance(model, ConstantNode)
     assert np.allclose(model.predict_proba(np.zeros((2, 20, 13))), [[1.0, 0.0]] * 2)  # jazz: the only class seen
     assert "single class (jazz)" in model.metadata["note"]
 

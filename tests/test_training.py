@@ -7,19 +7,19 @@ import pytest
 from hiergenre.config import FeatureConfig, Preset, TrainConfig
 from hiergenre.datasets import Clip
 from hiergenre.hierarchy import GenreTree
-from hiergenre.models import NodeModel
-from hiergenre.training import (
+from hiergenre.node_data import (
     NodeData,
-    SilentReporter,
     balanced_weights,
     clip_log_loss,
     clip_probabilities,
     cross_fit_parts,
-    fit_node,
     node_data,
-    node_examples,
-    train_tree,
+    stacked_windows,
 )
+from hiergenre.node_training import AUTO_CNN_WEIGHTS, choose_cnn_weight, fit_node
+from hiergenre.nodes import CnnNode, ConstantNode, EnsembleNode, StatsNode, load_node, save_node
+from hiergenre.progress import SilentReporter
+from hiergenre.tree_training import train_tree
 
 TREE = GenreTree.from_yaml_text("tree: {heavy: [metal, rock], soft: [jazz, blues]}")
 PRESET = Preset(
@@ -37,12 +37,12 @@ def data():
     return clips, frames
 
 
-def test_node_examples_label_by_child_towards_genre():
+def test_node_windows_are_labelled_by_the_child_towards_each_genre():
     clips, frames = data()
-    x, y = node_examples(TREE, "root", clips, frames, PRESET, mode="all")
+    x, y = stacked_windows(node_data(TREE, "root", clips, frames), PRESET, mode="all", hop=10)
     assert x.shape == (12 * 3, 20, 13)  # 3 windows (starts 0, 10, 20) per clip
     assert list(np.bincount(y)) == [18, 18]
-    x, y = node_examples(TREE, "heavy", clips, frames, PRESET, mode="first")
+    x, y = stacked_windows(node_data(TREE, "heavy", clips, frames), PRESET, mode="first", hop=10)
     assert x.shape[0] == 6 and list(np.bincount(y)) == [3, 3]
 
 
@@ -89,7 +89,8 @@ def test_early_stopping_restores_the_best_clip_level_epoch():
     assert ran < 300 and len(history["val_loss"]) == ran
     best = min(history["val_loss"])
     data = node_data(tree, "root", valid, frames)
-    assert clip_log_loss(clip_probabilities(model, data), data.labels) == pytest.approx(best, rel=1e-3, abs=1e-4)
+    proba = clip_probabilities(model, data, preset.features)
+    assert clip_log_loss(proba, data.labels) == pytest.approx(best, rel=1e-3, abs=1e-4)
 
 
 @pytest.mark.parametrize("kind", ["stats", "ensemble", "auto"])
@@ -100,16 +101,18 @@ def test_node_model_kinds(kind, tmp_path):
     results = train_tree(
         tree, (clips[::2], clips[1::2]), frames, preset, tmp_path, epochs=2, seed=0, data_fingerprint="d", split_key="s"
     )
-    model = NodeModel.load(tmp_path, "root")
-    expected = {"stats": "stats", "ensemble": "ensemble"}.get(kind, model.kind)
-    assert model.kind == expected
-    assert (tmp_path / "root.keras").exists() == (model.kind != "stats")
+    model = load_node(tmp_path, "root")
     if kind == "auto":
-        assert set(model.metadata["auto_validation_loss"]) == {"1.0", "0.5", "0.0"}
         losses = model.metadata["auto_validation_loss"]
+        assert set(losses) == {"1.0", "0.5", "0.0"}
         best = float(min(losses, key=losses.__getitem__))
-        assert model.cnn_weight == best
-        assert model.kind == {1.0: "cnn", 0.0: "stats"}.get(best, "ensemble")
+        expected = {1.0: CnnNode, 0.0: StatsNode}.get(best, EnsembleNode)  # the lowest loss decides the kind
+    else:
+        expected = {"stats": StatsNode, "ensemble": EnsembleNode}[kind]
+    assert type(model) is expected
+    assert (tmp_path / "root.keras").exists() == (expected is not StatsNode)
+    if expected is EnsembleNode:
+        assert model.cnn_weight == 0.5
     if kind == "stats":
         assert results[0].valid_accuracy == 1.0  # loudness statistics separate these clips perfectly
 
@@ -123,15 +126,16 @@ def test_seed_ensemble_is_one_network_averaging_its_members(cross_fit, tmp_path)
     model, ran = fit_node(
         tree, "root", clips[::2], clips[1::2], frames, preset, epochs=50, seed=0, reporter=SilentReporter()
     )
-    members = [layer for layer in model.network.layers if layer.name.startswith("member") and layer.name[-1].isdigit()]
+    network = model.network
+    members = [layer for layer in network.layers if layer.name.startswith("member") and layer.name[-1].isdigit()]
     assert [m.name for m in members] == ["member1", "member2", "member3"]
     assert len(model.metadata["history"]["loss"]) == ran  # epochs of all members together
     x = model.normalizer.transform(np.stack([frames[str(c.path)][:20] for c in clips]))[..., None]
     outputs = [np.asarray(m(x, training=False)) for m in members]
     assert not np.allclose(outputs[0], outputs[1])  # different seeds, different networks
-    assert np.allclose(np.asarray(model.network(x, training=False)), np.mean(outputs, axis=0), atol=1e-6)
-    model.save(tmp_path)
-    lite = NodeModel.load(tmp_path, "root", backend="litert")
+    assert np.allclose(np.asarray(network(x, training=False)), np.mean(outputs, axis=0), atol=1e-6)
+    save_node(model, tmp_path)
+    lite = load_node(tmp_path, "root", backend="litert")
     windows = np.stack([frames[str(c.path)][:20] for c in clips])
     assert np.allclose(lite.predict_proba(windows), model.predict_proba(windows), atol=1e-5)
 
@@ -152,9 +156,32 @@ def test_cross_fit_parts_validate_every_clip_once_and_stay_stratified():
         assert all(abs(c - n / 3) < 1 for c, n in zip(counts, (7, 5, 3), strict=True))
 
 
+def test_auto_chooses_the_weight_with_the_lowest_clip_log_loss():
+    """A CNN that is sure and right beats statistics that hesitate; a wrong CNN loses to them."""
+    valid = NodeData([np.zeros((20, 13))] * 4, np.array([0, 1, 0, 1]))
+
+    class Sure:
+        classes = ["a", "b"]
+
+        def __init__(self, right):
+            self.right = right
+
+        def predict_proba(self, windows):
+            # the preset's windows of a 20-frame clip: one window per clip, in clip order
+            self.calls = getattr(self, "calls", -1) + 1
+            label = valid.labels[self.calls % 4]
+            return np.eye(2)[[label if self.right else 1 - label]] * 0.98 + 0.01
+
+    hesitant = ConstantNode(node="root", classes=["a", "b"], probabilities=[0.5, 0.5])
+    weight, losses = choose_cnn_weight(Sure(True), hesitant, valid, PRESET)
+    assert weight == 1.0 and set(losses) == set(AUTO_CNN_WEIGHTS) and losses[1.0] < losses[0.5] < losses[0.0]
+    weight, losses = choose_cnn_weight(Sure(False), hesitant, valid, PRESET)
+    assert weight == 0.0 and losses[0.0] < losses[0.5] < losses[1.0]
+
+
 def test_auto_node_model_on_cross_fitted_preset_is_flagged():
-    from hiergenre.api import preset_notes
     from hiergenre.config import get_preset, with_node_model
+    from hiergenre.training import preset_notes
 
     flagged = preset_notes(with_node_model(get_preset("improved-cv3"), "auto"))
     assert len(flagged) == 1 and "--preset improved" in flagged[0]

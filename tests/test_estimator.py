@@ -1,0 +1,98 @@
+"""HierarchicalClassifier as a scikit-learn estimator.
+
+``parametrize_with_checks`` runs scikit-learn's whole estimator check suite on the flat
+configuration (``tree=None``). None of its checks is skipped by us; two are skipped by
+scikit-learn itself here: ``check_array_api_input`` (SCIPY_ARRAY_API not set) and
+``check_classifier_data_not_an_array`` (pandas not installed).
+"""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from hiergenre.cascade import Cascade
+from hiergenre.estimator import HierarchicalClassifier
+from hiergenre.hierarchy import GenreTree
+from hiergenre.nodes import ConstantNode
+
+SPEC = {"heavy": ["metal", "rock"], "soft": ["jazz", {"calm": ["classical", "ambient"]}]}
+CENTERS = {"metal": (0, 0), "rock": (0, 2), "jazz": (6, 0), "classical": (6, 6), "ambient": (8, 6)}
+
+
+def blobs(n=30, seed=0, spread=0.6):
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.normal(c, spread, (n, 2)) for c in CENTERS.values()])
+    return x, np.repeat(list(CENTERS), n)
+
+
+@parametrize_with_checks([HierarchicalClassifier()])
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("routing", ["greedy", "product", "blend"])
+def test_fits_a_tree_and_predicts_held_out_rows(routing):
+    x, y = blobs()
+    model = HierarchicalClassifier(SPEC, routing=routing).fit(x, y)
+    assert list(model.classes_) == sorted(CENTERS) and set(model.estimators_) == set(model.tree_.model_nodes)
+    test_x, test_y = blobs(seed=1)
+    assert model.score(test_x, test_y) > 0.9
+    proba = model.predict_proba(test_x)
+    assert proba.shape == (len(test_x), 5) and np.allclose(proba.sum(axis=1), 1)
+    assert (model.flat_estimator_ is not None) == (routing == "blend")
+
+
+def test_same_routes_as_the_cascade_on_the_same_node_classifiers():
+    """One routing seam: the estimator and the window cascade agree on fitted node models."""
+    x, y = blobs()
+    model = HierarchicalClassifier(SPEC, routing="product").fit(x, y)
+    for estimator in model.estimators_.values():
+        estimator.classes = list(estimator.classes_)
+    cascade = Cascade(model.tree_, model.estimators_)
+    test_x, _ = blobs(seed=2)
+    clips = [row[None, :] for row in test_x]  # one window per clip
+    assert [r.genre for r in cascade.route_clips(clips, "product")] == list(model.predict(test_x))
+
+
+def test_tree_from_yaml_path_and_clone_and_params(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("tree: {heavy: [metal, rock], soft: [jazz, {calm: [classical, ambient]}]}\n")
+    x, y = blobs()
+    model = HierarchicalClassifier(str(path), LogisticRegression(C=0.5), blend_weight=0.3)
+    assert clone(model).get_params()["blend_weight"] == 0.3
+    assert model.set_params(estimator__C=2.0).estimator.C == 2.0
+    tree = GenreTree.from_spec(SPEC, "t")
+    assert list(HierarchicalClassifier(tree).fit(x, y).predict(x[:1])) == ["metal"]
+
+
+def test_a_node_that_sees_one_class_gets_a_constant_classifier():
+    x, y = blobs()
+    keep = y != "ambient"  # 'calm' only ever sees classical
+    model = HierarchicalClassifier(SPEC).fit(x[keep], y[keep])
+    calm = model.estimators_["calm"]
+    assert isinstance(calm, ConstantNode) and calm.probabilities == [1.0, 0.0]
+    assert "ambient" not in set(model.predict(x))
+
+
+def test_in_a_pipeline_and_a_grid_search_over_routing_and_blend_weight():
+    x, y = blobs(n=20, spread=1.5)
+    pipeline = make_pipeline(StandardScaler(), HierarchicalClassifier(SPEC))
+    grid = {"hierarchicalclassifier__routing": ["greedy", "blend"], "hierarchicalclassifier__blend_weight": [0.2, 0.8]}
+    search = GridSearchCV(pipeline, grid, cv=3).fit(x, y)
+    assert search.best_params_["hierarchicalclassifier__routing"] in ("greedy", "blend")
+    assert search.score(*blobs(n=10, seed=3, spread=1.5)) > 0.6
+
+
+def test_bad_trees_and_labels_are_value_errors():
+    x, y = blobs(n=5)
+    with pytest.raises(ValueError, match="labels not among the tree's leaves"):
+        HierarchicalClassifier({"a": ["metal", "rock"], "b": ["jazz", "x"]}).fit(x, y)
+    with pytest.raises(ValueError, match="listed twice"):
+        HierarchicalClassifier({"a": ["metal", "metal"]}).fit(x, y)
+    with pytest.raises(ValueError, match="unknown routing policy"):
+        HierarchicalClassifier(routing="best").fit(x, y)
