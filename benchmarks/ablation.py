@@ -1,11 +1,11 @@
 """Which change bought how much: the flat model under each step from the paper preset to the default.
 
-Runs ``flat_vs_hier.py --flat-only`` once per variant on the same data, protocol and seeds (so
+Runs :func:`benchmarks.flat_vs_hier.run` with ``flat_only`` once per variant on the same data, protocol and seeds (so
 every variant sees the same splits), then writes ``summary.md`` with each variant's accuracy and
 its paired per-run difference against the previous step and against ``paper``. The statistics
 bars (RBF SVM and logistic regression on clip statistics) come from the same runs.
 
-    python benchmarks/ablation.py ../shared/gtzan-mini/genres --protocol kfold --folds 5 --seeds 0 1 \\
+    python -m benchmarks.ablation ../shared/gtzan-mini/genres --protocol kfold --folds 5 --seeds 0 1 \\
         --out benchmarks/results/ablation-gtzan-mini
 """
 
@@ -18,11 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-import flat_vs_hier  # noqa: E402
-
-from hiergenre.config import PRESETS  # noqa: E402
-from hiergenre.reports import markdown_table  # noqa: E402
+from benchmarks import flat_vs_hier
+from benchmarks.common import mean_std_text, paired, paired_text, provenance, provenance_line
+from hiergenre.config import PRESETS
+from hiergenre.reports import markdown_table
 
 #: (label, preset, node model, the variant it adds one change to).
 VARIANTS = [
@@ -59,28 +58,21 @@ def main(argv: list[str] | None = None) -> int:
         if (out / label / "results.json").is_file():
             print(f"{label}: already measured, reusing {out / label / 'results.json'}", flush=True)
             continue
-        command = [
-            args.data,
-            "--flat-only",
-            "--protocol",
-            args.protocol,
-            "--folds",
-            str(args.folds),
-            "--seeds",
-            *map(str, args.seeds),
-            "--epochs",
-            str(args.epochs),
-            "--preset",
-            preset,
-            "--jobs",
-            str(args.jobs),
-            "--out",
-            str(out / label),
-        ]
-        if node_model:
-            command += ["--node-model", node_model]
-        print(f"{label}: {' '.join(command)}", flush=True)
-        flat_vs_hier.main(command)
+        options = flat_vs_hier.Options(
+            data=args.data,
+            out=str(out / label),
+            flat_only=True,
+            protocol=args.protocol,
+            folds=args.folds,
+            seeds=list(args.seeds),
+            epochs=args.epochs,
+            preset=preset,
+            node_model=node_model,
+            jobs=args.jobs,
+            command=f"{command_line(args)} (variant {label})",
+        )
+        print(f"{label}: preset {preset}, node model {node_model or 'the preset’s'}", flush=True)
+        flat_vs_hier.run(options)
     write_summary(out, [v[0] for v in chosen], args)
     return 0
 
@@ -98,15 +90,15 @@ def write_summary(out: Path, labels: list[str], args: argparse.Namespace) -> Non
     for i, label in enumerate(labels):
         acc = accuracy[label]
         previous = PREVIOUS.get(label)
-        step = diff(acc, accuracy[previous]) + f" vs {previous}" if previous in accuracy else "–"
+        step = paired_text(paired(acc, accuracy[previous])) + f" vs {previous}" if previous in accuracy else "–"
         rows.append(
             [
                 label,
                 describe(label),
-                f"{100 * acc.mean():.1f} ± {100 * acc.std():.1f}",
+                mean_std_text(acc),
                 step,
-                diff(acc, accuracy[labels[0]]) if i else "–",
-                diff(acc, bars["stats-svm"]),
+                paired_text(paired(acc, accuracy[labels[0]])) if i else "–",
+                paired_text(paired(acc, bars["stats-svm"])),
                 f"{epochs[label]:.0f}",
             ]
         )
@@ -115,10 +107,10 @@ def write_summary(out: Path, labels: list[str], args: argparse.Namespace) -> Non
             [
                 bar,
                 "clip statistics, trained on train+valid",
-                f"{100 * acc.mean():.1f} ± {100 * acc.std():.1f}",
+                mean_std_text(acc),
                 "–",
-                diff(acc, accuracy[labels[0]]),
-                "–" if bar == "stats-svm" else diff(acc, bars["stats-svm"]),
+                paired_text(paired(acc, accuracy[labels[0]])),
+                "–" if bar == "stats-svm" else paired_text(paired(acc, bars["stats-svm"])),
                 "–",
             ]
         )
@@ -126,7 +118,9 @@ def write_summary(out: Path, labels: list[str], args: argparse.Namespace) -> Non
     text = [
         "# Ablation: what each change bought (flat 10-genre model)",
         "",
-        f"Command: `python benchmarks/{Path(__file__).name} {' '.join(args.argv)}`",
+        f"Command: `{command_line(args)}`",
+        "",
+        f"Code and machine: {provenance_line(provenance())}",
         "",
         f"Data: {args.data}; protocol {args.protocol}"
         + (f" ({args.folds} folds)" if args.protocol == "kfold" else "")
@@ -154,12 +148,9 @@ def write_summary(out: Path, labels: list[str], args: argparse.Namespace) -> Non
     print(f"summary: {out / 'summary.md'}")
 
 
-def diff(a: np.ndarray, b: np.ndarray) -> str:
-    d = a - b
-    return (
-        f"{100 * d.mean():+.1f} ± {100 * d.std():.1f} "
-        f"({int((d > 1e-9).sum())}/{int((abs(d) <= 1e-9).sum())}/{int((d < -1e-9).sum())})"
-    )
+def command_line(args: argparse.Namespace) -> str:
+    """The command that made the summary (not the caller's argv when called from Python)."""
+    return f"python -m benchmarks.ablation {' '.join(args.argv)}"
 
 
 def describe(label: str) -> str:

@@ -12,35 +12,29 @@ Measures, on one machine and in one run, side by side:
 It trains a throw-away workspace on DATA first (few epochs: speed does not depend on accuracy)
 unless ``--workdir`` points at a trained one.
 
-    python benchmarks/predict_speed.py ../shared/gtzan-mini/genres --out benchmarks/results/predict-speed
+    python -m benchmarks.predict_speed ../shared/gtzan-mini/genres --out benchmarks/results/predict-speed
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-import hiergenre
+from benchmarks.common import ROOT, provenance, provenance_line, write_json
 from hiergenre import api
 from hiergenre.audio import load_audio
 from hiergenre.datasets import load_dataset
 from hiergenre.features import lmfcc, lmfcc_numpy
 from hiergenre.reports import markdown_table
 from hiergenre.workspace import Workspace
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -83,10 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parity = feature_parity(clips, workdir)
     agreement = backend_agreement(clips, workdir)
     results = {
-        "command": f"python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:])}",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "hiergenre": hiergenre.__version__,
-        "date": str(datetime.now(UTC).date()),
+        "command": f"python -m benchmarks.predict_speed {' '.join(sys.argv[1:] if argv is None else argv)}",
+        "provenance": provenance(),
         "data": args.data,
         "models": describe_models(workdir, throwaway=not args.workdir),
         "clips": len(clips),
@@ -96,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         "parity": parity,
         "agreement": agreement,
     }
-    (out / "results.json").write_text(json.dumps(results, indent=1))
+    write_json(out / "results.json", results)
     (out / "report.md").write_text(report(results, clip))
     print((out / "report.md").read_text())
     return 0
@@ -114,7 +106,7 @@ def describe_models(workdir: Path, *, throwaway: bool) -> str:
     parts = []
     for name in workspace.trained_trees():
         manifest = workspace.manifest(name)
-        parts.append(f"{name} (preset {manifest['preset']}, at most {manifest['epochs_cap']} epochs)")
+        parts.append(f"{name} (preset {manifest.preset}, at most {manifest.epochs_cap} epochs)")
     where = "a throw-away workspace" if throwaway else f"the workspace {workdir}"
     return f"{where}: {', '.join(parts)}"
 
@@ -162,7 +154,7 @@ def report(r: dict, clip: str) -> str:
             "",
             f"Command: `{r['command']}`",
             "",
-            f"Machine: {r['machine']}; hiergenre {r['hiergenre']}, {r['date']}. Data: {r['data']} "
+            f"Code and machine: {provenance_line(r['provenance'])} Data: {r['data']} "
             f"({r['clips']} clips of about {r['clip_seconds']:.0f} s). Every time is the wall time of a whole "
             "`hiergenre predict` process (start-up, imports, model loading, decoding, LMFCC, routing), "
             "both backends measured alternately in the same run. "

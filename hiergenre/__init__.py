@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _EXPORTS = {
     "build_tree": "hiergenre.api",
@@ -20,11 +20,14 @@ _EXPORTS = {
     "load_cascade": "hiergenre.api",
     "load_predictor": "hiergenre.api",
     "Prediction": "hiergenre.prediction",
-    "TrainingReport": "hiergenre.api",
+    "TrainingReport": "hiergenre.training",
+    "EvaluationReport": "hiergenre.evaluation",
+    "HierarchicalClassifier": "hiergenre.estimator",
+    "ROUTING_POLICIES": "hiergenre.routing",
     "GenreTree": "hiergenre.hierarchy",
     "Cascade": "hiergenre.cascade",
-    "Route": "hiergenre.cascade",
-    "Step": "hiergenre.cascade",
+    "Route": "hiergenre.routing",
+    "Step": "hiergenre.routing",
     "HierGenreError": "hiergenre.errors",
     "FeatureConfig": "hiergenre.config",
     "PRESETS": "hiergenre.config",

@@ -152,6 +152,13 @@ class Workspace:
         manifest = self.manifest(name)
         return {node: load_node(self.tree_dir(name), node, backend) for node in manifest.genre_tree.model_nodes}
 
+    def node_metadata(self, name: str) -> dict[str, dict[str, Any]]:
+        """Each node's JSON record of a trained tree (kind, parameters, history, training time...)."""
+        return {
+            node: read_json(self.tree_dir(name) / f"{node}.json", what=f"metadata of node {node!r}")
+            for node in self.manifest(name).nodes
+        }
+
     def load_cascade(
         self, name: str | None = None, *, routing: str | RoutingPolicy = "greedy", backend: str = "keras"
     ) -> Cascade:

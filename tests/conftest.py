@@ -1,14 +1,18 @@
 """Shared fixtures: every test makes its own audio; nothing is read from outside the repo.
 
-The expensive one, ``trained``, is a workspace built and trained once per test run, in this
-process, through the Python API: the default tree, the flat model and the 3-class baseline on a
-tiny synthetic corpus. Tests that only read it share it; tests that change a workspace take
-``trained_copy``.
+The expensive one, ``trained``, is a workspace built and trained once per test run through the
+Python API: the default tree, the flat model and the 3-class baseline on a tiny synthetic corpus.
+With pytest-xdist the first worker that needs it builds it and the others wait for it and reuse it
+(a file lock in the run's shared temporary folder). Tests that only read it share it; tests that
+change a workspace take ``trained_copy``.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +23,23 @@ from hiergenre.synthetic import write_corpus
 from tests.commands import ROOT
 
 
+def shared(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]) -> Path:
+    """``build(folder)`` once per test run, whichever xdist worker asks first; the others wait and reuse it."""
+    base = factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            done.write_text(str(build(folder)))
+    return Path(done.read_text())
+
+
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """All ten genres, three 3-second synthetic clips each, in GTZAN layout."""
-    root = tmp_path_factory.mktemp("corpus")
-    return write_corpus(root, clips_per_genre=3, seconds=3.0, seed=1)
+    return shared(tmp_path_factory, "corpus", lambda root: write_corpus(root, clips_per_genre=3, seconds=3.0, seed=1))
 
 
 @pytest.fixture(scope="session")
@@ -31,10 +47,13 @@ def trained(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     """A workspace with the default tree, flat and baseline3 models trained (2 epochs) on ``tiny_corpus``."""
     import hiergenre
 
-    workdir = tmp_path_factory.mktemp("trained") / "ws"
-    hiergenre.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir)
-    hiergenre.train_all(workdir=workdir, data=tiny_corpus, epochs=2, jobs=2)
-    return workdir
+    def build(folder: Path) -> Path:
+        workdir = folder / "ws"
+        hiergenre.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir)
+        hiergenre.train_all(workdir=workdir, data=tiny_corpus, epochs=2, jobs=2)
+        return workdir
+
+    return shared(tmp_path_factory, "trained", build)
 
 
 @pytest.fixture

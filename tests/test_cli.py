@@ -15,17 +15,20 @@ from tests.commands import ROOT, hiergenre
 def test_end_to_end_in_fresh_processes(tiny_corpus, tmp_path):
     """build-tree -> train-all -> predict as a user types them, each in its own process."""
     workdir = tmp_path / "ws"
-    built = hiergenre("build-tree", ROOT / "hierarchies" / "default.yaml", workdir=workdir)
-    assert "5 node model(s)" in built.stdout and "roots" in built.stdout
+    tree = tmp_path / "small.yaml"
+    tree.write_text("tree: {loud: [metal, disco], calm: [classical, jazz]}\n")
+    built = hiergenre("build-tree", tree, workdir=workdir)
+    assert "3 node model(s)" in built.stdout and "calm" in built.stdout
     assert (workdir / "tree.yaml").is_file() and (workdir / "tree.png").read_bytes()[:4] == b"\x89PNG"
-    train = hiergenre("train-all", "--data", tiny_corpus, "--epochs", "1", "--jobs", "2", workdir=workdir)
-    assert "default/roots" in train.stdout and "baseline3" in train.stdout and "Traceback" not in train.stderr
-    for name, nodes in (("default", 5), ("flat", 1), ("baseline3", 1)):
+    options = ["--data", tiny_corpus, "--epochs", "1", "--jobs", "2", "--preset", "improved"]
+    train = hiergenre("train-all", *options, workdir=workdir)
+    assert "small/calm" in train.stdout and "baseline3" in train.stdout and "Traceback" not in train.stderr
+    for name, nodes in (("small", 3), ("flat", 1), ("baseline3", 1)):
         manifest = json.loads((workdir / "models" / name / "manifest.json").read_text())
         assert len(manifest["nodes"]) == nodes
         assert all((workdir / "models" / name / f"{n}.keras").is_file() for n in manifest["nodes"])
     text = hiergenre("predict", tiny_corpus / "jazz" / "jazz.00000.au", workdir=workdir).stdout
-    assert "jazz.00000.au: " in text and "default →" in text
+    assert "jazz.00000.au: " in text and "small →" in text
     missing = hiergenre("predict", tmp_path / "nope.au", "--tree", "other", workdir=workdir, check=False)
     assert missing.returncode == 1 and "not trained" in missing.stderr and "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1

@@ -1,6 +1,5 @@
 import pytest
 
-from hiergenre.cascade import Route, Step
 from hiergenre.evaluation import (
     confusion_text,
     hierarchical_scores,
@@ -11,6 +10,7 @@ from hiergenre.evaluation import (
     tree_distance,
 )
 from hiergenre.hierarchy import GenreTree
+from hiergenre.routing import Route, Step
 
 TREE = GenreTree.from_yaml_text("tree: {heavy: [metal, rock], soft: [jazz, {calm: [classical, ambient]}]}")
 
