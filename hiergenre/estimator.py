@@ -40,8 +40,9 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         file, or the value of a tree file's ``tree:`` key. ``None`` is a flat tree over the
         classes of ``y`` (one node, the ``estimator`` itself).
     estimator : classifier, default None
-        Cloned for every decision node; needs ``predict_proba``. ``None`` is a
-        ``LogisticRegression(max_iter=1000)``.
+        Cloned for every decision node. ``None`` is a ``LogisticRegression(max_iter=1000)``. A
+        classifier without ``predict_proba`` (an ``SVC``, say) routes on its hard decisions: the
+        child it predicts gets probability 1.
     routing : {"greedy", "product", "blend"}, default "greedy"
         How node probabilities become a class (see :mod:`hiergenre.routing`).
     flat_estimator : classifier, default None
@@ -192,9 +193,16 @@ def _as_tree(tree: Any) -> GenreTree:
 
 
 def _columns(estimator: Any, X: np.ndarray, columns: list[str]) -> np.ndarray:
-    """``estimator.predict_proba(X)`` with one column per name in ``columns`` (0 for classes it never saw)."""
-    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    """``estimator.predict_proba(X)`` with one column per name in ``columns`` (0 for classes it never saw).
+
+    Without ``predict_proba`` the predicted class gets probability 1 (a hard decision).
+    """
     known = [str(c) for c in getattr(estimator, "classes_", getattr(estimator, "classes", []))]
+    if hasattr(estimator, "predict_proba"):
+        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    else:
+        predicted = [str(p) for p in estimator.predict(X)]
+        proba = np.array([[float(p == k) for k in known] for p in predicted])
     out = np.zeros((len(X), len(columns)))
     for j, name in enumerate(columns):
         if name in known:

@@ -90,6 +90,8 @@ class RoutingPolicy:
     help: ClassVar[str]
     #: Whether the policy mixes in a flat model's probabilities.
     uses_flat: ClassVar[bool] = False
+    #: Whether its routes carry the whole leaf distribution it decided on.
+    keeps_distribution: ClassVar[bool] = True
 
     def leaf_distribution(
         self, tree: GenreTree, nodes: NodeProbabilities, flat: np.ndarray | None, flat_weight: float
@@ -102,20 +104,22 @@ class RoutingPolicy:
         return leaves.argmax(axis=1)
 
     def steps(self, tree: GenreTree, nodes: NodeProbabilities, leaves: np.ndarray, clip: int, genre: str) -> list[Step]:
-        """The route's steps for one clip: each child's share of the leaf mass below its parent."""
-        mass = dict(zip(tree.leaves, leaves[clip].tolist(), strict=True))
+        """The route's steps for one clip, root to ``genre``, each with :meth:`step_distribution`."""
         path = tree.path_to(genre)
         steps = []
         for parent, child in zip(path, path[1:], strict=False):
-            below = {c: sum(mass[g] for g in tree.leaves_under(c)) for c in tree.children(parent)}
-            total = sum(below.values()) or 1.0
-            shares = {c: m / total for c, m in below.items()}
-            steps.append(Step(parent, child, shares[child], shares))
+            distribution = self.step_distribution(tree, nodes, leaves[clip], clip, parent)
+            steps.append(Step(parent, child, distribution[child], distribution))
         return steps
 
-    def keeps_distribution(self) -> bool:
-        """Whether routes carry the whole leaf distribution."""
-        return True
+    def step_distribution(
+        self, tree: GenreTree, nodes: NodeProbabilities, leaves: np.ndarray, clip: int, parent: str
+    ) -> dict[str, float]:
+        """What a step shows: each child's share of the leaf mass below ``parent`` (``leaves`` of one clip)."""
+        mass = dict(zip(tree.leaves, leaves.tolist(), strict=True))
+        below = {c: sum(mass[g] for g in tree.leaves_under(c)) for c in tree.children(parent)}
+        total = sum(below.values()) or 1.0
+        return {c: m / total for c, m in below.items()}
 
 
 class Greedy(RoutingPolicy):
@@ -123,6 +127,7 @@ class Greedy(RoutingPolicy):
 
     name = "greedy"
     help = "follow the most probable child from the root down (the report's cascade)"
+    keeps_distribution = False
 
     def choose(self, tree: GenreTree, nodes: NodeProbabilities, leaves: np.ndarray) -> np.ndarray:
         """Walk down each clip's argmax children (ties go to the first child)."""
@@ -137,22 +142,14 @@ class Greedy(RoutingPolicy):
             chosen[clip] = index[node]
         return chosen
 
-    def steps(self, tree: GenreTree, nodes: NodeProbabilities, leaves: np.ndarray, clip: int, genre: str) -> list[Step]:
-        """Each node's own distribution over its children."""
-        path = tree.path_to(genre)
-        steps = []
-        for parent, child in zip(path, path[1:], strict=False):
-            children = tree.children(parent)
-            if parent in nodes:
-                distribution = dict(zip(children, nodes[parent][clip].tolist(), strict=True))
-            else:
-                distribution = {child: 1.0}
-            steps.append(Step(parent, child, distribution[child], distribution))
-        return steps
-
-    def keeps_distribution(self) -> bool:
-        """Greedy routes never look at the whole distribution."""
-        return False
+    def step_distribution(
+        self, tree: GenreTree, nodes: NodeProbabilities, leaves: np.ndarray, clip: int, parent: str
+    ) -> dict[str, float]:
+        """The node's own distribution over its children (a pass-through group: its one child, 1.0)."""
+        children = tree.children(parent)
+        if parent not in nodes:
+            return {children[0]: 1.0}
+        return dict(zip(children, nodes[parent][clip].tolist(), strict=True))
 
 
 class Product(RoutingPolicy):
@@ -239,7 +236,7 @@ def routes(
     out = []
     for clip, genre in enumerate(decision.genres):
         distribution = None
-        if chosen.keeps_distribution():
+        if chosen.keeps_distribution:
             distribution = dict(zip(tree.leaves, decision.leaves[clip].tolist(), strict=True))
         out.append(Route(genre, chosen.steps(tree, nodes, decision.leaves, clip, genre), distribution))
     return out

@@ -96,3 +96,14 @@ def test_bad_trees_and_labels_are_value_errors():
         HierarchicalClassifier({"a": ["metal", "metal"]}).fit(x, y)
     with pytest.raises(ValueError, match="unknown routing policy"):
         HierarchicalClassifier(routing="best").fit(x, y)
+
+
+def test_a_classifier_without_probabilities_routes_on_its_decisions():
+    from sklearn.svm import SVC
+
+    x, y = blobs(spread=1.5)
+    svm = SVC(C=10).fit(x, y)
+    model = HierarchicalClassifier(estimator=SVC(C=10)).fit(x, y)  # flat: exactly the SVM
+    test_x, _ = blobs(seed=4, spread=1.5)
+    assert list(model.predict(test_x)) == list(svm.predict(test_x))
+    assert set(np.unique(model.predict_proba(test_x))) <= {0.0, 1.0}
