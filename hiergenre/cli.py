@@ -38,7 +38,7 @@ WorkdirOption = Annotated[
     typer.Option(
         "--workdir",
         envvar="HIERGENRE_WORKDIR",
-        help="Workspace folder for the tree, caches and models [default: ./.hiergenre].",
+        help="Workspace folder for the tree, caches and models (default: ./.hiergenre).",
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for splits, weight initialisation and synthesis.")]
@@ -125,7 +125,7 @@ def train_all_command(
     preset: Annotated[str, typer.Option(help=f"Model and training recipe. {preset_help()}")] = DEFAULT_PRESET,
     node_model: Annotated[
         str | None,
-        typer.Option(help=f"Classifier of every node [default: the preset's, cnn]: {node_model_help()}"),
+        typer.Option(help=f"Classifier of every node (default: the preset's, cnn): {node_model_help()}"),
     ] = None,
     epochs: Annotated[
         int | None,
@@ -219,11 +219,11 @@ def predict_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from hiergenre import api
-    from hiergenre.prediction import OUTPUT_FORMATS, write_predictions
+    from hiergenre.prediction import output_format, write_predictions
     from hiergenre.render import route_text
 
-    if output is not None and output.suffix.lower() not in OUTPUT_FORMATS:
-        raise HierGenreError(f"--output {output}: use a .csv or .json file name")
+    if output is not None:
+        output_format(output)
     predictor = api.load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
     with Progress(
         TextColumn("classifying"),
@@ -261,7 +261,7 @@ def evaluate_command(
         Path | None,
         typer.Option(help="Score on this whole dataset instead of the test part of each model's split."),
     ] = None,
-    tree: Annotated[list[str] | None, typer.Option(help="Trained tree(s) to score [default: all].")] = None,
+    tree: Annotated[list[str] | None, typer.Option(help="Trained tree(s) to score (default: all).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every number as JSON instead of text.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write a Markdown report with PNG plots here.")] = None,
     routing: RoutingOption = "greedy",

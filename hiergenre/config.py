@@ -225,9 +225,7 @@ def stable_hash(value: Any) -> str:
 
 def preset_help() -> str:
     """Every preset with its description, for command-line help."""
-    return " ".join(
-        f"'{p.name}'{' (default)' if p.name == DEFAULT_PRESET else ''}: {p.description}" for p in PRESETS.values()
-    )
+    return " ".join(f"'{p.name}': {p.description}" for p in PRESETS.values())
 
 
 def node_model_help() -> str:

@@ -141,15 +141,21 @@ class Predictor:
 OUTPUT_FORMATS = (".csv", ".json")
 
 
+def output_format(path: str | Path) -> str:
+    """``.csv`` or ``.json``, from the file name; anything else is refused (before any work is done)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise HierGenreError(f"--output {path}: use a .csv or .json file name")
+    return suffix
+
+
 def write_predictions(predictions: Sequence[Prediction], path: str | Path) -> Path:
     """Write predictions as CSV or JSON (by the file's suffix), atomically.
 
     CSV columns: file, genre, p, path (``group>genre``), path_p (each step's probability), error.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in OUTPUT_FORMATS:
-        raise HierGenreError(f"--output {path}: use a .csv or .json file name")
+    suffix = output_format(path)
     if suffix == ".json":
         text = json.dumps([p.as_dict() for p in predictions], indent=2)
     else:

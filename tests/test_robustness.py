@@ -229,7 +229,9 @@ def test_ctrl_c_exits_130_without_traceback(tiny_corpus, tmp_path):
     assert process.poll() is None, "train-all ended before the signal"
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130 and "Traceback" not in stderr, stdout + stderr
+    # exit status 130, or death by SIGINT, which a shell also reports as 130 (a signal that lands while
+    # TensorFlow initialises, under load, can end the process before Python sees it)
+    assert process.returncode in (130, -signal.SIGINT) and "Traceback" not in stderr, stdout + stderr
 
 
 def test_single_class_node_gets_a_constant_model(tmp_path):
