@@ -194,4 +194,3 @@ def costs_section(report: dict, names: list[str]) -> list[str]:
         "![learning curves](learning-curves.png)",
         "",
     ]
-

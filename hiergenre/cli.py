@@ -174,6 +174,9 @@ def train_all_command(
     console.print(training_table(report.results))
     label = "SYNTHETIC corpus" if report.synthetic else "dataset"
     console.print(f"{label}: {report.dataset}\nsplit: {report.split}\ntime: {report.seconds:.1f} s")
+    if report.timings:
+        phases = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report.timings.items())
+        console.print(f"seconds by phase: {phases}", highlight=False, soft_wrap=True)
     for note in report.notes:
         console.print(f"note: {note}", highlight=False, soft_wrap=True)
     if report.skipped_files:

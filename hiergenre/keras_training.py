@@ -12,17 +12,17 @@ network that saves, loads and exports like a single one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import asdict
+from typing import Any, ClassVar
 
 import numpy as np
 
 from hiergenre.augmentation import mask_runs, mixup, random_crops
-from hiergenre.config import Preset
+from hiergenre.config import Preset, stable_hash
 from hiergenre.features import Normalizer, prediction_windows
 from hiergenre.network import average_networks, build_cnn, import_keras
 from hiergenre.node_data import NodeData, balanced_weights, clip_log_loss, cross_fit_parts, pooled, stacked_windows
-from hiergenre.progress import Reporter
+from hiergenre.progress import PhaseTimer, Reporter
 
 keras = import_keras()
 
@@ -30,7 +30,15 @@ History = dict[str, list[float]]
 
 
 def fit_cnn(
-    train: NodeData, valid: NodeData, preset: Preset, n_classes: int, *, epochs: int, seed: int, reporter: Reporter
+    train: NodeData,
+    valid: NodeData,
+    preset: Preset,
+    n_classes: int,
+    *,
+    epochs: int,
+    seed: int,
+    reporter: Reporter,
+    timer: PhaseTimer | None = None,
 ) -> tuple[Normalizer, Any, History]:
     """Train the preset's CNN (all its members); returns the normaliser, the network and the history.
 
@@ -60,6 +68,7 @@ def fit_cnn(
             epochs=epochs,
             seed=seed + 1000 * member,
             reporter=reporter,
+            timer=timer or PhaseTimer(),
         )
         members.append(network)
         histories.append(history)
@@ -80,22 +89,53 @@ def fit_network(
     epochs: int,
     seed: int,
     reporter: Reporter,
+    timer: PhaseTimer,
 ) -> tuple[Any, History]:
-    """One CNN from one seed; ``fixed`` are the windows used when the preset does not crop at random."""
-    keras.utils.set_random_seed(seed)
-    config = preset.train
-    network = build_cnn(n_classes, preset.model, preset.features)
-    network.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate), loss="categorical_crossentropy", metrics=["accuracy"]
-    )
-    batches = EpochBatches(train, fixed, normalizer, preset, n_classes, np.random.default_rng(seed))
-    callbacks = [ClipValidation(valid, normalizer, preset, config.patience), ReporterCallback(reporter)]
-    history = network.fit(batches, epochs=epochs, callbacks=callbacks, verbose=0)
-    return network, {k: [float(v) for v in values] for k, values in history.history.items()}
+    """One CNN from one seed; ``fixed`` are the windows used when the preset does not crop at random.
+
+    Each epoch's windows are drawn in numpy (:class:`EpochDraws`, the same draws as before), then
+    one compiled call (:class:`CompiledLoop`) runs every batch of the epoch and another scores the
+    validation clips: no per-batch Python, no Keras ``fit`` machinery. ``timer`` receives the
+    seconds of each phase: ``setup`` (network, compiled loop), ``draw`` (data preparation),
+    ``steps`` (optimiser steps), ``validation``.
+    """
+    with timer.phase("setup"):
+        keras.utils.set_random_seed(seed)
+        config = preset.train
+        network = build_cnn(n_classes, preset.model, preset.features)
+        draws = EpochDraws(train, fixed, normalizer, preset, n_classes, np.random.default_rng(seed))
+        loop = CompiledLoop.for_network(network, preset, n_classes)
+        validation = ClipValidation(valid, normalizer, preset)
+    history: History = {"loss": [], "accuracy": []}
+    best, best_loss, waited = None, np.inf, 0
+    for _ in range(epochs):
+        with timer.phase("draw"):
+            data = draws.next()
+        timer.count("windows", len(data[0]))
+        with timer.phase("steps"):
+            loss, accuracy = loop.epoch(*data)
+        with timer.phase("validation"):
+            logs = {"loss": loss, "accuracy": accuracy, **validation.score(loop)}
+        for key, value in logs.items():
+            history.setdefault(key, []).append(value)
+        reporter.epoch(logs)
+        if config.patience is None or "val_loss" not in logs:
+            continue
+        if logs["val_loss"] < best_loss:
+            best_loss, waited = logs["val_loss"], 0
+            best = loop.snapshot(best)
+        else:
+            waited += 1
+            if waited >= config.patience:
+                break
+    if best is not None:
+        loop.restore(best)
+    loop.copy_to(network)
+    return network, history
 
 
-class EpochBatches(keras.utils.PyDataset):
-    """Batches of (x, one-hot y, class weight); a fresh augmented epoch is drawn after each one."""
+class EpochDraws:
+    """Each epoch's (x, one-hot y, class weight): crops, normalisation, masks and mixup in numpy."""
 
     def __init__(
         self,
@@ -106,13 +146,11 @@ class EpochBatches(keras.utils.PyDataset):
         n_classes: int,
         rng: np.random.Generator,
     ) -> None:
-        super().__init__()
         self.train, self.fixed, self.normalizer, self.preset = train, fixed, normalizer, preset
         self.n_classes, self.rng = n_classes, rng
         self.weights = balanced_weights(train.labels, n_classes) if preset.train.balance_classes else None
-        self.data = self.draw_epoch()
 
-    def draw_epoch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def next(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Windows ``(n, frames, n_mfcc, 1)`` normalised, masked and mixed; labels; weights."""
         config, rng = self.preset.train, self.rng
         if config.windows == "random":
@@ -132,62 +170,128 @@ class EpochBatches(keras.utils.PyDataset):
         x, onehot = mixup(x, onehot, config.mixup, rng)
         return x[..., None], onehot, w
 
-    def __len__(self) -> int:
-        return max(1, int(np.ceil(len(self.data[0]) / self.preset.train.batch_size)))
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
-        size = self.preset.train.batch_size
-        batch = slice(index * size, (index + 1) * size)
-        return tuple(part[batch] for part in self.data)
+class CompiledLoop:
+    """A network's training epoch and forward pass as compiled TensorFlow functions.
 
-    def on_epoch_end(self) -> None:
-        """Draw the next epoch."""
-        self.data = self.draw_epoch()
+    One call runs every batch of an epoch in a ``tf.while_loop`` (Adam, weighted categorical
+    cross-entropy averaged over each batch, as Keras' ``fit`` computes it), so the per-batch cost
+    is the network's arithmetic and not Python's. Tracing those functions costs more than a second,
+    so one loop per architecture is kept for the process (:meth:`for_network`): each new network
+    (a member, a node) is trained in the loop's own network, started from the new network's
+    initial weights and a fresh optimizer, and its trained weights are copied back.
+    """
+
+    _cache: ClassVar[dict[str, CompiledLoop]] = {}
+
+    @classmethod
+    def for_network(cls, network: Any, preset: Preset, n_classes: int) -> CompiledLoop:
+        """The process's loop for this architecture, reset to ``network``'s weights and a fresh Adam."""
+        train = preset.train
+        key = stable_hash(
+            [asdict(preset.model), asdict(preset.features), n_classes, train.learning_rate, train.batch_size]
+        )
+        if key not in cls._cache:
+            template = build_cnn(n_classes, preset.model, preset.features)
+            cls._cache[key] = cls(template, preset.train.learning_rate, preset.train.batch_size)
+        loop = cls._cache[key]
+        loop.start_from(network)
+        return loop
+
+    def start_from(self, network: Any) -> None:
+        """Take ``network``'s weights (and random-generator states) and reset the optimizer."""
+        for mine, theirs in zip(self.network.variables, network.variables, strict=True):
+            mine.assign(theirs)
+        for variable, initial in zip(self.optimizer.variables, self.optimizer_start, strict=True):
+            variable.assign(initial)
+
+    def copy_to(self, network: Any) -> None:
+        """Give ``network`` the trained weights."""
+        for theirs, mine in zip(network.variables, self.network.variables, strict=True):
+            theirs.assign(mine)
+
+    def __init__(self, network: Any, learning_rate: float, batch_size: int) -> None:
+        import tensorflow as tf
+
+        self.tf, self.network, self.batch_size = tf, network, batch_size
+        self.optimizer = keras.optimizers.Adam(learning_rate)
+        self.optimizer.build(network.trainable_variables)
+        self.optimizer_start = [np.array(v.numpy()) for v in self.optimizer.variables]
+        signature = [tf.TensorSpec([None, *network.input_shape[1:]], tf.float32)]
+        self._epoch = tf.function(
+            self._run_epoch,
+            input_signature=[
+                *signature,
+                tf.TensorSpec([None, network.output_shape[-1]], tf.float32),
+                tf.TensorSpec([None], tf.float32),
+            ],
+        )
+        self.forward = tf.function(lambda x: network(x, training=False), input_signature=signature)
+
+    def _run_epoch(self, x: Any, y: Any, w: Any) -> tuple[Any, Any]:
+        tf, network = self.tf, self.network
+        n = tf.shape(x)[0]
+        batches = (n + self.batch_size - 1) // self.batch_size
+        total_loss, total_hits, total_weight = tf.constant(0.0), tf.constant(0.0), tf.constant(0.0)
+        for index in tf.range(batches):
+            start = index * self.batch_size
+            xb, yb, wb = (
+                x[start : start + self.batch_size],
+                y[start : start + self.batch_size],
+                w[start : start + self.batch_size],
+            )
+            with tf.GradientTape() as tape:
+                proba = network(xb, training=True)
+                per_window = keras.losses.categorical_crossentropy(yb, proba)
+                loss = tf.reduce_sum(wb * per_window) / tf.cast(tf.shape(xb)[0], tf.float32)
+            variables = network.trainable_variables
+            self.optimizer.apply(tape.gradient(loss, variables), variables)
+            size = tf.cast(tf.shape(xb)[0], tf.float32)
+            hits = tf.cast(tf.equal(tf.argmax(proba, axis=1), tf.argmax(yb, axis=1)), tf.float32)
+            total_loss += loss * size
+            total_hits += tf.reduce_sum(wb * hits)
+            total_weight += tf.reduce_sum(wb)
+        return total_loss / tf.cast(n, tf.float32), total_hits / total_weight
+
+    def epoch(self, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+        """Train on every batch of one epoch; returns its mean loss and weighted accuracy."""
+        loss, accuracy = self._epoch(x, y, w)
+        return float(loss), float(accuracy)
+
+    def snapshot(self, into: list[Any] | None) -> list[Any]:
+        """Copy every weight (batch-norm statistics included), reusing the buffers of ``into``."""
+        if into is None:
+            return [self.tf.Variable(v, trainable=False) for v in self.network.weights]
+        for saved, current in zip(into, self.network.weights, strict=True):
+            saved.assign(current)
+        return into
+
+    def restore(self, saved: list[Any]) -> None:
+        """Put the weights of a :meth:`snapshot` back."""
+        for current, value in zip(self.network.weights, saved, strict=True):
+            current.assign(value)
 
 
-class ClipValidation(keras.callbacks.Callback):
-    """Logs clip-level ``val_loss``/``val_accuracy`` each epoch; early stopping on ``val_loss``."""
+class ClipValidation:
+    """Clip-level ``val_loss``/``val_accuracy``: windows spread over each clip, probabilities averaged.
 
-    def __init__(self, valid: NodeData, normalizer: Normalizer, preset: Preset, patience: int | None) -> None:
-        super().__init__()
+    The stopping point is thus chosen for the quantity the cascade actually uses.
+    """
+
+    def __init__(self, valid: NodeData, normalizer: Normalizer, preset: Preset) -> None:
         stacks = [prediction_windows(f, preset.features) for f in valid.clips]
-        self.labels, self.patience, self.count = valid.labels, patience, len(stacks)
-        self.owners = np.concatenate([np.full(len(s), i) for i, s in enumerate(stacks)]) if stacks else None
+        self.labels = valid.labels
+        self.starts = np.cumsum([0, *(len(s) for s in stacks[:-1])]) if stacks else None
+        self.sizes = np.array([len(s) for s in stacks])
         self.x = normalizer.transform(np.concatenate(stacks))[..., None] if stacks else None
 
-    def on_train_begin(self, logs: Mapping[str, float] | None = None) -> None:
-        """Reset the best epoch."""
-        self.best, self.best_weights, self.waited = np.inf, None, 0
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        """Score the validation clips; stop after ``patience`` epochs without improvement."""
-        if self.x is None or logs is None:
-            return
-        window_proba = np.asarray(self.model(self.x, training=False), dtype=np.float64)
-        proba = np.stack([window_proba[self.owners == i].mean(axis=0) for i in range(self.count)])
-        logs["val_loss"] = clip_log_loss(proba, self.labels)
-        logs["val_accuracy"] = float(np.mean(proba.argmax(axis=1) == self.labels))
-        if self.patience is None:
-            return
-        if logs["val_loss"] < self.best:
-            self.best, self.best_weights, self.waited = logs["val_loss"], self.model.get_weights(), 0
-        else:
-            self.waited += 1
-            self.model.stop_training = self.waited >= self.patience
-
-    def on_train_end(self, logs: Mapping[str, float] | None = None) -> None:
-        """Restore the best epoch's weights."""
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
-
-
-class ReporterCallback(keras.callbacks.Callback):
-    """Forwards each epoch's logs to a :class:`~hiergenre.progress.Reporter` (the CLI's progress bars)."""
-
-    def __init__(self, reporter: Reporter) -> None:
-        super().__init__()
-        self.reporter = reporter
-
-    def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
-        """Report the epoch."""
-        self.reporter.epoch(dict(logs or {}))
+    def score(self, loop: CompiledLoop) -> dict[str, float]:
+        """The logs of one epoch (empty without validation clips)."""
+        if self.x is None:
+            return {}
+        window_proba = np.asarray(loop.forward(self.x), dtype=np.float64)
+        proba = np.add.reduceat(window_proba, self.starts, axis=0) / self.sizes[:, None]
+        return {
+            "val_loss": clip_log_loss(proba, self.labels),
+            "val_accuracy": float(np.mean(proba.argmax(axis=1) == self.labels)),
+        }

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiergenre.cascade import NodeClassifier
+from hiergenre.cascade import clip_probabilities as cascade_clip_probabilities
 from hiergenre.config import FeatureConfig, Preset
 from hiergenre.datasets import Clip
 from hiergenre.features import prediction_windows, windows
@@ -92,8 +93,14 @@ def balanced_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
 
 
 def clip_probabilities(model: NodeClassifier, data: NodeData, features: FeatureConfig) -> np.ndarray:
-    """``(n_clips, n_classes)``: the model's window probabilities averaged per clip, as prediction does."""
-    return np.stack([model.predict_proba(prediction_windows(f, features)).mean(axis=0) for f in data.clips])
+    """``(n_clips, n_classes)``: the model's window probabilities averaged per clip, as prediction does.
+
+    Columns follow ``model.classes``; all clips' windows go to the model in one call.
+    """
+    stacks = [prediction_windows(f, features) for f in data.clips]
+    return cascade_clip_probabilities(
+        model, stacks, list(model.classes), f"model of node {getattr(model, 'node', '?')!r}"
+    )
 
 
 def clip_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:

@@ -18,7 +18,7 @@ from hiergenre.datasets import Clip
 from hiergenre.hierarchy import GenreTree
 from hiergenre.node_data import NodeData, clip_log_loss, clip_probabilities, node_data, stacked_windows
 from hiergenre.nodes import CnnNode, ConstantNode, EnsembleNode, NodeModel, StatsNode
-from hiergenre.progress import Reporter
+from hiergenre.progress import PhaseTimer, Reporter
 from hiergenre.timbre import StatsClassifier
 
 #: Windows of a clip at this distance train the statistics classifier.
@@ -40,8 +40,13 @@ def fit_node(
     epochs: int,
     seed: int,
     reporter: Reporter,
+    timer: PhaseTimer | None = None,
 ) -> tuple[NodeModel, int]:
-    """Train the classifier of one node (kind set by the preset); returns it and the epochs run."""
+    """Train the classifier of one node (kind set by the preset); returns it and the epochs run.
+
+    ``timer`` receives the seconds of each training phase (see :func:`~hiergenre.keras_training.fit_network`).
+    """
+    timer = timer or PhaseTimer()
     classes = tree.children(node)
     features = preset.features
     train_data, valid_data = node_data(tree, node, train, frames), node_data(tree, node, valid, frames)
@@ -50,15 +55,18 @@ def fit_node(
     kind = preset.train.node_model
     stats = None
     if kind != "cnn":
-        x, y = stacked_windows(train_data, preset, mode="all", hop=STATS_HOP_FRAMES)
-        stats = StatsNode(node=node, classes=classes, features=features, stats=StatsClassifier.fit(x, y, len(classes)))
+        with timer.phase("statistics"):
+            x, y = stacked_windows(train_data, preset, mode="all", hop=STATS_HOP_FRAMES)
+            stats = StatsClassifier.fit(x, y, len(classes))
+        stats = StatsNode(node=node, classes=classes, features=features, stats=stats)
     if kind == "stats":
         stats.metadata["history"] = {}
         return stats, 0
-    from hiergenre.keras_training import fit_cnn  # imports TensorFlow
+    with timer.phase("import"):
+        from hiergenre.keras_training import fit_cnn  # imports TensorFlow (once per process)
 
     normalizer, network, history = fit_cnn(
-        train_data, valid_data, preset, len(classes), epochs=epochs, seed=seed, reporter=reporter
+        train_data, valid_data, preset, len(classes), epochs=epochs, seed=seed, reporter=reporter, timer=timer
     )
     cnn = CnnNode(node=node, classes=classes, features=features, normalizer=normalizer, cnn=network)
     metadata = {"history": history}

@@ -1,8 +1,10 @@
-"""How long-running work reports progress: the protocol the CLI's progress bars implement."""
+"""How long-running work reports progress: the protocol the CLI's progress bars implement, and phase timings."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Protocol
 
 
@@ -30,3 +32,30 @@ class SilentReporter:
 
     def finish(self) -> None:
         """Ignore."""
+
+
+class PhaseTimer:
+    """Wall seconds spent in each named phase of a long job (``with timer.phase("draw"): ...``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        #: Counts that go with the phases (``windows`` trained, for a rate).
+        self.counts: dict[str, int] = {}
+
+    def count(self, name: str, amount: int) -> None:
+        """Add ``amount`` to the count ``name``."""
+        self.counts[name] = self.counts.get(name, 0) + amount
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Add the block's wall time to phase ``name``."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def add(self, other: Mapping[str, float]) -> None:
+        """Add another timer's seconds to these."""
+        for name, value in other.items():
+            self.seconds[name] = self.seconds.get(name, 0.0) + value

@@ -13,13 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hiergenre.config import Preset, stable_hash
 from hiergenre.datasets import Dataset, Split, load_dataset, parse_split
 from hiergenre.errors import HierGenreError
 from hiergenre.features import FeatureCache, LmfccMatrices, extract_many
 from hiergenre.hierarchy import BASELINE3_GENRES, GenreTree, reference_tree
-from hiergenre.progress import Reporter
+from hiergenre.progress import PhaseTimer, Reporter
 from hiergenre.synthetic import write_corpus
 from hiergenre.tree_training import NodeResult, train_tree
 from hiergenre.workspace import FEATURE_MATRICES, Manifest, Workspace
@@ -38,6 +39,10 @@ class TrainingReport:
     skipped_files: dict[str, str]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: Wall seconds per phase: ``features`` (decoding and LMFCC), the training phases of every
+    #: node (``import``, ``setup``, ``draw``, ``steps``, ``validation``, ``statistics``), ``export``
+    #: (Keras and LiteRT files), ``score`` (the summary's accuracies) and ``write`` (manifests).
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def resolve_dataset(data: str | None, workspace: Workspace, *, seed: int = 0) -> Dataset:
@@ -120,13 +125,15 @@ def train_workspace(
     dataset = Dataset(dataset.root, tuple(c for c in dataset.clips if c.genre in tree.leaves), dataset.synthetic)
     if on_dataset:
         on_dataset(dataset, len(dataset.clips))
-    frames, failures = extract_many(
-        [c.path for c in dataset.clips],
-        preset.features,
-        cache=FeatureCache(workspace.cache_dir),
-        jobs=jobs,
-        on_done=on_extracted,
-    )
+    timer = PhaseTimer()
+    with timer.phase("features"):
+        frames, failures = extract_many(
+            [c.path for c in dataset.clips],
+            preset.features,
+            cache=FeatureCache(workspace.cache_dir),
+            jobs=jobs,
+            on_done=on_extracted,
+        )
     dataset = dataset.without(failures)
     if not dataset.clips:
         raise HierGenreError("no clip of the data set could be read")
@@ -151,32 +158,17 @@ def train_workspace(
             reporter=reporter,
         )
         results += tree_results
+        for result in tree_results:
+            timer.add(result.phase_seconds)
         notes += [
             f"{model_tree.name}/{r.node}: its training data held a single class, so it always answers that class"
             for r in tree_results
             if r.kind == "constant"
         ]
-        LmfccMatrices.from_librosa(preset.features).save(out_dir / FEATURE_MATRICES)
-        workspace.write_manifest(
-            Manifest(
-                tree_name=model_tree.name,
-                role=role,
-                tree=model_tree.to_spec(),
-                nodes=model_tree.model_nodes,
-                preset=preset.name,
-                node_model=preset.train.node_model,
-                epochs_cap=epochs,
-                seed=seed,
-                dataset={
-                    "root": str(dataset.root),
-                    "synthetic": dataset.synthetic,
-                    "fingerprint": dataset.fingerprint(),
-                    "clips": len(dataset.clips),
-                },
-                split=split_record,
-                skipped_files=failures,
+        with timer.phase("write"):
+            write_tree_records(
+                workspace, out_dir, model_tree, role, preset, epochs, seed, dataset, split_record, failures
             )
-        )
     return TrainingReport(
         dataset=str(dataset.root),
         synthetic=dataset.synthetic,
@@ -185,4 +177,41 @@ def train_workspace(
         skipped_files=failures,
         notes=notes,
         seconds=time.perf_counter() - started,
+        timings=timer.seconds,
+    )
+
+
+def write_tree_records(
+    workspace: Workspace,
+    out_dir: Path,
+    model_tree: GenreTree,
+    role: str,
+    preset: Preset,
+    epochs: int,
+    seed: int,
+    dataset: Dataset,
+    split_record: dict,
+    failures: dict[str, str],
+) -> None:
+    """The LMFCC matrices of the lean prediction path, then the tree's manifest (last: it marks the tree done)."""
+    LmfccMatrices.from_librosa(preset.features).save(out_dir / FEATURE_MATRICES)
+    workspace.write_manifest(
+        Manifest(
+            tree_name=model_tree.name,
+            role=role,
+            tree=model_tree.to_spec(),
+            nodes=model_tree.model_nodes,
+            preset=preset.name,
+            node_model=preset.train.node_model,
+            epochs_cap=epochs,
+            seed=seed,
+            dataset={
+                "root": str(dataset.root),
+                "synthetic": dataset.synthetic,
+                "fingerprint": dataset.fingerprint(),
+                "clips": len(dataset.clips),
+            },
+            split=split_record,
+            skipped_files=failures,
+        )
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from hiergenre.hierarchy import GenreTree
 from hiergenre.node_data import clip_accuracy, node_data
 from hiergenre.node_training import fit_node
 from hiergenre.nodes import NodeModel, load_node, save_node
-from hiergenre.progress import Reporter, SilentReporter
+from hiergenre.progress import PhaseTimer, Reporter, SilentReporter
 from hiergenre.storage import read_json
 
 
@@ -39,6 +39,8 @@ class NodeResult:
     parameters: int
     reused: bool = False
     kind: str = "cnn"
+    #: Wall seconds of each phase of this run (training phases, ``export``, ``score``); empty when reused.
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def training_key(
@@ -85,19 +87,39 @@ def train_tree(
         started = time.perf_counter()
         model = reusable(out_dir, node, key)
         reused = model is not None
+        timer = PhaseTimer()
         if model is None:
             reporter.start(f"{tree.name}/{node}", epochs * preset.train.members)
             try:
                 model, ran = fit_node(
-                    tree, node, train, valid, frames, preset, epochs=epochs, seed=seed + index, reporter=reporter
+                    tree,
+                    node,
+                    train,
+                    valid,
+                    frames,
+                    preset,
+                    epochs=epochs,
+                    seed=seed + index,
+                    reporter=reporter,
+                    timer=timer,
                 )
             finally:
                 reporter.finish()
             model.metadata.update(
-                {"training_key": key, "epochs_run": ran, "tree": tree.name, "seconds": time.perf_counter() - started}
+                {
+                    "training_key": key,
+                    "epochs_run": ran,
+                    "tree": tree.name,
+                    "seconds": time.perf_counter() - started,
+                    "phase_seconds": dict(timer.seconds),
+                    "windows_trained": timer.counts.get("windows", 0),
+                }
             )
-            save_node(model, out_dir)
-        results.append(node_result(tree, model, train, valid, frames, preset, reused))
+            with timer.phase("export"):
+                save_node(model, out_dir)
+        with timer.phase("score"):
+            result = node_result(tree, model, train, valid, frames, preset, reused)
+        results.append(replace(result, phase_seconds=dict(timer.seconds) if not reused else {}))
     return results
 
 
