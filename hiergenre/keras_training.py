@@ -12,8 +12,7 @@ network that saves, loads and exports like a single one.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, ClassVar
 
 import numpy as np
@@ -108,61 +107,31 @@ def fit_network(
         loop = CompiledLoop.for_network(network, preset, n_classes)
         validation = ClipValidation(valid, normalizer, preset)
     history: History = {"loss": [], "accuracy": []}
-    state = _Stopping()
-    # the next epoch's windows are drawn in a thread while the current epoch trains (numpy and
-    # TensorFlow both release the GIL); the draws come from one generator in the same order
-    with ThreadPoolExecutor(max_workers=1) as drawer:
-        upcoming = drawer.submit(draws.next)
-        for epoch in range(epochs):
-            with timer.phase("draw"):
-                data = upcoming.result()
-            if epoch + 1 < epochs:
-                upcoming = drawer.submit(draws.next)
-            timer.count("windows", len(data[0]))
-            with timer.phase("steps"):
-                loss, accuracy = loop.epoch(*data)
-            if not _after_epoch(loop, validation, timer, history, reporter, loss, accuracy, config.patience, state):
+    best, best_loss, waited = None, np.inf, 0
+    for _ in range(epochs):
+        with timer.phase("draw"):
+            data = draws.next()
+        timer.count("windows", len(data[0]))
+        with timer.phase("steps"):
+            loss, accuracy = loop.epoch(*data)
+        with timer.phase("validation"):
+            logs = {"loss": loss, "accuracy": accuracy, **validation.score(loop)}
+        for key, value in logs.items():
+            history.setdefault(key, []).append(value)
+        reporter.epoch(logs)
+        if config.patience is None or "val_loss" not in logs:
+            continue
+        if logs["val_loss"] < best_loss:
+            best_loss, waited = logs["val_loss"], 0
+            best = loop.snapshot(best)
+        else:
+            waited += 1
+            if waited >= config.patience:
                 break
-    if state.best is not None:
-        loop.restore(state.best)
+    if best is not None:
+        loop.restore(best)
     loop.copy_to(network)
     return network, history
-
-
-@dataclass
-class _Stopping:
-    """Early-stopping state: the best clip-level validation loss, its weights, epochs since."""
-
-    best: list[Any] | None = None
-    best_loss: float = np.inf
-    waited: int = 0
-
-
-def _after_epoch(
-    loop: CompiledLoop,
-    validation: ClipValidation,
-    timer: PhaseTimer,
-    history: History,
-    reporter: Reporter,
-    loss: float,
-    accuracy: float,
-    patience: int | None,
-    state: _Stopping,
-) -> bool:
-    """Validate, log and report one epoch; False when early stopping ends training."""
-    with timer.phase("validation"):
-        logs = {"loss": loss, "accuracy": accuracy, **validation.score(loop)}
-    for key, value in logs.items():
-        history.setdefault(key, []).append(value)
-    reporter.epoch(logs)
-    if patience is None or "val_loss" not in logs:
-        return True
-    if logs["val_loss"] < state.best_loss:
-        state.best_loss, state.waited = logs["val_loss"], 0
-        state.best = loop.snapshot(state.best)
-        return True
-    state.waited += 1
-    return state.waited < patience
 
 
 class EpochDraws:
