@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import subprocess
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,10 @@ def provenance_line(p: dict[str, Any]) -> str:
 def write_json(path: Path, data: Any) -> None:
     """Compact JSON (no indentation: committed results stay small)."""
     path.write_text(json.dumps(data, separators=(",", ":"), default=str), encoding="utf-8")
+
+
+def output_and_scratch(out: str | Path, prefix: str) -> tuple[Path, Path]:
+    """The results folder (created) and a fresh temporary folder for a benchmark's throw-away work."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out, Path(tempfile.mkdtemp(prefix=prefix))

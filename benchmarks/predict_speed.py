@@ -22,13 +22,12 @@ import csv
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import ROOT, provenance, provenance_line, write_json
+from benchmarks.common import ROOT, output_and_scratch, provenance, provenance_line, write_json
 from hiergenre import api
 from hiergenre.audio import load_audio
 from hiergenre.datasets import load_dataset
@@ -50,9 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="hiergenre-speed-"))
+    out, scratch = output_and_scratch(args.out, "hiergenre-speed-")
     workdir = Path(args.workdir) if args.workdir else train_workspace(args, scratch / "ws")
     dataset = load_dataset(args.data)
     clips = [str(c.path) for c in dataset.clips]

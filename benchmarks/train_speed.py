@@ -23,12 +23,11 @@ import os
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 from io import BytesIO
 from pathlib import Path
 
-from benchmarks.common import ROOT, provenance, provenance_line, write_json
+from benchmarks.common import ROOT, output_and_scratch, provenance, provenance_line, write_json
 from hiergenre.reports import markdown_table
 
 #: Multiply-accumulates of one forward pass of the default preset's network on one window (see ``flops``).
@@ -46,9 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="hiergenre-speed-"))
+    out, scratch = output_and_scratch(args.out, "hiergenre-train-speed-")
     baseline = checkout(args.baseline, scratch / "baseline")
     runs = {
         "baseline": run_train_all(baseline, scratch / "ws-baseline", args),
