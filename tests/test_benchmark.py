@@ -92,3 +92,26 @@ def test_speed_benchmark_reports_both_backends(trained, tiny_corpus, tmp_path, m
     assert results["agreement"]["same_genre"] == 30
     assert "flat (preset improved-cv3-s1, at most 2 epochs)" in results["models"]
     assert "Speed-up" in (out / "report.md").read_text() and results["provenance"]["commit"]
+
+
+def test_train_speed_parts_count_what_the_loop_did(trained, tmp_path):
+    import subprocess
+
+    from benchmarks import train_speed
+    from hiergenre.config import get_preset
+    from hiergenre.network import build_cnn
+
+    records = train_speed.node_records(trained)
+    assert len(records) == 7 and all(r["windows_trained"] > 0 and r["steps_seconds"] > 0 for r in records)
+    # FLOP per window from the Keras layers' own shapes: 2 per multiply-accumulate, training = 3 forward passes
+    preset = get_preset("improved-cv3-s1")
+    net = build_cnn(10, preset.model, preset.features)
+    macs = 0
+    for name in ("conv1", "conv2", "conv3"):
+        layer = net.get_layer(name)
+        out = layer.output.shape
+        macs += out[1] * out[2] * out[3] * layer.kernel.shape[0] * layer.kernel.shape[1] * layer.kernel.shape[2]
+    assert train_speed.flops_per_training_window() == 2 * macs * 3
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    code = train_speed.checkout(head, tmp_path / "code")
+    assert (code / "hiergenre" / "cli.py").is_file() and (code / "hierarchies" / "default.yaml").is_file()
