@@ -28,7 +28,7 @@ from hiergenre.datasets import Split
 from hiergenre.errors import HierGenreError
 from hiergenre.features import LmfccMatrices
 from hiergenre.hierarchy import ROOT, GenreTree
-from hiergenre.nodes import BACKENDS, NodeModel, load_node
+from hiergenre.nodes import BACKENDS, load_node
 from hiergenre.routing import RoutingPolicy, get_policy
 from hiergenre.storage import atomic_file, read_json, write_json_atomic
 
@@ -147,11 +147,6 @@ class Workspace:
         """The built tree's name: what predict routes through unless told otherwise."""
         return self.built_tree().name
 
-    def node_models(self, name: str, backend: str) -> dict[str, NodeModel]:
-        """Every node model of a trained tree, loaded for ``backend`` (``keras`` or ``litert``)."""
-        manifest = self.manifest(name)
-        return {node: load_node(self.tree_dir(name), node, backend) for node in manifest.genre_tree.model_nodes}
-
     def node_metadata(self, name: str) -> dict[str, dict[str, Any]]:
         """Each node's JSON record of a trained tree (kind, parameters, history, training time...)."""
         return {
@@ -177,7 +172,7 @@ class Workspace:
                 f"the models of tree {tree.name!r} in {self.root} were trained for another version of the tree than "
                 "the one built now: run 'hiergenre train-all' again (or rebuild the tree they were trained for)"
             )
-        models = self.node_models(tree.name, backend)
+        models = {node: load_node(self.tree_dir(tree.name), node, backend) for node in tree.model_nodes}
         flat = None
         if policy.uses_flat and len(tree.model_nodes) > 1:
             flat_tree = self.manifest("flat").genre_tree
