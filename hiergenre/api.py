@@ -22,6 +22,7 @@ from hiergenre.discovery import LearnedTree
 from hiergenre.errors import HierGenreError
 from hiergenre.evaluation import EvaluationReport, evaluate_workspace
 from hiergenre.hierarchy import GenreTree, check_not_reserved
+from hiergenre.parallel import usable_cores
 from hiergenre.prediction import Prediction, Predictor
 from hiergenre.progress import Reporter
 from hiergenre.routing import get_policy
@@ -97,7 +98,7 @@ def train_all(
     preset: str = DEFAULT_PRESET,
     node_model: str | None = None,
     epochs: int | None = None,
-    jobs: int = 1,
+    jobs: int | None = None,
     seed: int = 0,
     reporter: Reporter | None = None,
     on_extracted: Callable[[], None] | None = None,
@@ -110,10 +111,12 @@ def train_all(
     ``epochs`` caps the preset's epoch count (for quick runs); ``node_model`` overrides the
     preset's classifier kind (cnn, stats, ensemble, auto). Unreadable files are skipped and
     listed in the report. Node models whose inputs did not change since the last run are reused.
+    ``jobs`` processes (default: one per usable core) extract features and train node models; the
+    models are the same whatever their number.
     """
     chosen = with_node_model(get_preset(preset), node_model)
     cap = chosen.train.epochs if epochs is None else min(_at_least_one(epochs, "--epochs"), chosen.train.epochs)
-    _at_least_one(jobs, "--jobs")
+    jobs = usable_cores() if jobs is None else _at_least_one(jobs, "--jobs")
     workspace = Workspace(workdir)
     workspace.built_tree()  # a clear error before any data is read
     return train_workspace(

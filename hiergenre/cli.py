@@ -131,7 +131,13 @@ def train_all_command(
         int | None,
         typer.Option(help="Cap on training epochs per network (the paper preset runs 1000, the others at most 400)."),
     ] = None,
-    jobs: JobsOption = 1,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            help="Parallel processes extracting features and training node models (default: one per core). "
+            "The models are the same whatever their number."
+        ),
+    ] = None,
     baseline3: Annotated[
         bool, typer.Option("--baseline3/--no-baseline3", help="Also train the report's 3-class baseline.")
     ] = True,

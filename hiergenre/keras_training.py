@@ -22,7 +22,7 @@ from hiergenre.config import Preset, stable_hash
 from hiergenre.features import Normalizer, prediction_windows
 from hiergenre.network import average_networks, build_cnn, import_keras
 from hiergenre.node_data import NodeData, balanced_weights, clip_log_loss, cross_fit_parts, pooled, stacked_windows
-from hiergenre.progress import PhaseTimer, Reporter
+from hiergenre.progress import ModelProgress, PhaseTimer, SilentProgress
 
 keras = import_keras()
 
@@ -37,7 +37,7 @@ def fit_cnn(
     *,
     epochs: int,
     seed: int,
-    reporter: Reporter,
+    progress: ModelProgress | None = None,
     timer: PhaseTimer | None = None,
 ) -> tuple[Normalizer, Any, History]:
     """Train the preset's CNN (all its members); returns the normaliser, the network and the history.
@@ -67,7 +67,7 @@ def fit_cnn(
             n_classes,
             epochs=epochs,
             seed=seed + 1000 * member,
-            reporter=reporter,
+            progress=progress or SilentProgress(),
             timer=timer or PhaseTimer(),
         )
         members.append(network)
@@ -88,7 +88,7 @@ def fit_network(
     *,
     epochs: int,
     seed: int,
-    reporter: Reporter,
+    progress: ModelProgress,
     timer: PhaseTimer,
 ) -> tuple[Any, History]:
     """One CNN from one seed; ``fixed`` are the windows used when the preset does not crop at random.
@@ -118,7 +118,7 @@ def fit_network(
             logs = {"loss": loss, "accuracy": accuracy, **validation.score(loop)}
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
-        reporter.epoch(logs)
+        progress.epoch(logs)
         if config.patience is None or "val_loss" not in logs:
             continue
         if logs["val_loss"] < best_loss:

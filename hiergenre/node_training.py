@@ -18,7 +18,7 @@ from hiergenre.datasets import Clip
 from hiergenre.hierarchy import GenreTree
 from hiergenre.node_data import NodeData, clip_log_loss, clip_probabilities, node_data, stacked_windows
 from hiergenre.nodes import CnnNode, ConstantNode, EnsembleNode, NodeModel, StatsNode
-from hiergenre.progress import PhaseTimer, Reporter
+from hiergenre.progress import ModelProgress, PhaseTimer
 from hiergenre.timbre import StatsClassifier
 
 #: Windows of a clip at this distance train the statistics classifier.
@@ -39,7 +39,7 @@ def fit_node(
     *,
     epochs: int,
     seed: int,
-    reporter: Reporter,
+    progress: ModelProgress | None = None,
     timer: PhaseTimer | None = None,
 ) -> tuple[NodeModel, int]:
     """Train the classifier of one node (kind set by the preset); returns it and the epochs run.
@@ -66,7 +66,7 @@ def fit_node(
         from hiergenre.keras_training import fit_cnn  # imports TensorFlow (once per process)
 
     normalizer, network, history = fit_cnn(
-        train_data, valid_data, preset, len(classes), epochs=epochs, seed=seed, reporter=reporter, timer=timer
+        train_data, valid_data, preset, len(classes), epochs=epochs, seed=seed, progress=progress, timer=timer
     )
     cnn = CnnNode(node=node, classes=classes, features=features, normalizer=normalizer, cnn=network)
     metadata = {"history": history}

@@ -8,11 +8,8 @@ from contextlib import contextmanager
 from typing import Protocol
 
 
-class Reporter(Protocol):
-    """Receives progress while a model trains (the CLI draws progress bars from it)."""
-
-    def start(self, label: str, epochs: int) -> None:
-        """A model starts training for at most ``epochs`` epochs (all members together)."""
+class ModelProgress(Protocol):
+    """Progress of one model being trained (what :meth:`Reporter.start` returns)."""
 
     def epoch(self, logs: Mapping[str, float]) -> None:
         """One epoch ended with these Keras logs (``loss``, ``val_accuracy``...)."""
@@ -21,17 +18,33 @@ class Reporter(Protocol):
         """The model is done (early stopping may end it before its epoch count)."""
 
 
-class SilentReporter:
-    """A reporter that reports nothing (the API default)."""
+class Reporter(Protocol):
+    """Receives progress while models train (the CLI draws progress bars from it).
 
-    def start(self, label: str, epochs: int) -> None:
-        """Ignore."""
+    Models may train in parallel (``train-all --jobs``), so each one gets its own
+    :class:`ModelProgress` rather than sharing the reporter's state.
+    """
+
+    def start(self, label: str, epochs: int) -> ModelProgress:
+        """A model starts training for at most ``epochs`` epochs (all members together)."""
+
+
+class SilentProgress:
+    """Progress that reports nothing."""
 
     def epoch(self, logs: Mapping[str, float]) -> None:
         """Ignore."""
 
     def finish(self) -> None:
         """Ignore."""
+
+
+class SilentReporter:
+    """A reporter that reports nothing (the API default)."""
+
+    def start(self, label: str, epochs: int) -> ModelProgress:
+        """A progress that ignores everything."""
+        return SilentProgress()
 
 
 class PhaseTimer:

@@ -148,11 +148,18 @@ class ProgressReporter:
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.task: TaskID | None = None
 
-    def start(self, label: str, epochs: int) -> None:
+    def start(self, label: str, epochs: int) -> ProgressBar:
         """A new bar."""
-        self.task = self.progress.add_task(label, total=epochs, status="")
+        return ProgressBar(self.progress, self.progress.add_task(label, total=epochs, status=""))
+
+
+class ProgressBar:
+    """The bar of one model (a :class:`~hiergenre.progress.ModelProgress`)."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self.progress = progress
+        self.task = task
 
     def epoch(self, logs: Mapping[str, float]) -> None:
         """Advance, showing the loss (and the validation accuracy when there is one)."""
@@ -163,6 +170,5 @@ class ProgressReporter:
 
     def finish(self) -> None:
         """Close the bar where training stopped."""
-        if self.task is not None:
-            task = self.progress.tasks[self.task]
-            self.progress.update(self.task, total=task.completed)
+        task = self.progress.tasks[self.task]
+        self.progress.update(self.task, total=task.completed)

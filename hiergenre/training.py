@@ -20,9 +20,10 @@ from hiergenre.datasets import Dataset, Split, load_dataset, parse_split
 from hiergenre.errors import HierGenreError
 from hiergenre.features import FeatureCache, LmfccMatrices, extract_many
 from hiergenre.hierarchy import BASELINE3_GENRES, GenreTree, reference_tree
+from hiergenre.parallel import run_node_jobs
 from hiergenre.progress import PhaseTimer, Reporter
 from hiergenre.synthetic import write_corpus
-from hiergenre.tree_training import NodeResult, train_tree
+from hiergenre.tree_training import NodeResult, plan_tree, remove_leftovers
 from hiergenre.workspace import FEATURE_MATRICES, Manifest, Workspace
 
 SYNTHETIC_CLIPS_PER_GENRE = 10
@@ -39,8 +40,9 @@ class TrainingReport:
     skipped_files: dict[str, str]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    #: Wall seconds per phase: ``features`` (decoding and LMFCC), the training phases of every
-    #: node (``import``, ``setup``, ``draw``, ``steps``, ``validation``, ``statistics``), ``export``
+    #: Seconds per phase, summed over worker processes: ``features`` (decoding and LMFCC), the
+    #: training phases of every node (``import``, ``setup``, ``draw``, ``steps``, ``validation``,
+    #: ``statistics``), ``export``
     #: (Keras and LiteRT files), ``score`` (the summary's accuracies) and ``write`` (manifests).
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -141,22 +143,30 @@ def train_workspace(
     plan, plan_notes = trees_to_train(tree, dataset.genres, baseline3=baseline3)
     notes += plan_notes
     split_record = the_split.to_dict(dataset)
-    results: list[NodeResult] = []
-    for role, model_tree in plan:
+    fingerprint, split_key = dataset.fingerprint(), stable_hash(split_record)
+    jobs_of_tree = []
+    for _, model_tree in plan:
         restricted = restrict_split(the_split, model_tree)
         out_dir = workspace.tree_dir(model_tree.name)
-        tree_results = train_tree(
-            model_tree,
-            (restricted.train, restricted.valid),
-            frames,
-            preset,
-            out_dir,
-            epochs=epochs,
-            seed=seed,
-            data_fingerprint=dataset.fingerprint(),
-            split_key=stable_hash(split_record),
-            reporter=reporter,
+        remove_leftovers(out_dir)
+        jobs_of_tree.append(
+            plan_tree(
+                model_tree,
+                (restricted.train, restricted.valid),
+                frames,
+                preset,
+                out_dir,
+                epochs=epochs,
+                seed=seed,
+                data_fingerprint=fingerprint,
+                split_key=split_key,
+            )
         )
+    all_jobs = [job for tree_jobs in jobs_of_tree for job in tree_jobs]
+    everything = run_node_jobs(all_jobs, workers=jobs, reporter=reporter)
+    results: list[NodeResult] = []
+    for (role, model_tree), tree_jobs in zip(plan, jobs_of_tree, strict=True):
+        tree_results, everything = everything[: len(tree_jobs)], everything[len(tree_jobs) :]
         results += tree_results
         for result in tree_results:
             timer.add(result.phase_seconds)
@@ -167,7 +177,16 @@ def train_workspace(
         ]
         with timer.phase("write"):
             write_tree_records(
-                workspace, out_dir, model_tree, role, preset, epochs, seed, dataset, split_record, failures
+                workspace,
+                workspace.tree_dir(model_tree.name),
+                model_tree,
+                role,
+                preset,
+                epochs,
+                seed,
+                dataset,
+                split_record,
+                failures,
             )
     return TrainingReport(
         dataset=str(dataset.root),

@@ -60,6 +60,111 @@ def training_key(
     )
 
 
+@dataclass(frozen=True)
+class NodeJob:
+    """Everything one node model needs to be trained (or reused), picklable for a worker process."""
+
+    tree: GenreTree
+    node: str
+    train: tuple[Clip, ...]
+    valid: tuple[Clip, ...]
+    #: LMFCC matrix of each clip of ``train`` and ``valid``, by path.
+    frames: dict[str, np.ndarray]
+    preset: Preset
+    out_dir: Path
+    epochs: int
+    seed: int
+    key: str
+
+    @property
+    def label(self) -> str:
+        """``tree/node``, as progress bars show it."""
+        return f"{self.tree.name}/{self.node}"
+
+    @property
+    def size(self) -> int:
+        """Training clips under the node: a proxy of the training time, to start the longest jobs first."""
+        return len(self.train)
+
+
+def plan_tree(
+    tree: GenreTree,
+    split_parts: tuple[Sequence[Clip], Sequence[Clip]],
+    frames: Mapping[str, np.ndarray],
+    preset: Preset,
+    out_dir: Path,
+    *,
+    epochs: int,
+    seed: int,
+    data_fingerprint: str,
+    split_key: str,
+) -> list[NodeJob]:
+    """One job per decision node of ``tree`` (preorder); node ``i`` trains with seed ``seed + i``.
+
+    ``split_parts`` are the training and validation clips; ``frames`` maps each clip's path to
+    its LMFCC matrix. Each job carries only the clips under its node.
+    """
+    jobs = []
+    for index, node in enumerate(tree.model_nodes):
+        under = set(tree.leaves_under(node))
+        train, valid = (tuple(c for c in part if c.genre in under) for part in split_parts)
+        jobs.append(
+            NodeJob(
+                tree=tree,
+                node=node,
+                train=train,
+                valid=valid,
+                frames={str(c.path): frames[str(c.path)] for c in train + valid if str(c.path) in frames},
+                preset=preset,
+                out_dir=out_dir,
+                epochs=epochs,
+                seed=seed + index,
+                key=training_key(tree, node, preset, data_fingerprint, split_key, epochs, seed),
+            )
+        )
+    return jobs
+
+
+def run_node_job(job: NodeJob, reporter: Reporter | None = None) -> NodeResult:
+    """Reuse the node's stored model when its key matches, else train and save it; then score it."""
+    started = time.perf_counter()
+    model = reusable(job.out_dir, job.node, job.key)
+    reused = model is not None
+    timer = PhaseTimer()
+    if model is None:
+        progress = (reporter or SilentReporter()).start(job.label, job.epochs * job.preset.train.members)
+        try:
+            model, ran = fit_node(
+                job.tree,
+                job.node,
+                job.train,
+                job.valid,
+                job.frames,
+                job.preset,
+                epochs=job.epochs,
+                seed=job.seed,
+                progress=progress,
+                timer=timer,
+            )
+        finally:
+            progress.finish()
+        model.metadata.update(
+            {
+                "training_key": job.key,
+                "epochs_run": ran,
+                "tree": job.tree.name,
+                "seconds": time.perf_counter() - started,
+                "phase_seconds": dict(timer.seconds),
+                "windows_trained": timer.counts.get("windows", 0),
+            }
+        )
+        with timer.phase("export"):
+            save_node(model, job.out_dir)
+    with timer.phase("score"):
+        result = node_result(job.tree, model, job.train, job.valid, job.frames, job.preset, reused)
+    return replace(result, phase_seconds=dict(timer.seconds) if not reused else {})
+
+
 def train_tree(
     tree: GenreTree,
     split_parts: tuple[Sequence[Clip], Sequence[Clip]],
@@ -73,54 +178,24 @@ def train_tree(
     split_key: str,
     reporter: Reporter | None = None,
 ) -> list[NodeResult]:
-    """Train (or reuse, when unchanged) every decision node of ``tree`` into ``out_dir``.
+    """Train (or reuse, when unchanged) every decision node of ``tree`` into ``out_dir``, one after another.
 
-    ``split_parts`` are the training and validation clips; ``frames`` maps each clip's path to
-    its LMFCC matrix. Node ``i`` (preorder) trains with seed ``seed + i``.
+    See :func:`plan_tree` for the arguments; :func:`hiergenre.parallel.run_node_jobs` runs the same
+    jobs in parallel processes.
     """
-    reporter = reporter or SilentReporter()
-    train, valid = split_parts
     remove_leftovers(out_dir)
-    results = []
-    for index, node in enumerate(tree.model_nodes):
-        key = training_key(tree, node, preset, data_fingerprint, split_key, epochs, seed)
-        started = time.perf_counter()
-        model = reusable(out_dir, node, key)
-        reused = model is not None
-        timer = PhaseTimer()
-        if model is None:
-            reporter.start(f"{tree.name}/{node}", epochs * preset.train.members)
-            try:
-                model, ran = fit_node(
-                    tree,
-                    node,
-                    train,
-                    valid,
-                    frames,
-                    preset,
-                    epochs=epochs,
-                    seed=seed + index,
-                    reporter=reporter,
-                    timer=timer,
-                )
-            finally:
-                reporter.finish()
-            model.metadata.update(
-                {
-                    "training_key": key,
-                    "epochs_run": ran,
-                    "tree": tree.name,
-                    "seconds": time.perf_counter() - started,
-                    "phase_seconds": dict(timer.seconds),
-                    "windows_trained": timer.counts.get("windows", 0),
-                }
-            )
-            with timer.phase("export"):
-                save_node(model, out_dir)
-        with timer.phase("score"):
-            result = node_result(tree, model, train, valid, frames, preset, reused)
-        results.append(replace(result, phase_seconds=dict(timer.seconds) if not reused else {}))
-    return results
+    jobs = plan_tree(
+        tree,
+        split_parts,
+        frames,
+        preset,
+        out_dir,
+        epochs=epochs,
+        seed=seed,
+        data_fingerprint=data_fingerprint,
+        split_key=split_key,
+    )
+    return [run_node_job(job, reporter) for job in jobs]
 
 
 def node_result(

@@ -18,8 +18,9 @@ from hiergenre.node_data import (
 )
 from hiergenre.node_training import AUTO_CNN_WEIGHTS, choose_cnn_weight, fit_node
 from hiergenre.nodes import CnnNode, ConstantNode, EnsembleNode, StatsNode, load_node, save_node
-from hiergenre.progress import SilentReporter
-from hiergenre.tree_training import train_tree
+from hiergenre.parallel import run_node_jobs
+from hiergenre.progress import SilentProgress
+from hiergenre.tree_training import plan_tree, train_tree
 
 TREE = GenreTree.from_yaml_text("tree: {heavy: [metal, rock], soft: [jazz, blues]}")
 PRESET = Preset(
@@ -66,6 +67,42 @@ def test_train_tree_saves_every_node_and_reuses_unchanged_models(tmp_path):
     assert not any(r.reused for r in third)
 
 
+class RecordingReporter:
+    """Collects the progress events a training run reports."""
+
+    def __init__(self):
+        self.events = []
+
+    def start(self, label, epochs):
+        self.events.append(("start", label, epochs))
+        recorder = self
+
+        class Progress(SilentProgress):
+            def epoch(self, logs):
+                recorder.events.append(("epoch", label, logs["loss"]))
+
+            def finish(self):
+                recorder.events.append(("finish", label, None))
+
+        return Progress()
+
+
+def test_parallel_workers_train_the_same_models_and_report_every_epoch(tmp_path):
+    clips, frames = data()
+    kwargs = dict(epochs=2, seed=0, data_fingerprint="d", split_key="s")
+    train_tree(TREE, (clips, clips[:4]), frames, PRESET, tmp_path / "one", **kwargs)
+    jobs = plan_tree(TREE, (clips, clips[:4]), frames, PRESET, tmp_path / "two", **kwargs)
+    reporter = RecordingReporter()
+    results = run_node_jobs(jobs, workers=2, reporter=reporter)
+    assert [r.node for r in results] == ["root", "heavy", "soft"]  # the jobs' order, whichever finished first
+    for node in ("root", "heavy", "soft"):
+        one, two = (load_node(tmp_path / run, node) for run in ("one", "two"))
+        for a, b in zip(one.network.get_weights(), two.network.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)  # one TensorFlow thread everywhere: the same sums
+        kinds = [kind for kind, label, _ in reporter.events if label == f"tree/{node}"]
+        assert kinds == ["start", "epoch", "epoch", "finish"]
+
+
 def learnable_data():
     """Two genres told apart by loudness of the coefficients, 6 clips each of 60 frames."""
     rng = np.random.default_rng(1)
@@ -84,7 +121,7 @@ def test_early_stopping_restores_the_best_clip_level_epoch():
         PRESET, train=TrainConfig(epochs=300, patience=3, windows="random", crops_per_clip=2, time_mask=4, mixup=0.2)
     )
     train, valid = clips[:4] + clips[6:10], clips[4:6] + clips[10:]
-    model, ran = fit_node(tree, "root", train, valid, frames, preset, epochs=300, seed=0, reporter=SilentReporter())
+    model, ran = fit_node(tree, "root", train, valid, frames, preset, epochs=300, seed=0)
     history = model.metadata["history"]
     assert ran < 300 and len(history["val_loss"]) == ran
     best = min(history["val_loss"])
@@ -123,9 +160,7 @@ def test_seed_ensemble_is_one_network_averaging_its_members(cross_fit, tmp_path)
     tree = GenreTree.flat(["metal", "jazz"], "flat")
     train = dataclasses.replace(PRESET.train, members=3, patience=2, epochs=50, cross_fit=cross_fit)
     preset = dataclasses.replace(PRESET, train=train)
-    model, ran = fit_node(
-        tree, "root", clips[::2], clips[1::2], frames, preset, epochs=50, seed=0, reporter=SilentReporter()
-    )
+    model, ran = fit_node(tree, "root", clips[::2], clips[1::2], frames, preset, epochs=50, seed=0)
     network = model.network
     members = [layer for layer in network.layers if layer.name.startswith("member") and layer.name[-1].isdigit()]
     assert [m.name for m in members] == ["member1", "member2", "member3"]
