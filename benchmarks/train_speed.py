@@ -118,7 +118,8 @@ def node_records(workdir: Path) -> list[dict]:
     for manifest in sorted((workdir / "models").glob("*/manifest.json")):
         data = json.loads(manifest.read_text())
         for node in data["nodes"]:
-            meta = json.loads((manifest.parent / f"{node}.json").read_text())
+            folder = manifest.parent / data.get("models", "")  # hiergenre 0.2: the models are beside the manifest
+            meta = json.loads((folder / f"{node}.json").read_text())
             records.append(
                 {
                     "model": f"{data['tree_name']}/{node}",

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from hiergenre.cascade import Cascade
 from hiergenre.config import DEFAULT_PRESET, get_preset, with_node_model
-from hiergenre.datasets import Dataset
+from hiergenre.datasets import Dataset, check_split
 from hiergenre.discovery import LearnedTree
-from hiergenre.errors import HierGenreError
+from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.evaluation import EvaluationReport, evaluate_workspace
 from hiergenre.hierarchy import GenreTree, check_not_reserved
 from hiergenre.parallel import usable_cores
@@ -34,7 +34,7 @@ __all__ = ["build_tree", "learn_tree", "train_all", "evaluate", "load_cascade", 
 
 def _at_least_one(value: int, option: str) -> int:
     if value < 1:
-        raise HierGenreError(f"{option} must be at least 1, got {value}")
+        raise InvalidValue(f"{option} must be at least 1, got {value}")
     return value
 
 
@@ -73,6 +73,8 @@ def learn_tree(
     output = Path(output)
     if output.exists() and not force:
         raise HierGenreError(f"{output} exists; choose another file or pass --force to overwrite it")
+    check_split(split)
+    jobs = _at_least_one(jobs, "--jobs")
     workspace = Workspace(workdir)
     dataset = resolve_dataset(_path(data), workspace, seed=seed)
     learned = learn_tree_from_data(
@@ -83,7 +85,7 @@ def learn_tree(
         split=split,
         groups=groups,
         seed=seed,
-        jobs=_at_least_one(jobs, "--jobs"),
+        jobs=jobs,
         on_extracted=on_extracted,
     )
     build_tree(output, workdir=workspace.root)
@@ -117,21 +119,23 @@ def train_all(
     chosen = with_node_model(get_preset(preset), node_model)
     cap = chosen.train.epochs if epochs is None else min(_at_least_one(epochs, "--epochs"), chosen.train.epochs)
     jobs = usable_cores() if jobs is None else _at_least_one(jobs, "--jobs")
+    check_split(split)
     workspace = Workspace(workdir)
     workspace.built_tree()  # a clear error before any data is read
-    return train_workspace(
-        workspace,
-        resolve_dataset(_path(data), workspace, seed=seed),
-        chosen,
-        split=split,
-        epochs=cap,
-        jobs=jobs,
-        seed=seed,
-        baseline3=baseline3,
-        reporter=reporter,
-        on_extracted=on_extracted,
-        on_dataset=on_dataset,
-    )
+    with workspace.training_lock():
+        return train_workspace(
+            workspace,
+            resolve_dataset(_path(data), workspace, seed=seed),
+            chosen,
+            split=split,
+            epochs=cap,
+            jobs=jobs,
+            seed=seed,
+            baseline3=baseline3,
+            reporter=reporter,
+            on_extracted=on_extracted,
+            on_dataset=on_dataset,
+        )
 
 
 def evaluate(
@@ -193,6 +197,12 @@ def predict(
     """
     predictor = predictor or load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
     return predictor.predict(paths, jobs=_at_least_one(jobs, "--jobs"), on_done=on_done)
+
+
+def built_tree_or_none(workdir: str | Path | None = None) -> GenreTree | None:
+    """The workspace's built tree, or None when none is built."""
+    workspace = Workspace(workdir)
+    return workspace.built_tree() if workspace.tree_file.exists() else None
 
 
 def _path(value: str | Path | None) -> str | None:

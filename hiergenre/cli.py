@@ -11,59 +11,56 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
+from hiergenre.cli_options import (
+    EXIT_CODES_HELP,
+    Command,
+    DataOption,
+    JobsOption,
+    RoutingOption,
+    SeedOption,
+    SplitOption,
+    TreeOption,
+    WorkdirOption,
+)
 from hiergenre.config import DEFAULT_PRESET, node_model_help, preset_help
-from hiergenre.errors import HierGenreError
-from hiergenre.routing import policy_help
+from hiergenre.errors import HierGenreError, InvalidValue
+
+if TYPE_CHECKING:
+    from hiergenre.datasets import Dataset
 
 app = typer.Typer(
     help="Hierarchical music-genre classification with small LMFCC CNNs.\n\n"
     "Typical session: build-tree hierarchies/default.yaml, then train-all [--data DIR], "
     "then predict song.au.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 console = Console()
 errors = Console(stderr=True)
-
-WorkdirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--workdir",
-        envvar="HIERGENRE_WORKDIR",
-        help="Workspace folder for the tree, caches and models (default: ./.hiergenre).",
-    ),
-]
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed for splits, weight initialisation and synthesis.")]
-DataOption = Annotated[
-    Path | None,
-    typer.Option(
-        help="Dataset: folder per genre (GTZAN layout works) or CSV manifest (path,genre). "
-        "Default: the embedded SYNTHETIC corpus."
-    ),
-]
-SplitOption = Annotated[
-    str,
-    typer.Option(
-        help="'paper' (70/10/20 per genre), ratios like 80/20/0, 'kfold:K:I' (fold I of K tests, the next "
-        "validates), 'gtzan-fault-filtered', or a folder with train.txt/valid.txt/test.txt of clip ids."
-    ),
-]
-JobsOption = Annotated[int, typer.Option(help="Parallel processes for feature extraction.")]
-RoutingOption = Annotated[str, typer.Option(help=f"Routing policy: {policy_help()}")]
+#: Columns of tables written to a file or a pipe (rich would cut them at 80).
+PIPE_WIDTH = 160
+SYNTHETIC_NOTICE = (
+    "[yellow]No --data given: training on the embedded SYNTHETIC corpus "
+    "(generated clips, not music; written to the workspace on first use). "
+    "Use --data DIR for a real dataset such as GTZAN.[/]"
+)
 
 
-@app.command("build-tree")
+@app.command("build-tree", cls=Command)
 def build_tree_command(
     tree_file: Annotated[
-        Path, typer.Argument(help="YAML tree file, e.g. hierarchies/default.yaml (with --learn: the file to write).")
+        Path,
+        typer.Argument(
+            metavar="TREE_FILE", help="YAML tree file, e.g. hierarchies/default.yaml (with --learn: the file to write)."
+        ),
     ],
     learn: Annotated[
         bool,
@@ -73,7 +70,7 @@ def build_tree_command(
     ] = False,
     data: DataOption = None,
     split: SplitOption = "paper",
-    groups: Annotated[int, typer.Option(help="With --learn: number of top-level groups.")] = 3,
+    groups: Annotated[int, typer.Option(metavar="N", help="With --learn: number of top-level groups.")] = 3,
     force: Annotated[bool, typer.Option("--force", help="With --learn: overwrite TREE_FILE if it exists.")] = False,
     jobs: JobsOption = 1,
     workdir: WorkdirOption = None,
@@ -96,6 +93,7 @@ def build_tree_command(
     from hiergenre.render import tree_view
     from hiergenre.workspace import Workspace
 
+    previous = api.built_tree_or_none(workdir)
     if learn:
         learned = api.learn_tree(
             tree_file, workdir=workdir, data=data, split=split, groups=groups, seed=seed, jobs=jobs, force=force
@@ -116,26 +114,44 @@ def build_tree_command(
         f"(train-all adds the flat model and, if the data allows, the 3-class baseline)."
     )
     console.print(f"Saved to {space.tree_file} and drawn to {space.tree_png}")
+    if previous is not None and previous.name != tree.name:
+        console.print(
+            f"The built tree is now {tree.name!r} (was {previous.name!r}): train-all trains it; predict and "
+            f"evaluate use it by default, and --tree {previous.name} still reaches the old one if it was trained.",
+            highlight=False,
+        )
+    if tree.name not in space.trained_trees():
+        console.print(f"Next: hiergenre train-all --data DIR to train tree {tree.name!r}.", highlight=False)
 
 
-@app.command("train-all")
+@app.command("train-all", cls=Command)
 def train_all_command(
     data: DataOption = None,
     split: SplitOption = "paper",
-    preset: Annotated[str, typer.Option(help=f"Model and training recipe. {preset_help()}")] = DEFAULT_PRESET,
+    preset: Annotated[
+        str, typer.Option(metavar="NAME", help=f"Model and training recipe. {preset_help()}")
+    ] = DEFAULT_PRESET,
     node_model: Annotated[
         str | None,
-        typer.Option(help=f"Classifier of every node (default: the preset's, cnn): {node_model_help()}"),
+        typer.Option(
+            metavar="KIND", help=f"Classifier of every node: {node_model_help()}", show_default="the preset's: cnn"
+        ),
     ] = None,
     epochs: Annotated[
         int | None,
-        typer.Option(help="Cap on training epochs per network (the paper preset runs 1000, the others at most 400)."),
+        typer.Option(
+            metavar="N",
+            help="Cap on training epochs per network.",
+            show_default="the preset's: 1000 for paper, at most 400 for the others",
+        ),
     ] = None,
     jobs: Annotated[
         int | None,
         typer.Option(
-            help="Parallel processes extracting features and training node models (default: one per core). "
-            "The models are the same whatever their number."
+            metavar="N",
+            help="Parallel processes extracting features and training node models. "
+            "The models are the same whatever their number.",
+            show_default="one per core",
         ),
     ] = None,
     baseline3: Annotated[
@@ -155,14 +171,15 @@ def train_all_command(
     from hiergenre import api
     from hiergenre.render import ProgressReporter, progress_bars, training_table
 
-    if data is None:
-        console.print(
-            "[yellow]No --data given: training on the embedded SYNTHETIC corpus "
-            "(generated clips, not music; written to the workspace on first use). "
-            "Use --data DIR for a real dataset such as GTZAN.[/]"
-        )
-    with progress_bars(console) as progress:
-        extraction = progress.add_task("features", total=None, status="")
+    with progress_bars(errors) as progress:
+        extraction = None
+
+        def dataset_ready(dataset: Dataset, count: int) -> None:
+            nonlocal extraction
+            if dataset.synthetic:
+                errors.print(SYNTHETIC_NOTICE)
+            extraction = progress.add_task("features", total=count, status="")
+
         report = api.train_all(
             workdir=workdir,
             data=data,
@@ -174,7 +191,7 @@ def train_all_command(
             seed=seed,
             reporter=ProgressReporter(progress),
             on_extracted=lambda: progress.advance(extraction),
-            on_dataset=lambda dataset, count: progress.update(extraction, total=count),
+            on_dataset=dataset_ready,
             baseline3=baseline3,
         )
     console.print(training_table(report.results))
@@ -191,26 +208,30 @@ def train_all_command(
             console.print(f"  - {reason}", highlight=False, soft_wrap=True)
 
 
-@app.command("predict")
+@app.command("predict", cls=Command)
 def predict_command(
-    files: Annotated[list[Path], typer.Argument(help="Audio files or folders (au, wav, flac, ogg, mp3).")],
-    tree: Annotated[
-        str | None,
-        typer.Option(help="Trained tree to route through: the built tree (default), 'flat' or 'baseline3'."),
-    ] = None,
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Audio files or folders (au, wav, flac, ogg, mp3).")
+    ],
+    tree: TreeOption = None,
     routing: RoutingOption = "greedy",
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write all predictions to this .csv or .json file (atomically)."),
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write all predictions to this .csv or .json file (atomically)."
+        ),
     ] = None,
     backend: Annotated[
         str,
         typer.Option(
+            metavar="NAME",
             help="'litert': the exported LiteRT models with numpy features, no TensorFlow or librosa (fast start); "
-            "'keras': the Keras models with librosa features (the reference)."
+            "'keras': the Keras models with librosa features (the reference).",
         ),
     ] = "litert",
-    jobs: Annotated[int, typer.Option(help="Threads decoding files and computing features in parallel.")] = 2,
+    jobs: Annotated[
+        int, typer.Option(metavar="N", help="Threads decoding files and computing features in parallel.")
+    ] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of text.")] = False,
     workdir: WorkdirOption = None,
 ) -> None:
@@ -229,11 +250,12 @@ def predict_command(
 
     from hiergenre import api
     from hiergenre.prediction import output_format, write_predictions
-    from hiergenre.render import route_text
+    from hiergenre.render import prediction_legend, route_text
 
     if output is not None:
         output_format(output)
     predictor = api.load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
+    single = len(files) == 1 and files[0].is_file()
     with Progress(
         TextColumn("classifying"),
         BarColumn(),
@@ -241,18 +263,21 @@ def predict_command(
         TimeElapsedColumn(),
         console=errors,
         transient=True,
-        disable=len(files) == 1 and files[0].is_file(),
+        disable=single or not errors.is_terminal,
     ) as progress:
         task = progress.add_task("classifying", total=None)
         predictions = api.predict(files, predictor=predictor, jobs=jobs, on_done=lambda: progress.advance(task))
     if as_json:
         print(json.dumps([p.as_dict() for p in predictions], indent=2))
+    elif output is None:
+        legend = prediction_legend(predictor.cascade.tree, predictor.policy.name, api.built_tree_or_none(workdir))
+        console.print(legend, style="dim", highlight=False, soft_wrap=True)
     for p in predictions:
         if p.error:
             errors.print(f"error: {p.error}", highlight=False, soft_wrap=True)
         elif not as_json and output is None:
             console.print(
-                f"{p.file}: [bold green]{p.genre}[/]  {route_text(p.route, predictor.cascade.tree.name)}",
+                f"{p.file}: [bold green]{p.genre}[/] (p={p.route.p:.2f})  {route_text(p.route)}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -264,15 +289,26 @@ def predict_command(
         raise typer.Exit(1)
 
 
-@app.command("evaluate")
+@app.command("evaluate", cls=Command)
 def evaluate_command(
     data: Annotated[
         Path | None,
-        typer.Option(help="Score on this whole dataset instead of the test part of each model's split."),
+        typer.Option(
+            metavar="DIR|CSV", help="Score on this whole dataset instead of the test part of each model's split."
+        ),
     ] = None,
-    tree: Annotated[list[str] | None, typer.Option(help="Trained tree(s) to score (default: all).")] = None,
+    trees: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="TREE", help="Trained trees to score, e.g. default flat.", show_default="all"),
+    ] = None,
+    tree: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME", help="A tree to score (repeatable; same as the TREE arguments)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every number as JSON instead of text.")] = False,
-    report: Annotated[Path | None, typer.Option(help="Write a Markdown report with PNG plots here.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write a Markdown report with PNG plots here.")
+    ] = None,
     routing: RoutingOption = "greedy",
     jobs: JobsOption = 1,
     workdir: WorkdirOption = None,
@@ -285,38 +321,27 @@ def evaluate_command(
     matrices.
     """
     from hiergenre import api
-    from hiergenre.evaluation import confusion_text
-    from hiergenre.reports import SUMMARY_HEADER, summary_rows, write_evaluation_report
+    from hiergenre.render import print_evaluation
+    from hiergenre.reports import write_evaluation_report
 
-    result = api.evaluate(workdir=workdir, data=data, trees=tree, jobs=jobs, routing=routing)
+    chosen = [name for value in [*(tree or []), *(trees or [])] for name in value.split(",") if name]
+    result = api.evaluate(workdir=workdir, data=data, trees=chosen or None, jobs=jobs, routing=routing)
     if as_json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
-        table = Table(title=f"Evaluation on {result.source}", box=box.SIMPLE_HEAD)
-        for column in SUMMARY_HEADER:
-            table.add_column(column, justify="left" if column == "model" else "right")
-        for row in summary_rows(result.scores):
-            table.add_row(*map(str, row))
-        console.print(table)
-        for name, scores in result.scores.items():
-            recalls = ", ".join(f"{g} {100 * v['recall']:.0f}%" for g, v in scores.per_class.items())
-            console.print(f"[bold]{name}[/]: per-class recall {recalls}", highlight=False)
-            if scores.per_node and len(scores.per_node) > 1:
-                nodes = ", ".join(
-                    f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in scores.per_node.items()
-                )
-                console.print(f"  node accuracy {nodes}", highlight=False)
-            console.print(confusion_text(scores), highlight=False)
+        print_evaluation(console, result)
     if report is not None:
         path = write_evaluation_report(result, report)
         errors.print(f"report written to {path}")
 
 
-@app.command("make-corpus")
+@app.command("make-corpus", cls=Command)
 def make_corpus_command(
-    directory: Annotated[Path, typer.Argument(help="Where to write genres/<genre>/<genre>.000NN.au.")],
-    clips_per_genre: Annotated[int, typer.Option(help="Clips per genre.")] = 10,
-    seconds: Annotated[float, typer.Option(help="Length of each clip in seconds.")] = 15.0,
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIRECTORY", help="Where to write genres/<genre>/<genre>.000NN.au.")
+    ],
+    clips_per_genre: Annotated[int, typer.Option(metavar="N", help="Clips per genre.")] = 10,
+    seconds: Annotated[float, typer.Option(metavar="SECONDS", help="Length of each clip in seconds.")] = 15.0,
     seed: SeedOption = 0,
 ) -> None:
     """Write the embedded SYNTHETIC genre corpus to a folder (for demos, tests and benchmarks).
@@ -326,18 +351,20 @@ def make_corpus_command(
     from hiergenre.synthetic import write_corpus
 
     if clips_per_genre < 1 or seconds <= 0:
-        raise HierGenreError("--clips-per-genre must be at least 1 and --seconds positive")
+        raise InvalidValue("--clips-per-genre must be at least 1 and --seconds positive")
     root = write_corpus(directory, clips_per_genre=clips_per_genre, seconds=seconds, seed=seed)
     console.print(f"wrote {clips_per_genre} synthetic clips per genre to {root}")
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run one command in this process and return its exit code (what ``main`` and the tests use)."""
+    for target in (console, errors):
+        target.width = None if target.is_terminal else PIPE_WIDTH
     try:
         app(args=list(argv) if argv is not None else None, prog_name="hiergenre", standalone_mode=True)
     except HierGenreError as exc:
         errors.print(f"error: {exc}", highlight=False, soft_wrap=True)
-        return 1
+        return 2 if isinstance(exc, InvalidValue) else 1
     except SystemExit as exit:
         code = exit.code
         return code if isinstance(code, int) else (0 if code is None else 1)

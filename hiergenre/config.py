@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from hiergenre.errors import HierGenreError
+from hiergenre.errors import InvalidValue
 
 #: Sample rate every clip is resampled to (GTZAN's own rate).
 SAMPLE_RATE = 22050
@@ -205,7 +205,7 @@ def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise HierGenreError(f"unknown preset {name!r}; choose one of: {', '.join(sorted(PRESETS))}") from None
+        raise InvalidValue(f"unknown preset {name!r}; choose one of: {', '.join(sorted(PRESETS))}") from None
 
 
 def with_node_model(preset: Preset, node_model: str | None) -> Preset:
@@ -213,7 +213,7 @@ def with_node_model(preset: Preset, node_model: str | None) -> Preset:
     if node_model is None:
         return preset
     if node_model not in NODE_MODELS:
-        raise HierGenreError(f"unknown node model {node_model!r}; choose one of: {', '.join(NODE_MODELS)}")
+        raise InvalidValue(f"unknown node model {node_model!r}; choose one of: {', '.join(NODE_MODELS)}")
     return dataclasses.replace(preset, train=dataclasses.replace(preset.train, node_model=node_model))
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hiergenre.config import AUDIO_EXTENSIONS
-from hiergenre.errors import HierGenreError
+from hiergenre.errors import HierGenreError, InvalidValue
 
 PARTS = ("train", "valid", "test")
 SHIPPED_SPLITS = Path(__file__).parent / "splits"
@@ -244,41 +244,67 @@ def id_split(clips: Sequence[Clip], directory: str | Path) -> Split:
     )
 
 
+SPLIT_HELP = (
+    "use 'paper', ratios summing to 100 such as 80/20/0, kfold:K:I (fold I of K), "
+    "'gtzan-fault-filtered', or a directory holding train.txt, valid.txt and test.txt"
+)
+
+
+def check_split(spec: str) -> None:
+    """Refuse a malformed ``--split`` value before any audio is read (see :func:`parse_split`)."""
+    if spec == "paper" or (SHIPPED_SPLITS / spec).is_dir() or Path(spec).is_dir():
+        return
+    if spec.startswith("kfold:"):
+        _kfold_numbers(spec)
+    elif "/" in spec:
+        _ratios(spec)
+    else:
+        raise InvalidValue(f"unknown split {spec!r}: {SPLIT_HELP}")
+
+
 def parse_split(spec: str, clips: Sequence[Clip], *, seed: int = 0) -> Split:
     """Turn a ``--split`` value into a split.
 
-    ``paper`` (70/10/20 per genre), ratios like ``80/20/0``, the name of a shipped split
-    (``gtzan-fault-filtered``), or a directory with train/valid/test.txt.
+    ``paper`` (70/10/20 per genre), ratios like ``80/20/0`` (percentages, summing to 100), the
+    name of a shipped split (``gtzan-fault-filtered``), or a directory with train/valid/test.txt.
     """
+    check_split(spec)
     if spec == "paper":
         return ratio_split(clips, (0.7, 0.1, 0.2), seed=seed)
-    if spec.startswith("kfold:"):
-        return _kfold_spec(spec, clips, seed)
     if (SHIPPED_SPLITS / spec).is_dir():
         return id_split(clips, SHIPPED_SPLITS / spec)
     if Path(spec).is_dir():
         return id_split(clips, spec)
-    if "/" in spec:
-        try:
-            numbers = [float(x) for x in spec.split("/")]
-        except ValueError:
-            numbers = []
-        if len(numbers) == 3:
-            total = sum(numbers)
-            return ratio_split(clips, [n / total for n in numbers] if total else numbers, seed=seed)
-    raise HierGenreError(
-        f"unknown split {spec!r}: use 'paper', ratios such as 80/20/0, kfold:K:I (fold I of K), "
-        "'gtzan-fault-filtered', or a directory holding train.txt, valid.txt and test.txt"
-    )
+    if spec.startswith("kfold:"):
+        k, i = _kfold_numbers(spec)
+        return kfold_splits(clips, k, seed=seed)[i - 1]
+    return ratio_split(clips, _ratios(spec), seed=seed)
 
 
-def _kfold_spec(spec: str, clips: Sequence[Clip], seed: int) -> Split:
-    """``kfold:5:2``: fold 2 (1-based) of a stratified 5-fold split."""
+def _ratios(spec: str) -> list[float]:
+    """``80/20/0`` as fractions; refused unless three non-negative percentages summing to 100."""
+    try:
+        numbers = [float(x) for x in spec.split("/")]
+    except ValueError:
+        numbers = []
+    if len(numbers) != 3 or min(numbers) < 0:
+        raise InvalidValue(f"split ratios must be three percentages such as 80/20/0, got {spec!r}")
+    if abs(sum(numbers) - 100) > 1e-6:
+        raise InvalidValue(f"split ratios must sum to 100, got {spec!r} (sum {sum(numbers):g})")
+    if numbers[0] == 0:
+        raise InvalidValue(f"split {spec!r} leaves no training clip")
+    return [n / 100 for n in numbers]
+
+
+def _kfold_numbers(spec: str) -> tuple[int, int]:
+    """``kfold:5:2``: (5, 2), fold 2 (1-based) of a stratified 5-fold split."""
     try:
         _, folds, fold = spec.split(":")
         k, i = int(folds), int(fold)
     except ValueError:
-        raise HierGenreError(f"k-fold split must look like kfold:5:1 (fold 1 of 5), got {spec!r}") from None
+        raise InvalidValue(f"k-fold split must look like kfold:5:1 (fold 1 of 5), got {spec!r}") from None
+    if k < 2:
+        raise InvalidValue(f"a k-fold split needs at least 2 folds, got {spec!r}")
     if not 1 <= i <= k:
-        raise HierGenreError(f"fold {i} does not exist in a {k}-fold split (folds are 1..{k})")
-    return kfold_splits(clips, k, seed=seed)[i - 1]
+        raise InvalidValue(f"fold {i} does not exist in a {k}-fold split (folds are 1..{k})")
+    return k, i

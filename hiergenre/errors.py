@@ -8,3 +8,7 @@ it without a traceback and exit non-zero. Anything else is a bug.
 
 class HierGenreError(Exception):
     """An error caused by the user's input or workspace, with a message fit for one line."""
+
+
+class InvalidValue(HierGenreError):
+    """A value given on the command line (or to the API) that is not allowed: the CLI exits 2, as for usage errors."""

@@ -19,16 +19,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hiergenre.cascade import Cascade
-from hiergenre.datasets import Clip, load_dataset
+from hiergenre.datasets import Clip, Split, load_dataset
 from hiergenre.errors import HierGenreError
 from hiergenre.features import FeatureCache, extract_many, prediction_windows
 from hiergenre.hierarchy import GenreTree
-from hiergenre.routing import Route, RoutingPolicy
+from hiergenre.routing import Route, RoutingPolicy, check_routing_applies, get_policy
 from hiergenre.workspace import Workspace
 
 
@@ -47,6 +48,10 @@ class ModelScores:
     per_level: dict[str, float]
     per_node: dict[str, dict[str, float]] = field(default_factory=dict)
     n_clips: int = 0
+    #: Scored clips that trained or validated this model (``evaluate --data`` on its training data).
+    seen_clips: int = 0
+    #: Accuracy on the other clips, when some were seen (None when none or all were).
+    unseen_accuracy: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -177,12 +182,16 @@ class EvaluationReport:
     scores: dict[str, ModelScores]
     source: str
     skipped_files: dict[str, str]
+    #: What the user should know about the scores (seen clips, trees not trained).
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
         return {
+            "reference_tree_name": self.reference.name,
             "reference_tree": self.reference.to_spec(),
             "source": self.source,
+            "notes": self.notes,
             "skipped_files": self.skipped_files,
             "models": {name: s.as_dict() for name, s in self.scores.items()},
         }
@@ -207,19 +216,51 @@ def evaluate_workspace(
     names = list(trees) if trees else first + [n for n in trained if n not in first]
     if not names:
         raise HierGenreError(f"nothing trained in workspace {workspace.root}: run 'hiergenre train-all' first")
+    notes = []
+    if not trees and reference.name not in trained:
+        notes.append(
+            f"the built tree {reference.name!r} is not trained, so only {', '.join(names)} are scored: "
+            "run 'hiergenre train-all' to train it"
+        )
+    policy = get_policy(routing)
+    single = [n for n in names if len(workspace.manifest(n).genre_tree.model_nodes) == 1]
+    if trees:
+        for name in single:
+            check_routing_applies(workspace.manifest(name).genre_tree, policy)
+    elif single and policy.name != "greedy":
+        notes.append(f"--routing {policy.name} combines a cascade's decisions: {', '.join(single)} have one node each")
     external = load_dataset(data) if data is not None else None
     results, skipped = {}, {}
     for name in names:
         cascade = workspace.load_cascade(name, routing=routing)
         leaves = set(cascade.tree.leaves)
-        pool = external.clips if external is not None else workspace.manifest(name).test_split.test
+        manifest = workspace.manifest(name)
+        pool = external.clips if external is not None else manifest.test_split.test
         clips = [c for c in pool if c.genre in leaves]
         if not clips:
             raise HierGenreError(f"no test clip for tree {name!r} (its split has an empty test part; use --data)")
-        true, routes = route_clips(cascade, clips, workspace, jobs, skipped, routing)
-        results[name] = score(name, true, [r.genre for r in routes], reference, routes, cascade.tree)
+        readable, routes = route_clips(cascade, clips, workspace, jobs, skipped, routing)
+        true, pred = [c.genre for c in readable], [r.genre for r in routes]
+        results[name] = score(name, true, pred, reference, routes, cascade.tree)
+        if external is not None:
+            notes += mark_seen_clips(results[name], readable, pred, manifest.test_split)
     source = str(data) if data is not None else "test part of each model's split"
-    return EvaluationReport(reference, results, source, skipped)
+    return EvaluationReport(reference, results, source, skipped, notes)
+
+
+def mark_seen_clips(scores: ModelScores, clips: Sequence[Clip], pred: Sequence[str], split: Split) -> list[str]:
+    """Count the clips that trained or validated the model, score the others apart; a note when there are any."""
+    seen_paths = {str(Path(c.path).resolve()) for c in (*split.train, *split.valid)}
+    seen = [str(Path(c.path).resolve()) in seen_paths for c in clips]
+    scores.seen_clips = sum(seen)
+    if not scores.seen_clips:
+        return []
+    unseen = [c.genre == p for c, p, s in zip(clips, pred, seen, strict=True) if not s]
+    scores.unseen_accuracy = float(np.mean(unseen)) if unseen else None
+    text = f"{scores.model}: {scores.seen_clips} of {len(clips)} clips were its training or validation data"
+    if unseen:
+        return [f"{text}; accuracy on the {len(unseen)} unseen clips: {100 * scores.unseen_accuracy:.1f}%"]
+    return [f"{text}: its accuracy here says nothing about new music"]
 
 
 def route_clips(
@@ -229,11 +270,11 @@ def route_clips(
     jobs: int,
     skipped: dict[str, str],
     routing: str | RoutingPolicy,
-) -> tuple[list[str], list[Route]]:
-    """True genres and routes of the clips that could be read; the others are added to ``skipped``."""
+) -> tuple[list[Clip], list[Route]]:
+    """The clips that could be read and their routes; the others are added to ``skipped``."""
     config = next(iter(cascade.classifiers.values())).features
     frames, failures = extract_many([c.path for c in clips], config, cache=FeatureCache(workspace.cache_dir), jobs=jobs)
     skipped.update(failures)
     readable = [c for c in clips if str(c.path) in frames]
     stacks = [prediction_windows(frames[str(c.path)], config) for c in readable]
-    return [c.genre for c in readable], cascade.route_clips(stacks, routing) if stacks else []
+    return readable, cascade.route_clips(stacks, routing) if stacks else []

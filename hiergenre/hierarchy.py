@@ -240,9 +240,13 @@ def _add_children(graph: nx.DiGraph, parent: str, spec: Any, where: str) -> None
 
 
 def reference_tree(name: str, genres: Iterable[str]) -> GenreTree:
-    """The ``flat`` tree over ``genres``, or the ``baseline3`` tree (which ignores them)."""
+    """The ``flat`` tree over ``genres``, or the ``baseline3`` tree (which ignores them).
+
+    The flat tree's genres are sorted: its model (and training key) must not depend on the order
+    in which the built tree happens to list them, or rebuilding a tree would retrain it.
+    """
     if name == "flat":
-        return GenreTree.flat(genres, "flat")
+        return GenreTree.flat(sorted(genres), "flat")
     if name == "baseline3":
         return GenreTree.flat(BASELINE3_GENRES, "baseline3")
     raise HierGenreError(f"unknown reference tree {name!r}; choose one of: {', '.join(REFERENCE_TREES)}")
@@ -250,8 +254,16 @@ def reference_tree(name: str, genres: Iterable[str]) -> GenreTree:
 
 def check_not_reserved(tree: GenreTree) -> None:
     """Refuse a user's tree named like a reference tree unless it is that very tree."""
-    if tree.name in REFERENCE_TREES and tree != reference_tree(tree.name, tree.leaves):
+    if tree.name in REFERENCE_TREES and not is_reference_tree(tree):
         raise HierGenreError(f"tree name {tree.name!r} is reserved for the {tree.name} baseline; rename the tree")
+
+
+def is_reference_tree(tree: GenreTree) -> bool:
+    """Whether ``tree`` is the reference tree of its name, its genres in any order."""
+    if tree.name not in REFERENCE_TREES:
+        return False
+    reference = reference_tree(tree.name, tree.leaves)
+    return tree.to_spec() == tree.leaves and sorted(tree.leaves) == sorted(reference.leaves)
 
 
 def unreserved_name(name: str) -> str:

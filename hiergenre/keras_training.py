@@ -72,10 +72,24 @@ def fit_cnn(
         )
         members.append(network)
         histories.append(history)
-    if len(members) == 1:
-        return normalizer, members[0], histories[0]
     history = {k: [v for h in histories for v in h.get(k, [])] for k in histories[0]}
-    return normalizer, average_networks(members), history
+    history["member_epochs"] = [len(h["loss"]) for h in histories]
+    held_out = [held_out_accuracy(h, restores_best=config.patience is not None) for h in histories]
+    if all(a is not None for a in held_out):
+        history["member_valid_accuracy"] = held_out
+    return normalizer, members[0] if len(members) == 1 else average_networks(members), history
+
+
+def held_out_accuracy(history: History, *, restores_best: bool) -> float | None:
+    """A member's clip accuracy on its validation clips at its kept epoch (the lowest validation loss).
+
+    With early stopping the best epoch's weights are restored; without it the last epoch's stay.
+    """
+    if not history.get("val_loss"):
+        return None
+    losses = history["val_loss"]
+    kept = int(np.argmin(losses)) if restores_best else len(losses) - 1
+    return float(history["val_accuracy"][kept])
 
 
 def fit_network(

@@ -25,9 +25,9 @@ from hiergenre.audio import load_audio
 from hiergenre.cascade import Cascade
 from hiergenre.config import FeatureConfig
 from hiergenre.datasets import is_audio
-from hiergenre.errors import HierGenreError
+from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.features import LmfccMatrices, failure_reason, lmfcc, lmfcc_numpy, prediction_windows
-from hiergenre.routing import Route, RoutingPolicy, get_policy
+from hiergenre.routing import Route, RoutingPolicy, check_routing_applies, get_policy
 from hiergenre.storage import atomic_file
 from hiergenre.workspace import Workspace
 
@@ -95,6 +95,7 @@ class Predictor:
         """
         policy = get_policy(routing)
         cascade = workspace.load_cascade(tree, routing=policy, backend=backend)
+        check_routing_applies(cascade.tree, policy)
         config = next(iter(cascade.classifiers.values())).features
         matrices = workspace.feature_matrices(cascade.tree.name) if backend == "litert" else None
         return cls(cascade, config, matrices, policy)
@@ -145,7 +146,7 @@ def output_format(path: str | Path) -> str:
     """``.csv`` or ``.json``, from the file name; anything else is refused (before any work is done)."""
     suffix = Path(path).suffix.lower()
     if suffix not in OUTPUT_FORMATS:
-        raise HierGenreError(f"--output {path}: use a .csv or .json file name")
+        raise InvalidValue(f"--output {path}: use a .csv or .json file name")
     return suffix
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +19,7 @@ from hiergenre.routing import Route
 from hiergenre.storage import atomic_path
 
 if TYPE_CHECKING:
+    from hiergenre.evaluation import EvaluationReport
     from hiergenre.tree_training import NodeResult
 
 
@@ -100,8 +103,17 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 
 def training_table(results: Sequence[NodeResult]) -> Table:
-    """The train-all summary: one row per node model (a ``kind`` column when not all are CNNs)."""
-    table = Table(title="Trained models (clip-level accuracy)", box=box.SIMPLE_HEAD)
+    """The train-all summary: one row per node model (a ``kind`` column when not all are CNNs).
+
+    Models are named ``tree/node`` as in the progress bars. ``epochs`` lists each member's epochs
+    (members early-stop separately). A cross-fitted network trained on every validation clip, so
+    its ``valid`` is the members' accuracy on the clips each did not train on, marked ``*``.
+    """
+    cross_fitted = any(r.held_out_accuracy is not None for r in results)
+    caption = ["epochs: per member, a + b + c for an ensemble of three"]
+    if cross_fitted:
+        caption.append("valid*: cross-fitted, each member scored on the clips it did not train on")
+    table = Table(title="Trained models (clip-level accuracy)", box=box.SIMPLE_HEAD, caption="; ".join(caption))
     table.add_column("model", no_wrap=True)
     show_kind = any(r.kind != "cnn" for r in results)
     if show_kind:
@@ -109,13 +121,15 @@ def training_table(results: Sequence[NodeResult]) -> Table:
     for column in ("classes", "train", "valid", "epochs", "sec", "params"):
         table.add_column(column, justify="right", no_wrap=True)
     for r in results:
-        name = r.tree if r.node == ROOT else f"{r.tree}/{r.node}"
-        cells = [name, *([r.kind] if show_kind else [])]
+        cells = [r.label, *([r.kind] if show_kind else [])]
+        valid = percent(r.valid_accuracy, 0)
+        if r.held_out_accuracy is not None:
+            valid = f"{percent(r.held_out_accuracy, 0)}*"
         cells += [
             str(len(r.classes)),
             percent(r.train_accuracy, 0),
-            percent(r.valid_accuracy, 0),
-            str(r.epochs),
+            valid,
+            "+".join(map(str, r.member_epochs)) or str(r.epochs),
             "[dim]reused[/]" if r.reused else f"{r.seconds:.1f}",
             f"{r.parameters:,}",
         ]
@@ -123,15 +137,30 @@ def training_table(results: Sequence[NodeResult]) -> Table:
     return table
 
 
-def route_text(route: Route, tree_name: str) -> str:
-    """``default → rhythmic (0.81) → disco (0.64)``: each step with its probability."""
-    parts = [f"[bold]{tree_name}[/]"]
-    parts += [f"{s.choice} ({s.p:.2f})" for s in route.steps]
-    return " → ".join(parts)
+def route_text(route: Route) -> str:
+    """``root → rhythmic (0.81) → disco (0.64)``: each step with its probability, named as in JSON."""
+    return " → ".join([ROOT, *(f"{s.choice} ({s.p:.2f})" for s in route.steps)])
 
 
-def progress_bars(console: Console) -> Progress:
-    """The bars train-all shows: one for feature extraction, one per model (with its loss)."""
+def prediction_legend(tree: GenreTree, routing: str, built: GenreTree | None) -> str:
+    """The line above predict's results: which tree, which routing, what ``p`` means, what the tree cannot say."""
+    legend = (
+        f"tree {tree.name!r} ({len(tree.leaves)} genres), {routing} routing; "
+        "p: probability of the whole path, the product of its steps"
+    )
+    if built is not None and len(tree.leaves) < len(built.leaves):
+        legend += f". It knows only {', '.join(sorted(tree.leaves))}: any other music is given one of these"
+    return legend
+
+
+def progress_bars(console: Console) -> Progress | LineProgress:
+    """The progress train-all shows: one bar for feature extraction, one per model (with its loss).
+
+    Bars need a terminal; to a file or a pipe, one line per finished stage or model is printed
+    (and flushed) instead, so a log shows progress while the run goes on.
+    """
+    if not console.is_terminal:
+        return LineProgress(console)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -141,6 +170,60 @@ def progress_bars(console: Console) -> Progress:
         console=console,
         transient=False,
     )
+
+
+@dataclass
+class LineTask:
+    """A stage or model followed by :class:`LineProgress`."""
+
+    description: str
+    total: float | None
+    status: str
+    started: float
+    completed: float = 0
+    done: bool = False
+
+
+class LineProgress:
+    """The part of rich's :class:`~rich.progress.Progress` that hiergenre uses, printing one line per finished task."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.tasks: list[LineTask] = []
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, description: str, total: float | None = None, status: str = "") -> TaskID:
+        """A new task; its line is printed when it completes."""
+        self.tasks.append(LineTask(description, total, status, time.perf_counter()))
+        return TaskID(len(self.tasks) - 1)
+
+    def advance(self, task: TaskID, advance: float = 1) -> None:
+        """Count ``advance`` more steps done."""
+        self.update(task, advance=advance)
+
+    def update(
+        self, task: TaskID, *, total: float | None = None, advance: float = 0, status: str | None = None
+    ) -> None:
+        """Change a task; print its line once its steps reach its total."""
+        line = self.tasks[task]
+        line.completed += advance
+        line.total = line.total if total is None else total
+        line.status = line.status if status is None else status
+        if not line.done and line.total is not None and line.completed >= line.total:
+            line.done = True
+            seconds = time.perf_counter() - line.started
+            status = f" {line.status}" if line.status else ""
+            self.console.print(
+                f"{line.description}: {line.completed:g}/{line.total:g}{status} in {seconds:.1f} s",
+                highlight=False,
+                soft_wrap=True,
+            )
+            self.console.file.flush()
 
 
 class ProgressReporter:
@@ -172,3 +255,30 @@ class ProgressBar:
         """Close the bar where training stopped."""
         task = self.progress.tasks[self.task]
         self.progress.update(self.task, total=task.completed)
+
+
+def print_evaluation(console: Console, result: EvaluationReport) -> None:
+    """``evaluate``'s text: the summary table (its reference tree named), notes, then per model
+    its per-class recall, node accuracy and confusion matrix."""
+    from hiergenre.evaluation import confusion_text
+    from hiergenre.reports import SUMMARY_HEADER, summary_rows
+
+    table = Table(
+        title=f"Evaluation on {result.source}",
+        box=box.SIMPLE_HEAD,
+        caption=f"hierarchical scores of every model are measured on tree {result.reference.name!r} (the built tree)",
+    )
+    for column in SUMMARY_HEADER:
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in summary_rows(result.scores):
+        table.add_row(*map(str, row))
+    console.print(table)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+    for name, scores in result.scores.items():
+        recalls = ", ".join(f"{g} {100 * v['recall']:.0f}%" for g, v in scores.per_class.items())
+        console.print(f"[bold]{name}[/]: per-class recall {recalls}", highlight=False)
+        if scores.per_node and len(scores.per_node) > 1:
+            nodes = ", ".join(f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in scores.per_node.items())
+            console.print(f"  node accuracy {nodes}", highlight=False)
+        console.print(confusion_text(scores), highlight=False)

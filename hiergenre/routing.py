@@ -29,7 +29,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from hiergenre.errors import HierGenreError
+from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.hierarchy import ROOT, GenreTree
 
 #: For each decision node, an array ``(n_clips, n_children)``, columns in ``tree.children(node)`` order.
@@ -190,7 +190,7 @@ def get_policy(policy: str | RoutingPolicy) -> RoutingPolicy:
         return ROUTING_POLICIES[policy]
     except (KeyError, TypeError):
         names = ", ".join(ROUTING_POLICIES)
-        raise HierGenreError(f"unknown routing policy {policy!r}; choose one of: {names}") from None
+        raise InvalidValue(f"unknown routing policy {policy!r}; choose one of: {names}") from None
 
 
 def policy_help() -> str:
@@ -259,3 +259,12 @@ def check_shapes(tree: GenreTree, nodes: NodeProbabilities, flat: np.ndarray | N
         counts.add(flat.shape[0])
     if len(counts) > 1:
         raise HierGenreError(f"node probabilities disagree on the number of clips: {sorted(counts)}")
+
+
+def check_routing_applies(tree: GenreTree, policy: RoutingPolicy) -> None:
+    """Refuse a routing other than greedy for a tree of one decision node, where it would change nothing."""
+    if policy.name != Greedy.name and len(tree.model_nodes) == 1:
+        raise InvalidValue(
+            f"--routing {policy.name} has no effect on tree {tree.name!r}: it has a single decision node "
+            "(routing policies combine the decisions of a cascade); leave --routing out"
+        )

@@ -19,11 +19,11 @@ from hiergenre.config import Preset, stable_hash
 from hiergenre.datasets import Dataset, Split, load_dataset, parse_split
 from hiergenre.errors import HierGenreError
 from hiergenre.features import FeatureCache, LmfccMatrices, extract_many
-from hiergenre.hierarchy import BASELINE3_GENRES, GenreTree, reference_tree
+from hiergenre.hierarchy import BASELINE3_GENRES, GenreTree, is_reference_tree, reference_tree
 from hiergenre.parallel import run_node_jobs
 from hiergenre.progress import PhaseTimer, Reporter
 from hiergenre.synthetic import write_corpus
-from hiergenre.tree_training import NodeResult, plan_tree, remove_leftovers
+from hiergenre.tree_training import NodeResult, model_version, plan_tree, remove_leftovers
 from hiergenre.workspace import FEATURE_MATRICES, Manifest, Workspace
 
 SYNTHETIC_CLIPS_PER_GENRE = 10
@@ -61,6 +61,8 @@ def trees_to_train(
 ) -> tuple[list[tuple[str, GenreTree]], list[str]]:
     """The built tree, the flat model over its leaves, and the 3-class baseline, without duplicates."""
     genres = set(genres)
+    if is_reference_tree(tree):  # the built tree is flat or baseline3 itself: its canonical genre order
+        tree = reference_tree(tree.name, tree.leaves)
     candidates = [("tree", tree), ("flat", reference_tree("flat", tree.leaves))]
     notes = []
     if baseline3 and set(BASELINE3_GENRES) <= genres:
@@ -145,9 +147,12 @@ def train_workspace(
     split_record = the_split.to_dict(dataset)
     fingerprint, split_key = dataset.fingerprint(), stable_hash(split_record)
     jobs_of_tree = []
+    out_dirs = []
     for _, model_tree in plan:
         restricted = restrict_split(the_split, model_tree)
-        out_dir = workspace.tree_dir(model_tree.name)
+        version = model_version(model_tree, preset, fingerprint, split_key, epochs, seed)
+        out_dir = workspace.tree_dir(model_tree.name) / version
+        out_dirs.append(out_dir)
         remove_leftovers(out_dir)
         jobs_of_tree.append(
             plan_tree(
@@ -165,7 +170,7 @@ def train_workspace(
     all_jobs = [job for tree_jobs in jobs_of_tree for job in tree_jobs]
     everything = run_node_jobs(all_jobs, workers=jobs, reporter=reporter)
     results: list[NodeResult] = []
-    for (role, model_tree), tree_jobs in zip(plan, jobs_of_tree, strict=True):
+    for (role, model_tree), tree_jobs, out_dir in zip(plan, jobs_of_tree, out_dirs, strict=True):
         tree_results, everything = everything[: len(tree_jobs)], everything[len(tree_jobs) :]
         results += tree_results
         for result in tree_results:
@@ -178,7 +183,7 @@ def train_workspace(
         with timer.phase("write"):
             write_tree_records(
                 workspace,
-                workspace.tree_dir(model_tree.name),
+                out_dir,
                 model_tree,
                 role,
                 preset,
@@ -212,7 +217,7 @@ def write_tree_records(
     split_record: dict,
     failures: dict[str, str],
 ) -> None:
-    """The LMFCC matrices of the lean prediction path, then the tree's manifest (last: it marks the tree done)."""
+    """The LMFCC matrices of the lean prediction path into ``out_dir``, then the manifest that publishes it."""
     LmfccMatrices.from_librosa(preset.features).save(out_dir / FEATURE_MATRICES)
     workspace.write_manifest(
         Manifest(
@@ -232,5 +237,6 @@ def write_tree_records(
             },
             split=split_record,
             skipped_files=failures,
+            models=out_dir.name,
         )
     )

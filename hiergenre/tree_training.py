@@ -8,6 +8,8 @@ with the same key loads the stored model instead of training it again, so a seco
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -22,7 +24,7 @@ from hiergenre.node_data import clip_accuracy, node_data
 from hiergenre.node_training import fit_node
 from hiergenre.nodes import NodeModel, load_node, save_node
 from hiergenre.progress import PhaseTimer, Reporter, SilentReporter
-from hiergenre.storage import read_json
+from hiergenre.storage import atomic_path, read_json
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,15 @@ class NodeResult:
     kind: str = "cnn"
     #: Wall seconds of each phase of this run (training phases, ``export``, ``score``); empty when reused.
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    #: Epochs each member of the network ran (they early-stop separately); empty without a network.
+    member_epochs: list[int] = field(default_factory=list)
+    #: Cross-fitted networks: the members' mean clip accuracy on the validation clips each did not train on.
+    held_out_accuracy: float | None = None
+
+    @property
+    def label(self) -> str:
+        """``tree/node``, as in the progress bars and the summary table."""
+        return f"{self.tree}/{self.node}"
 
 
 def training_key(
@@ -58,6 +69,14 @@ def training_key(
             "seed": seed,
         }
     )
+
+
+def model_version(
+    tree: GenreTree, preset: Preset, data_fingerprint: str, split_key: str, epochs: int, seed: int
+) -> str:
+    """``v-<hash>``: the name of the folder of a tree's models, from all its nodes' training keys."""
+    keys = [training_key(tree, n, preset, data_fingerprint, split_key, epochs, seed) for n in tree.model_nodes]
+    return f"v-{stable_hash(keys)[:12]}"
 
 
 @dataclass(frozen=True)
@@ -212,6 +231,8 @@ def node_result(
     A cross-fitted network trained on the validation clips, so its validation accuracy is not shown.
     """
     seen_valid = preset.train.cross_fitted and model.network is not None
+    history = model.metadata.get("history", {})
+    held_out = history.get("member_valid_accuracy")
     return NodeResult(
         tree=tree.name,
         node=model.node,
@@ -225,6 +246,8 @@ def node_result(
         parameters=model.n_parameters,
         reused=reused,
         kind=model.label,
+        member_epochs=list(history.get("member_epochs", [])),
+        held_out_accuracy=float(np.mean(held_out)) if seen_valid and held_out else None,
     )
 
 
@@ -237,13 +260,17 @@ def remove_leftovers(directory: Path) -> None:
 
 
 def reusable(out_dir: Path, node: str, key: str) -> NodeModel | None:
-    """The stored model of ``node`` if it was trained with ``key`` and is intact, else None."""
-    meta_path = out_dir / f"{node}.json"
-    if not meta_path.is_file():
-        return None
-    try:
-        if read_json(meta_path, what="node metadata").get("training_key") != key:
+    """The stored model of ``node`` if it was trained with ``key`` and is intact, else None.
+
+    A model folder of a workspace (``v-<hash>``) also looks in the tree's other versions: a node
+    whose key did not change is linked into the new folder instead of being trained again.
+    """
+    if not _key_matches(out_dir, node, key):
+        source = next((d for d in _other_versions(out_dir) if _key_matches(d, node, key)), None)
+        if source is None:
             return None
+        _adopt(source, out_dir, node)
+    try:
         model = load_node(out_dir, node)
         if model.network is not None and not (out_dir / f"{node}.tflite").is_file():
             from hiergenre.runtime import export_litert
@@ -252,3 +279,32 @@ def reusable(out_dir: Path, node: str, key: str) -> NodeModel | None:
         return model
     except Exception:  # noqa: BLE001 - any damaged model is simply retrained
         return None
+
+
+def _key_matches(folder: Path, node: str, key: str) -> bool:
+    try:
+        return read_json(folder / f"{node}.json", what="node metadata").get("training_key") == key
+    except Exception:  # noqa: BLE001 - absent or damaged: not reusable
+        return False
+
+
+def _other_versions(out_dir: Path) -> list[Path]:
+    """The tree's other model folders, newest first, then its own folder (workspaces of hiergenre 0.2)."""
+    if not out_dir.name.startswith("v-"):
+        return []
+    versions = [d for d in out_dir.parent.glob("v-*") if d.is_dir() and d != out_dir]
+    return [*sorted(versions, key=lambda d: d.stat().st_mtime, reverse=True), out_dir.parent]
+
+
+def _adopt(source: Path, out_dir: Path, node: str) -> None:
+    """Hard-link (or copy) a node's files into ``out_dir``, its JSON last (the JSON marks it complete)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for suffix in (".keras", ".tflite", ".json"):
+        origin = source / f"{node}{suffix}"
+        if origin.is_file():
+            with atomic_path(out_dir / origin.name) as tmp:
+                tmp.unlink()
+                try:
+                    os.link(origin, tmp)
+                except OSError:  # another file system, or no hard links
+                    shutil.copy2(origin, tmp)

@@ -1,0 +1,88 @@
+"""The options the commands share, and how the command line presents itself (help, usage, exit codes).
+
+Exit codes: 0 success; 1 the command was valid but failed (unreadable data, a workspace without a
+tree or models); 2 the command line itself is wrong (a usage error or an invalid value).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperArgument, TyperCommand
+
+from hiergenre.routing import policy_help
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success, 1 the command failed (data, files, workspace), 2 the command line is wrong "
+    "(usage or an invalid value)."
+)
+
+
+class Command(TyperCommand):
+    """A command whose help reads like a Unix tool's: ``Usage: hiergenre predict [OPTIONS] FILE...``.
+
+    Typer 0.29 puts braces around required arguments in the usage line and shows Python types
+    (``<list[Path]>``, ``<bool>``) next to arguments and flags; the metavars given here say it better.
+    """
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """Typer's pieces without the braces it puts around required arguments."""
+        return [piece.replace("{", "").replace("}", "") for piece in super().collect_usage_pieces(ctx)]
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        """The parameters, flags and arguments without a type column (their name says it)."""
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, TyperArgument):
+                param.display_type_rich = _no_type
+            elif getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+def _no_type(ctx: Any) -> None:
+    return None
+
+
+WorkdirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workdir",
+        envvar="HIERGENRE_WORKDIR",
+        metavar="DIR",
+        help="Workspace folder for the tree, caches and models.",
+        show_default="./.hiergenre",
+    ),
+]
+SeedOption = Annotated[
+    int, typer.Option("--seed", metavar="N", help="Seed for splits, weight initialisation and synthesis.")
+]
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="DIR|CSV",
+        help="Dataset: folder per genre (GTZAN layout works) or CSV manifest (path,genre).",
+        show_default="the embedded SYNTHETIC corpus",
+    ),
+]
+SplitOption = Annotated[
+    str,
+    typer.Option(
+        metavar="SPLIT",
+        help="'paper' (70/10/20 per genre), percentages summing to 100 like 80/20/0, 'kfold:K:I' (fold I of K "
+        "tests, the next validates), 'gtzan-fault-filtered', or a folder with train.txt/valid.txt/test.txt "
+        "of clip ids.",
+    ),
+]
+JobsOption = Annotated[int, typer.Option(metavar="N", help="Parallel processes for feature extraction.")]
+RoutingOption = Annotated[str, typer.Option(metavar="POLICY", help=f"Routing policy: {policy_help()}")]
+TreeOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="Trained tree to use: also 'flat', 'baseline3' or any tree trained before in this workspace.",
+        show_default="the built tree",
+    ),
+]
