@@ -251,6 +251,7 @@ def predict_command(
     from hiergenre import api
     from hiergenre.prediction import output_format, write_predictions
     from hiergenre.render import prediction_legend, route_text
+    from hiergenre.routing import get_policy
 
     if output is not None:
         output_format(output)
@@ -270,7 +271,7 @@ def predict_command(
     if as_json:
         print(json.dumps([p.as_dict() for p in predictions], indent=2))
     elif output is None:
-        legend = prediction_legend(predictor.cascade.tree, predictor.policy.name, api.built_tree_or_none(workdir))
+        legend = prediction_legend(predictor.cascade.tree, get_policy(routing).name, api.built_tree_or_none(workdir))
         console.print(legend, style="dim", highlight=False, soft_wrap=True)
     for p in predictions:
         if p.error:

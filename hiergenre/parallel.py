@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Client, Connection, Listener
 from typing import Any
@@ -63,9 +64,32 @@ def run_node_jobs(jobs: Sequence[NodeJob], *, workers: int, reporter: Reporter |
 
 def run_in_worker(index: int, job: NodeJob, channel: tuple[Any, bytes]) -> tuple[int, NodeResult]:
     """The worker's side: run one job with its progress sent back over ``channel`` (address, key)."""
+    exit_with_parent()
     address, authkey = channel
     with Client(address, authkey=authkey) as connection:
         return index, run_node_job(job, ConnectionReporter(connection))
+
+
+_watched_parent: int | None = None
+
+
+def exit_with_parent(poll_seconds: float = 0.5) -> None:
+    """Make this worker exit as soon as the process that started it is gone (``kill -9`` of train-all).
+
+    Without it a worker would finish its node model after the run was killed, using the cores a
+    rerun needs. What it leaves is at worst a hidden temporary file, which the next run removes.
+    """
+    global _watched_parent
+    if _watched_parent is not None:
+        return
+    _watched_parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == _watched_parent:
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 class ConnectionReporter:

@@ -34,3 +34,11 @@ def hiergenre(*args: object, workdir: Path, check: bool = True, timeout: int = 6
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def model_dir(workdir: Path, tree: str) -> Path:
+    """The folder of a trained tree's published node models (the one its manifest names)."""
+    import json
+
+    folder = workdir / "models" / tree
+    return folder / json.loads((folder / "manifest.json").read_text()).get("models", "")

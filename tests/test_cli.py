@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hiergenre.hierarchy import GenreTree
@@ -26,9 +27,10 @@ def test_end_to_end_in_fresh_processes(tiny_corpus, tmp_path):
     for name, nodes in (("small", 3), ("flat", 1), ("baseline3", 1)):
         manifest = json.loads((workdir / "models" / name / "manifest.json").read_text())
         assert len(manifest["nodes"]) == nodes
-        assert all((workdir / "models" / name / f"{n}.keras").is_file() for n in manifest["nodes"])
+        models = workdir / "models" / name / manifest["models"]
+        assert all((models / f"{n}.keras").is_file() for n in manifest["nodes"])
     text = hiergenre("predict", tiny_corpus / "jazz" / "jazz.00000.au", workdir=workdir).stdout
-    assert "jazz.00000.au: " in text and "small →" in text
+    assert "jazz.00000.au: " in text and "root →" in text and "tree 'small'" in text
     missing = hiergenre("predict", tmp_path / "nope.au", "--tree", "other", workdir=workdir, check=False)
     assert missing.returncode == 1 and "not trained" in missing.stderr and "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
@@ -36,7 +38,12 @@ def test_end_to_end_in_fresh_processes(tiny_corpus, tmp_path):
 
 def test_predict_prints_route_and_json(cli, trained, tiny_corpus):
     clip = tiny_corpus / "jazz" / "jazz.00000.au"
-    assert "default →" in cli("predict", clip, workdir=trained).stdout
+    text = cli("predict", clip, workdir=trained).stdout
+    legend, line = text.splitlines()
+    assert legend.startswith("tree 'default' (10 genres), greedy routing; p: probability of the whole path")
+    genre, p = line.split(": ")[1].split("  ")[0].split(" (p=")
+    steps = [float(step.split("(")[1].rstrip(")")) for step in line.split(" → ")[1:]]
+    assert line.split("  ")[1].startswith("root → ") and float(p.rstrip(")")) == pytest.approx(np.prod(steps), abs=0.01)
     out = json.loads(cli("predict", clip, tiny_corpus / "rock", "--json", workdir=trained).stdout)
     assert len(out) == 4
     first = out[0]
@@ -69,9 +76,11 @@ def test_errors_before_training(cli, tmp_path):
     result = cli("build-tree", bad, workdir=workdir, check=False)
     assert result.returncode == 1 and "listed twice" in result.stderr
     assert not (workdir / "tree.yaml").exists()
+    cli("build-tree", ROOT / "hierarchies" / "default.yaml", workdir=workdir)
     for option, value in (("--jobs", "0"), ("--epochs", "0"), ("--epochs", "-3")):
-        refused = cli("train-all", option, value, workdir=workdir, check=False)
-        assert refused.returncode == 1 and f"{option} must be at least 1" in refused.stderr
+        refused = cli("train-all", option, value, workdir=workdir, check=False)  # no --data: synthetic corpus
+        assert refused.returncode == 2 and refused.stderr == f"error: {option} must be at least 1, got {value}\n"
+        assert refused.stdout == "" and not (workdir / "corpus").exists()  # refused before any work or output
 
 
 def test_missing_genres_are_named(cli, tiny_corpus, tmp_path):
@@ -112,7 +121,7 @@ def test_routing_policies_through_predict_and_evaluate(cli, trained, tiny_corpus
     scores = json.loads(cli("evaluate", "--routing", "blend", "--json", workdir=trained).stdout)["models"]
     assert scores["default"]["n_clips"] == 10
     bad = cli("predict", clip, "--routing", "best", workdir=trained, check=False)
-    assert bad.returncode == 1 and "unknown routing policy 'best'" in bad.stderr
+    assert bad.returncode == 2 and "unknown routing policy 'best'" in bad.stderr
 
 
 def test_help_lists_what_the_registries_hold(cli):
@@ -156,7 +165,13 @@ def test_train_all_with_statistics_node_models(cli, tiny_corpus, tmp_path):
 
 
 def test_litert_and_keras_backends_agree(cli, trained, tiny_corpus):
-    assert {p.suffix for p in (trained / "models" / "default").iterdir()} >= {".keras", ".tflite", ".json", ".npz"}
+    models = (
+        trained
+        / "models"
+        / "default"
+        / json.loads((trained / "models" / "default" / "manifest.json").read_text())["models"]
+    )
+    assert {p.suffix for p in models.iterdir()} >= {".keras", ".tflite", ".json", ".npz"}
     lean = json.loads(cli("predict", tiny_corpus, "--json", workdir=trained).stdout)
     reference = json.loads(cli("predict", tiny_corpus, "--json", "--backend", "keras", workdir=trained).stdout)
     assert len(lean) == len(reference) == 30
@@ -199,6 +214,6 @@ def test_batch_predict_survives_bad_files_and_writes_csv_and_json(cli, trained, 
     cli("predict", batch, "-o", out_json, workdir=trained)
     assert [bool(p["genre"]) for p in json.loads(out_json.read_text())] == [False, False, True, True]
     bad = cli("predict", batch, "-o", tmp_path / "genres.txt", workdir=trained, check=False)
-    assert bad.returncode == 1 and "use a .csv or .json" in bad.stderr
+    assert bad.returncode == 2 and "use a .csv or .json" in bad.stderr
     nothing = cli("predict", batch / "broken.wav", workdir=trained, check=False)
     assert nothing.returncode == 1 and "broken.wav" in nothing.stderr
