@@ -72,12 +72,19 @@ def trees_to_train(
         notes.append(f"skipped the 3-class baseline: the data has no {', '.join(missing)}")
     chosen: list[tuple[str, GenreTree]] = []
     for role, candidate in candidates:
-        twin = next((t for _, t in chosen if t.to_spec() == candidate.to_spec()), None)
+        twin = next((t for _, t in chosen if same_decisions(t, candidate)), None)
         if twin is not None:
             notes.append(f"the {role} model is the same as tree {twin.name!r}: trained once")
             continue
         chosen.append((role, candidate))
     return chosen, notes
+
+
+def same_decisions(a: GenreTree, b: GenreTree) -> bool:
+    """Whether two trees make the same decisions (flat trees: the same genres in any order)."""
+    if a.to_spec() == b.to_spec():
+        return True
+    return a.to_spec() == a.leaves and b.to_spec() == b.leaves and sorted(a.leaves) == sorted(b.leaves)
 
 
 def preset_notes(preset: Preset) -> list[str]:
