@@ -20,7 +20,7 @@ install: $(BIN)/.installed
 
 demo: install
 	$(BIN)/hiergenre build-tree hierarchies/default.yaml --workdir $(WORKDIR)
-	$(BIN)/hiergenre train-all --epochs $(DEMO_EPOCHS) --jobs 2 --workdir $(WORKDIR)
+	$(BIN)/hiergenre train-all --epochs $(DEMO_EPOCHS) --workdir $(WORKDIR)
 	$(BIN)/hiergenre make-corpus $(WORKDIR)/unseen --clips-per-genre 1 --seed 7
 	$(BIN)/hiergenre predict $(WORKDIR)/unseen/genres --workdir $(WORKDIR)
 

@@ -107,7 +107,7 @@ def run_train_all(code: Path, workdir: Path, args: argparse.Namespace, extra: li
     print(f"{code}: train-all {' '.join(extra)} {seconds:.1f} s", flush=True)
     phases = {}
     for line in result.stdout.splitlines():
-        if line.startswith("seconds by phase:"):
+        if line.startswith("seconds by phase"):  # "...: " or "..., summed over N worker processes: "
             phases = {k.strip(): float(v) for k, v in (p.rsplit(" ", 1) for p in line.split(":", 1)[1].split(", "))}
     return {"wall_seconds": seconds, "phases": phases, "stdout": result.stdout[-4000:]}
 

@@ -20,6 +20,7 @@ from hiergenre.cli_options import (
     EXIT_CODES_HELP,
     Command,
     DataOption,
+    Group,
     JobsOption,
     RoutingOption,
     SeedOption,
@@ -38,6 +39,7 @@ app = typer.Typer(
     "Typical session: build-tree hierarchies/default.yaml, then train-all [--data DIR], "
     "then predict song.au.",
     epilog=EXIT_CODES_HELP,
+    cls=Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -169,7 +171,7 @@ def train_all_command(
     split and settings are reused, so an interrupted run continues where it stopped.
     """
     from hiergenre import api
-    from hiergenre.render import ProgressReporter, progress_bars, training_table
+    from hiergenre.render import ProgressReporter, print_training, progress_bars
 
     with progress_bars(errors) as progress:
         extraction = None
@@ -194,18 +196,7 @@ def train_all_command(
             on_dataset=dataset_ready,
             baseline3=baseline3,
         )
-    console.print(training_table(report.results))
-    label = "SYNTHETIC corpus" if report.synthetic else "dataset"
-    console.print(f"{label}: {report.dataset}\nsplit: {report.split}\ntime: {report.seconds:.1f} s")
-    if report.timings:
-        phases = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report.timings.items())
-        console.print(f"seconds by phase: {phases}", highlight=False, soft_wrap=True)
-    for note in report.notes:
-        console.print(f"note: {note}", highlight=False, soft_wrap=True)
-    if report.skipped_files:
-        console.print(f"[yellow]skipped {len(report.skipped_files)} unreadable file(s):[/]")
-        for reason in report.skipped_files.values():
-            console.print(f"  - {reason}", highlight=False, soft_wrap=True)
+    print_training(console, report)
 
 
 @app.command("predict", cls=Command)

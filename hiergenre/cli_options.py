@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperArgument, TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from hiergenre.routing import policy_help
 
@@ -18,6 +18,16 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 success, 1 the command failed (data, files, workspace), 2 the command line is wrong "
     "(usage or an invalid value)."
 )
+
+
+def _plain_metavars(params: list[Any]) -> list[Any]:
+    """Arguments and flags without a type column (their name says it)."""
+    for param in params:
+        if isinstance(param, TyperArgument):
+            param.display_type_rich = _no_type
+        elif getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
 
 
 class Command(TyperCommand):
@@ -32,14 +42,16 @@ class Command(TyperCommand):
         return [piece.replace("{", "").replace("}", "") for piece in super().collect_usage_pieces(ctx)]
 
     def get_params(self, ctx: Any) -> list[Any]:
-        """The parameters, flags and arguments without a type column (their name says it)."""
-        params = super().get_params(ctx)
-        for param in params:
-            if isinstance(param, TyperArgument):
-                param.display_type_rich = _no_type
-            elif getattr(param, "is_flag", False) and param.metavar is None:
-                param.metavar = ""
-        return params
+        """The parameters, arguments and flags without a type column."""
+        return _plain_metavars(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """The ``hiergenre`` group, its ``--help`` shown without a type, like the commands'."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        """The parameters, flags without a type column."""
+        return _plain_metavars(super().get_params(ctx))
 
 
 def _no_type(ctx: Any) -> None:

@@ -20,6 +20,7 @@ from hiergenre.storage import atomic_path
 
 if TYPE_CHECKING:
     from hiergenre.evaluation import EvaluationReport
+    from hiergenre.training import TrainingReport
     from hiergenre.tree_training import NodeResult
 
 
@@ -282,3 +283,20 @@ def print_evaluation(console: Console, result: EvaluationReport) -> None:
             nodes = ", ".join(f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in scores.per_node.items())
             console.print(f"  node accuracy {nodes}", highlight=False)
         console.print(confusion_text(scores), highlight=False)
+
+
+def print_training(console: Console, report: TrainingReport) -> None:
+    """``train-all``'s summary: the table, the data and split, the time by phase, notes, skipped files."""
+    console.print(training_table(report.results))
+    label = "SYNTHETIC corpus" if report.synthetic else "dataset"
+    console.print(f"{label}: {report.dataset}\nsplit: {report.split}\ntime: {report.seconds:.1f} s", highlight=False)
+    if report.timings:
+        phases = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report.timings.items())
+        summed = f", summed over {report.workers} worker processes" if report.workers > 1 else ""
+        console.print(f"seconds by phase{summed}: {phases}", highlight=False, soft_wrap=True)
+    for note in report.notes:
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    if report.skipped_files:
+        console.print(f"[yellow]skipped {len(report.skipped_files)} unreadable file(s):[/]")
+        for reason in report.skipped_files.values():
+            console.print(f"  - {reason}", highlight=False, soft_wrap=True)

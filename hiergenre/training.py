@@ -45,6 +45,8 @@ class TrainingReport:
     #: ``statistics``), ``export``
     #: (Keras and LiteRT files), ``score`` (the summary's accuracies) and ``write`` (manifests).
     timings: dict[str, float] = field(default_factory=dict)
+    #: Processes that trained node models (``--jobs``, at most one per model).
+    workers: int = 1
 
 
 def resolve_dataset(data: str | None, workspace: Workspace, *, seed: int = 0) -> Dataset:
@@ -209,6 +211,7 @@ def train_workspace(
         notes=notes,
         seconds=time.perf_counter() - started,
         timings=timer.seconds,
+        workers=min(jobs, len(all_jobs)),
     )
 
 
