@@ -25,6 +25,7 @@ synthetic corpus.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import git_commit, write_json
 from benchmarks.pooling import aggregate
 from hiergenre import api
 from hiergenre.config import DEFAULT_PRESET, get_preset
@@ -127,14 +129,33 @@ def run(options: Options) -> Path:
     dataset = load_dataset(data)
     extraction = measure_extraction(dataset, options)
     runs = []
+    finished = out / "finished-runs"  # each run as it ends: an interrupted benchmark resumes where it stopped
     for seed, spec in split_specs(options):
+        record = finished / f"seed{seed}-{spec.replace(':', '-').replace('/', '-')}.json"
+        if record.is_file() and json.loads(record.read_text()).get("options") == run_options(options):
+            print(f"run: seed {seed}, split {spec} (finished earlier)", flush=True)
+            runs.append(json.loads(record.read_text())["run"])
+            continue
         print(f"run: seed {seed}, split {spec}", flush=True)
         runs.append(one_run(options, data, seed, spec, scratch))
+        record.parent.mkdir(parents=True, exist_ok=True)
+        write_json(record, {"options": run_options(options), "run": runs[-1]})
     report = aggregate(options, runs, extraction, dataset, time.perf_counter() - started)
     write_outputs(report, runs, out, options)
+    shutil.rmtree(finished, ignore_errors=True)  # the results hold every run; the records were for resuming
     shutil.rmtree(scratch, ignore_errors=True)
     print(f"report: {out / 'report.md'}")
     return out / "report.md"
+
+
+def run_options(options: Options) -> dict:
+    """What a run depends on, so that a record of another configuration is never reused."""
+    fields = ("data", "tree", "protocol", "folds", "split_dir", "epochs", "preset", "node_model", "groups")
+    return {name: getattr(options, name) for name in fields} | {
+        "flat_only": options.flat_only,
+        "no_learned": options.no_learned,
+        "commit": git_commit(),
+    }
 
 
 def measure_extraction(dataset: Dataset, options: Options) -> dict[str, float]:
