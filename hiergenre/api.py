@@ -29,7 +29,7 @@ from hiergenre.routing import get_policy
 from hiergenre.training import TrainingReport, resolve_dataset, train_workspace
 from hiergenre.workspace import Workspace
 
-__all__ = ["build_tree", "learn_tree", "train_all", "evaluate", "load_cascade", "load_predictor", "predict"]
+__all__ = ["build_tree", "learn_tree", "train_all", "evaluate", "load_cascade", "load_predictor", "predict", "info"]
 
 
 def _at_least_one(value: int, option: str) -> int:
@@ -197,6 +197,13 @@ def predict(
     """
     predictor = predictor or load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
     return predictor.predict(paths, jobs=_at_least_one(jobs, "--jobs"), on_done=on_done)
+
+
+def info(*, workdir: str | Path | None = None) -> dict:
+    """What the workspace holds (see :func:`hiergenre.info.workspace_info`)."""
+    from hiergenre.info import workspace_info
+
+    return workspace_info(Workspace(workdir))
 
 
 def built_tree_or_none(workdir: str | Path | None = None) -> GenreTree | None:

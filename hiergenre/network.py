@@ -49,6 +49,15 @@ def import_keras() -> Any:
     return keras
 
 
+def training_device() -> str:
+    """Where TensorFlow trains in this process: ``CPU``, or ``GPU`` and the device's name."""
+    import_keras()
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    return f"GPU ({', '.join(g.name for g in gpus)})" if gpus else "CPU"
+
+
 def build_cnn(n_classes: int, model: ModelConfig, features: FeatureConfig) -> Any:
     """The small LMFCC CNN with ``n_classes`` softmax outputs.
 

@@ -45,16 +45,19 @@ class Prediction:
         """The predicted genre (None when the file failed)."""
         return self.route.genre if self.route else None
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly form: file, genre, p and the path of steps from the root down."""
+    def as_dict(self, top: int = 0) -> dict[str, Any]:
+        """JSON-friendly form: file, genre, p, the path of steps from the root down, and the ``top`` genres."""
         if self.route is None:
             return {"file": self.file, "genre": None, "error": self.error}
-        return {
+        out = {
             "file": self.file,
             "genre": self.route.genre,
             "p": self.route.p,
             "path": [{"node": s.node, "choice": s.choice, "p": s.p} for s in self.route.steps],
         }
+        if top:
+            out["top"] = [{"genre": genre, "p": p} for genre, p in self.route.top(top)]
+        return out
 
 
 def expand_inputs(paths: Iterable[str | Path]) -> list[tuple[str, str | None]]:
@@ -150,21 +153,25 @@ def output_format(path: str | Path) -> str:
     return suffix
 
 
-def write_predictions(predictions: Sequence[Prediction], path: str | Path) -> Path:
+def write_predictions(predictions: Sequence[Prediction], path: str | Path, *, top: int = 0) -> Path:
     """Write predictions as CSV or JSON (by the file's suffix), atomically.
 
-    CSV columns: file, genre, p, path (``group>genre``), path_p (each step's probability), error.
+    CSV columns: file, genre, p, path (``group>genre``), path_p (each step's probability), error,
+    then ``genre_1, p_1 ... genre_K, p_K`` for ``top`` K.
     """
     path = Path(path)
     suffix = output_format(path)
     if suffix == ".json":
-        text = json.dumps([p.as_dict() for p in predictions], indent=2)
+        text = json.dumps([p.as_dict(top) for p in predictions], indent=2)
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["file", "genre", "p", "path", "path_p", "error"])
+        ranks = [f"{name}_{rank}" for rank in range(1, top + 1) for name in ("genre", "p")]
+        writer.writerow(["file", "genre", "p", "path", "path_p", "error", *ranks])
         for p in predictions:
             steps = p.route.steps if p.route else []
+            ranked = p.route.top(top) if p.route else []
+            cells = [cell for genre, prob in ranked for cell in (genre, f"{prob:.6f}")]
             writer.writerow(
                 [
                     p.file,
@@ -173,6 +180,8 @@ def write_predictions(predictions: Sequence[Prediction], path: str | Path) -> Pa
                     ">".join(s.choice for s in steps),
                     " ".join(f"{s.p:.4f}" for s in steps),
                     p.error or "",
+                    *cells,
+                    *[""] * (len(ranks) - len(cells)),
                 ]
             )
         text = buffer.getvalue()

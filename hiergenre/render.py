@@ -19,8 +19,6 @@ from hiergenre.routing import Route
 from hiergenre.storage import atomic_path
 
 if TYPE_CHECKING:
-    from hiergenre.evaluation import EvaluationReport
-    from hiergenre.training import TrainingReport
     from hiergenre.tree_training import NodeResult
 
 
@@ -256,47 +254,3 @@ class ProgressBar:
         """Close the bar where training stopped."""
         task = self.progress.tasks[self.task]
         self.progress.update(self.task, total=task.completed)
-
-
-def print_evaluation(console: Console, result: EvaluationReport) -> None:
-    """``evaluate``'s text: the summary table (its reference tree named), notes, then per model
-    its per-class recall, node accuracy and confusion matrix."""
-    from hiergenre.evaluation import confusion_text
-    from hiergenre.reports import SUMMARY_HEADER, summary_rows
-
-    table = Table(
-        title=f"Evaluation on {result.source}",
-        box=box.SIMPLE_HEAD,
-        caption=f"hierarchical scores of every model are measured on tree {result.reference.name!r} (the built tree)",
-    )
-    for column in SUMMARY_HEADER:
-        table.add_column(column, justify="left" if column == "model" else "right")
-    for row in summary_rows(result.scores):
-        table.add_row(*map(str, row))
-    console.print(table)
-    for note in result.notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
-    for name, scores in result.scores.items():
-        recalls = ", ".join(f"{g} {100 * v['recall']:.0f}%" for g, v in scores.per_class.items())
-        console.print(f"[bold]{name}[/]: per-class recall {recalls}", highlight=False)
-        if scores.per_node and len(scores.per_node) > 1:
-            nodes = ", ".join(f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in scores.per_node.items())
-            console.print(f"  node accuracy {nodes}", highlight=False)
-        console.print(confusion_text(scores), highlight=False)
-
-
-def print_training(console: Console, report: TrainingReport) -> None:
-    """``train-all``'s summary: the table, the data and split, the time by phase, notes, skipped files."""
-    console.print(training_table(report.results))
-    label = "SYNTHETIC corpus" if report.synthetic else "dataset"
-    console.print(f"{label}: {report.dataset}\nsplit: {report.split}\ntime: {report.seconds:.1f} s", highlight=False)
-    if report.timings:
-        phases = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report.timings.items())
-        summed = f", summed over {report.workers} worker processes" if report.workers > 1 else ""
-        console.print(f"seconds by phase{summed}: {phases}", highlight=False, soft_wrap=True)
-    for note in report.notes:
-        console.print(f"note: {note}", highlight=False, soft_wrap=True)
-    if report.skipped_files:
-        console.print(f"[yellow]skipped {len(report.skipped_files)} unreadable file(s):[/]")
-        for reason in report.skipped_files.values():
-            console.print(f"  - {reason}", highlight=False, soft_wrap=True)

@@ -52,11 +52,21 @@ class Step:
 
 @dataclass(frozen=True)
 class Route:
-    """The path a clip took from the root to a genre (and, unless greedy, every genre's probability)."""
+    """The path a clip took from the root to a genre, and every genre's probability.
+
+    ``distribution`` is what the policy scores genres by: each genre's whole-path probability
+    (for ``blend``, mixed with the flat model's); greedy routing walks down instead, so its genre
+    is not always the most probable one there.
+    """
 
     genre: str
     steps: list[Step]
     distribution: dict[str, float] | None = None
+
+    def top(self, k: int) -> list[tuple[str, float]]:
+        """The ``k`` most probable genres of :attr:`distribution`, most probable first."""
+        ranked = sorted((self.distribution or {self.genre: self.p}).items(), key=lambda item: -item[1])
+        return ranked[:k]
 
     @property
     def p(self) -> float:
@@ -90,8 +100,6 @@ class RoutingPolicy:
     help: ClassVar[str]
     #: Whether the policy mixes in a flat model's probabilities.
     uses_flat: ClassVar[bool] = False
-    #: Whether its routes carry the whole leaf distribution it decided on.
-    keeps_distribution: ClassVar[bool] = True
 
     def leaf_distribution(
         self, tree: GenreTree, nodes: NodeProbabilities, flat: np.ndarray | None, flat_weight: float
@@ -127,7 +135,6 @@ class Greedy(RoutingPolicy):
 
     name = "greedy"
     help = "follow the most probable child from the root down (the report's cascade)"
-    keeps_distribution = False
 
     def choose(self, tree: GenreTree, nodes: NodeProbabilities, leaves: np.ndarray) -> np.ndarray:
         """Walk down each clip's argmax children (ties go to the first child)."""
@@ -235,9 +242,7 @@ def routes(
     decision = decide(tree, nodes, chosen, flat=flat, flat_weight=flat_weight)
     out = []
     for clip, genre in enumerate(decision.genres):
-        distribution = None
-        if chosen.keeps_distribution:
-            distribution = dict(zip(tree.leaves, decision.leaves[clip].tolist(), strict=True))
+        distribution = dict(zip(tree.leaves, decision.leaves[clip].tolist(), strict=True))
         out.append(Route(genre, chosen.steps(tree, nodes, decision.leaves, clip, genre), distribution))
     return out
 

@@ -48,6 +48,11 @@ class TrainingReport:
     #: Processes that trained node models (``--jobs``, at most one per model).
     workers: int = 1
 
+    @property
+    def device(self) -> str:
+        """Where the networks of this run trained (``CPU``, ``GPU (...)``), or empty when none trained."""
+        return next((r.device for r in self.results if r.device), "")
+
 
 def resolve_dataset(data: str | None, workspace: Workspace, *, seed: int = 0) -> Dataset:
     """The user's data set, or the embedded synthetic corpus (written on first use) when None."""

@@ -47,6 +47,8 @@ class NodeResult:
     member_epochs: list[int] = field(default_factory=list)
     #: Cross-fitted networks: the members' mean clip accuracy on the validation clips each did not train on.
     held_out_accuracy: float | None = None
+    #: Where the network trained (``CPU`` or ``GPU (...)``); empty when reused or without a network.
+    device: str = ""
 
     @property
     def label(self) -> str:
@@ -167,8 +169,14 @@ def run_node_job(job: NodeJob, reporter: Reporter | None = None) -> NodeResult:
             )
         finally:
             progress.finish()
+        device = ""
+        if model.network is not None:
+            from hiergenre.network import training_device
+
+            device = training_device()
         model.metadata.update(
             {
+                "device": device,
                 "training_key": job.key,
                 "epochs_run": ran,
                 "tree": job.tree.name,
@@ -181,7 +189,9 @@ def run_node_job(job: NodeJob, reporter: Reporter | None = None) -> NodeResult:
             save_node(model, job.out_dir)
     with timer.phase("score"):
         result = node_result(job.tree, model, job.train, job.valid, job.frames, job.preset, reused)
-    return replace(result, phase_seconds=dict(timer.seconds) if not reused else {})
+    if reused:
+        return result
+    return replace(result, phase_seconds=dict(timer.seconds), device=model.metadata.get("device", ""))
 
 
 def train_tree(

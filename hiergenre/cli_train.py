@@ -1,0 +1,167 @@
+"""Commands that build and train: ``build-tree`` and ``train-all``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hiergenre.cli_app import SYNTHETIC_NOTICE, app, console, errors
+from hiergenre.cli_options import (
+    Command,
+    DataOption,
+    JobsOption,
+    SeedOption,
+    SplitOption,
+    WorkdirOption,
+)
+from hiergenre.config import DEFAULT_PRESET, node_model_help, preset_help
+from hiergenre.errors import HierGenreError
+
+if TYPE_CHECKING:
+    from hiergenre.datasets import Dataset
+
+
+@app.command("build-tree", cls=Command)
+def build_tree_command(
+    tree_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="TREE_FILE", help="YAML tree file, e.g. hierarchies/default.yaml (with --learn: the file to write)."
+        ),
+    ],
+    learn: Annotated[
+        bool,
+        typer.Option(
+            "--learn", help="Derive the groups from the confusions of a classifier on --data, write them to TREE_FILE."
+        ),
+    ] = False,
+    data: DataOption = None,
+    split: SplitOption = "paper",
+    groups: Annotated[int, typer.Option(metavar="N", help="With --learn: number of top-level groups.")] = 3,
+    force: Annotated[bool, typer.Option("--force", help="With --learn: overwrite TREE_FILE if it exists.")] = False,
+    jobs: JobsOption = 1,
+    workdir: WorkdirOption = None,
+    seed: SeedOption = 0,
+) -> None:
+    """Validate a genre tree, store it in the workspace and draw it to tree.png.
+
+    The tree's file has a top-level 'tree:' whose value is a list of genres (a flat tree) or a
+    mapping from group names to lists; a list item is a genre or a one-key mapping (a subgroup).
+    Each group with two or more children gets one node model.
+
+    With --learn the groups come from data instead: out-of-fold confusions of an LMFCC-statistics
+    classifier on the train and valid parts of --split (never the test part) are clustered into
+    --groups groups. The tree is written to TREE_FILE, with comments on how it was derived, for
+    you to edit; then it is built like any other. Example:
+
+        hiergenre build-tree hierarchies/learned.yaml --learn --data ~/gtzan/genres --groups 3
+    """
+    from hiergenre import api
+    from hiergenre.render import tree_view
+    from hiergenre.workspace import Workspace
+
+    previous = api.built_tree_or_none(workdir)
+    if learn:
+        learned = api.learn_tree(
+            tree_file, workdir=workdir, data=data, split=split, groups=groups, seed=seed, jobs=jobs, force=force
+        )
+        console.print(
+            f"learned from {learned.clips} train+valid clips (out-of-fold accuracy of the statistics classifier "
+            f"{100 * learned.out_of_fold_accuracy:.0f}%); wrote {tree_file}"
+        )
+        tree = learned.tree
+    elif data is not None:
+        raise HierGenreError("--data is only used with --learn (train-all takes the training data)")
+    else:
+        tree = api.build_tree(tree_file, workdir=workdir)
+    space = Workspace(workdir)
+    console.print(tree_view(tree))
+    console.print(
+        f"{len(tree.leaves)} genres, {len(tree.model_nodes)} node model(s) for this tree "
+        f"(train-all adds the flat model and, if the data allows, the 3-class baseline)."
+    )
+    console.print(f"Saved to {space.tree_file} and drawn to {space.tree_png}")
+    if previous is not None and previous.name != tree.name:
+        console.print(
+            f"The built tree is now {tree.name!r} (was {previous.name!r}): train-all trains it; predict and "
+            f"evaluate use it by default, and --tree {previous.name} still reaches the old one if it was trained.",
+            highlight=False,
+        )
+    if tree.name not in space.trained_trees():
+        console.print(f"Next: hiergenre train-all --data DIR to train tree {tree.name!r}.", highlight=False)
+
+
+@app.command("train-all", cls=Command)
+def train_all_command(
+    data: DataOption = None,
+    split: SplitOption = "paper",
+    preset: Annotated[
+        str, typer.Option(metavar="NAME", help=f"Model and training recipe. {preset_help()}")
+    ] = DEFAULT_PRESET,
+    node_model: Annotated[
+        str | None,
+        typer.Option(
+            metavar="KIND", help=f"Classifier of every node: {node_model_help()}", show_default="the preset's: cnn"
+        ),
+    ] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Cap on training epochs per network.",
+            show_default="the preset's: 1000 for paper, at most 400 for the others",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Parallel processes extracting features and training node models. "
+            "The models are the same whatever their number.",
+            show_default="one per core",
+        ),
+    ] = None,
+    baseline3: Annotated[
+        bool, typer.Option("--baseline3/--no-baseline3", help="Also train the report's 3-class baseline.")
+    ] = True,
+    workdir: WorkdirOption = None,
+    seed: SeedOption = 0,
+) -> None:
+    """Train a model per tree node, the flat model and the 3-class baseline.
+
+    One model per decision node of the built tree, a flat model over the same genres, and the
+    paper's 3-class baseline (metal, classical, disco) when the data has those genres.
+
+    Features are cached in the workspace; models that are already trained on the same data,
+    split and settings are reused, so an interrupted run continues where it stopped.
+    """
+    from hiergenre import api
+    from hiergenre.render import ProgressReporter, progress_bars
+    from hiergenre.summaries import print_training
+
+    with progress_bars(errors) as progress:
+        extraction = None
+
+        def dataset_ready(dataset: Dataset, count: int) -> None:
+            nonlocal extraction
+            if dataset.synthetic:
+                errors.print(SYNTHETIC_NOTICE)
+            extraction = progress.add_task("features", total=count, status="")
+
+        report = api.train_all(
+            workdir=workdir,
+            data=data,
+            split=split,
+            preset=preset,
+            node_model=node_model,
+            epochs=epochs,
+            jobs=jobs,
+            seed=seed,
+            reporter=ProgressReporter(progress),
+            on_extracted=lambda: progress.advance(extraction),
+            on_dataset=dataset_ready,
+            baseline3=baseline3,
+        )
+    print_training(console, report)

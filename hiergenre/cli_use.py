@@ -1,0 +1,200 @@
+"""Commands that use what was trained: ``predict``, ``evaluate``, and ``make-corpus`` for demo data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hiergenre.cli_app import app, console, errors
+from hiergenre.cli_options import (
+    Command,
+    JobsOption,
+    RoutingOption,
+    SeedOption,
+    TreeOption,
+    WorkdirOption,
+)
+from hiergenre.errors import InvalidValue
+
+if TYPE_CHECKING:
+    pass
+
+
+@app.command("predict", cls=Command)
+def predict_command(
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Audio files or folders (au, wav, flac, ogg, mp3).")
+    ],
+    tree: TreeOption = None,
+    routing: RoutingOption = "greedy",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write all predictions to this .csv or .json file (atomically)."
+        ),
+    ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME",
+            help="'litert': the exported LiteRT models with numpy features, no TensorFlow or librosa (fast start); "
+            "'keras': the Keras models with librosa features (the reference).",
+        ),
+    ] = "litert",
+    jobs: Annotated[
+        int, typer.Option(metavar="N", help="Threads decoding files and computing features in parallel.")
+    ] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of text.")] = False,
+    top: Annotated[
+        int,
+        typer.Option(
+            metavar="K",
+            help="Also list the K most probable genres (each genre's whole-path probability) in text, JSON and CSV.",
+        ),
+    ] = 0,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Classify songs by routing them root to leaf through the trained tree.
+
+    Each step prints the chosen group and its probability; long songs are scored on several
+    windows whose probabilities are averaged. Folders are searched for audio files. A file that
+    cannot be read is reported on stderr and the others are still classified; the exit code is
+    non-zero only if no file could be classified. Examples:
+
+        hiergenre predict song.au
+
+        hiergenre predict ~/music --output genres.csv --jobs 4
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hiergenre import api
+    from hiergenre.prediction import output_format, write_predictions
+    from hiergenre.render import prediction_legend, route_text
+    from hiergenre.routing import get_policy
+
+    if output is not None:
+        output_format(output)
+    if top < 0:
+        raise InvalidValue(f"--top must be 0 or more, got {top}")
+    predictor = api.load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
+    single = len(files) == 1 and files[0].is_file()
+    with Progress(
+        TextColumn("classifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=single or not errors.is_terminal,
+    ) as progress:
+        task = progress.add_task("classifying", total=None)
+        predictions = api.predict(files, predictor=predictor, jobs=jobs, on_done=lambda: progress.advance(task))
+    if as_json:
+        print(json.dumps([p.as_dict(top) for p in predictions], indent=2))
+    elif output is None:
+        legend = prediction_legend(predictor.cascade.tree, get_policy(routing).name, api.built_tree_or_none(workdir))
+        console.print(legend, style="dim", highlight=False, soft_wrap=True)
+    for p in predictions:
+        if p.error:
+            errors.print(f"error: {p.error}", highlight=False, soft_wrap=True)
+        elif not as_json and output is None:
+            console.print(
+                f"{p.file}: [bold green]{p.genre}[/] (p={p.route.p:.2f})  {route_text(p.route)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            if top:
+                ranked = ", ".join(f"{genre} {prob:.2f}" for genre, prob in p.route.top(top))
+                console.print(f"  top {top}: {ranked}", highlight=False, soft_wrap=True)
+    classified = sum(p.route is not None for p in predictions)
+    if output is not None:
+        write_predictions(predictions, output, top=top)
+        errors.print(f"wrote {len(predictions)} predictions ({classified} classified) to {output}")
+    if not classified:
+        raise typer.Exit(1)
+
+
+@app.command("evaluate", cls=Command)
+def evaluate_command(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR|CSV", help="Score on this whole dataset instead of the test part of each model's split."
+        ),
+    ] = None,
+    trees: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="TREE", help="Trained trees to score, e.g. default flat.", show_default="all"),
+    ] = None,
+    tree: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME", help="A tree to score (repeatable; same as the TREE arguments)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every number as JSON instead of text.")] = False,
+    report: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write a Markdown report with PNG plots here.")
+    ] = None,
+    routing: RoutingOption = "greedy",
+    jobs: JobsOption = 1,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Score the trained cascade, flat model and 3-class baseline on held-out clips.
+
+    Prints accuracy, balanced accuracy, per-class precision/recall/F1, per-node and per-level
+    accuracy, hierarchical precision/recall/F1 and mistake severity (tree edges between the
+    predicted and the true genre, measured on the built tree for every model), and confusion
+    matrices.
+    """
+    from hiergenre import api
+    from hiergenre.reports import write_evaluation_report
+    from hiergenre.summaries import print_evaluation
+
+    chosen = [name for value in [*(tree or []), *(trees or [])] for name in value.split(",") if name]
+    result = api.evaluate(workdir=workdir, data=data, trees=chosen or None, jobs=jobs, routing=routing)
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print_evaluation(console, result)
+    if report is not None:
+        path = write_evaluation_report(result, report)
+        errors.print(f"report written to {path}")
+
+
+@app.command("make-corpus", cls=Command)
+def make_corpus_command(
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIRECTORY", help="Where to write genres/<genre>/<genre>.000NN.au.")
+    ],
+    clips_per_genre: Annotated[int, typer.Option(metavar="N", help="Clips per genre.")] = 10,
+    seconds: Annotated[float, typer.Option(metavar="SECONDS", help="Length of each clip in seconds.")] = 15.0,
+    seed: SeedOption = 0,
+) -> None:
+    """Write the embedded SYNTHETIC genre corpus to a folder (for demos, tests and benchmarks).
+
+    It is generated audio, not music: use a real dataset such as GTZAN for real results.
+    """
+    from hiergenre.synthetic import write_corpus
+
+    if clips_per_genre < 1 or seconds <= 0:
+        raise InvalidValue("--clips-per-genre must be at least 1 and --seconds positive")
+    root = write_corpus(directory, clips_per_genre=clips_per_genre, seconds=seconds, seed=seed)
+    console.print(f"wrote {clips_per_genre} synthetic clips per genre to {root}")
+
+
+@app.command("info", cls=Command)
+def info_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON instead of text.")] = False,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Show what a workspace holds: the built tree, the trained trees and how each was trained, sizes on disk."""
+    from hiergenre import api
+    from hiergenre.summaries import print_info
+
+    found = api.info(workdir=workdir)
+    if as_json:
+        print(json.dumps(found, indent=2))
+    else:
+        print_info(console, found)
