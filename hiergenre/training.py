@@ -3,9 +3,10 @@
 The built tree's nodes, the flat model over the same genres and the report's 3-class baseline
 (when the data has its genres) are trained on the same split of the same features, so the
 benchmarks and ``evaluate`` compare like with like. Steps: resolve the data set (or write the
-embedded synthetic corpus), extract LMFCC (cached), split, train each tree
-(:func:`~hiergenre.tree_training.train_tree`), then write each tree's LMFCC matrices and its
-:class:`~hiergenre.workspace.Manifest` last.
+embedded synthetic corpus), extract LMFCC (cached), split, plan one job per node model of every
+tree (:func:`~hiergenre.tree_training.plan_tree`), run them in parallel worker processes
+(:func:`~hiergenre.parallel.run_node_jobs`), then write each tree's LMFCC matrices into its model
+folder and publish it with its :class:`~hiergenre.workspace.Manifest`.
 """
 
 from __future__ import annotations

@@ -194,39 +194,6 @@ def run_node_job(job: NodeJob, reporter: Reporter | None = None) -> NodeResult:
     return replace(result, phase_seconds=dict(timer.seconds), device=model.metadata.get("device", ""))
 
 
-def train_tree(
-    tree: GenreTree,
-    split_parts: tuple[Sequence[Clip], Sequence[Clip]],
-    frames: Mapping[str, np.ndarray],
-    preset: Preset,
-    out_dir: Path,
-    *,
-    epochs: int,
-    seed: int,
-    data_fingerprint: str,
-    split_key: str,
-    reporter: Reporter | None = None,
-) -> list[NodeResult]:
-    """Train (or reuse, when unchanged) every decision node of ``tree`` into ``out_dir``, one after another.
-
-    See :func:`plan_tree` for the arguments; :func:`hiergenre.parallel.run_node_jobs` runs the same
-    jobs in parallel processes.
-    """
-    remove_leftovers(out_dir)
-    jobs = plan_tree(
-        tree,
-        split_parts,
-        frames,
-        preset,
-        out_dir,
-        epochs=epochs,
-        seed=seed,
-        data_fingerprint=data_fingerprint,
-        split_key=split_key,
-    )
-    return [run_node_job(job, reporter) for job in jobs]
-
-
 def node_result(
     tree: GenreTree,
     model: NodeModel,

@@ -240,7 +240,7 @@ def test_single_class_node_gets_a_constant_model(tmp_path):
     from hiergenre.config import FeatureConfig, Preset, TrainConfig
     from hiergenre.datasets import Clip
     from hiergenre.nodes import ConstantNode, load_node
-    from hiergenre.tree_training import train_tree
+    from tests.commands import train_tree
 
     tree = GenreTree.from_yaml_text("tree: {soft: [jazz, blues], heavy: [metal, rock]}")
     rng = np.random.default_rng(0)

@@ -20,7 +20,8 @@ from hiergenre.node_training import AUTO_CNN_WEIGHTS, choose_cnn_weight, fit_nod
 from hiergenre.nodes import CnnNode, ConstantNode, EnsembleNode, StatsNode, load_node, save_node
 from hiergenre.parallel import run_node_jobs
 from hiergenre.progress import SilentProgress
-from hiergenre.tree_training import plan_tree, train_tree
+from hiergenre.tree_training import plan_tree
+from tests.commands import train_tree
 
 TREE = GenreTree.from_yaml_text("tree: {heavy: [metal, rock], soft: [jazz, blues]}")
 PRESET = Preset(
