@@ -189,14 +189,18 @@ def predict(
     jobs: int = 1,
     predictor: Predictor | None = None,
     on_done: Callable[[], None] | None = None,
+    timeline_hop: float | None = None,
 ) -> list[Prediction]:
     """Route each file root to leaf; a file that cannot be read gets an error, not an exception.
 
     Directories expand to the audio files below them. ``jobs`` threads decode and compute features
-    in parallel; results keep the input order.
+    in parallel; results keep the input order. ``timeline_hop`` (seconds, 0 for one analysis
+    window) adds each file's genre timeline over the whole file (:mod:`hiergenre.timeline`).
     """
     predictor = predictor or load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
-    return predictor.predict(paths, jobs=_at_least_one(jobs, "--jobs"), on_done=on_done)
+    if timeline_hop is not None and timeline_hop < 0:
+        raise InvalidValue(f"--hop must be positive, got {timeline_hop}")
+    return predictor.predict(paths, jobs=_at_least_one(jobs, "--jobs"), on_done=on_done, timeline_hop=timeline_hop)
 
 
 def info(*, workdir: str | Path | None = None) -> dict:

@@ -7,6 +7,7 @@ soxr resamples. Neither imports librosa, so this module is cheap to load. Only t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,18 +32,9 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE, max_seconds:
     it is missing, not decodable (text, random bytes, truncated header), empty, silent, or holds
     non-finite samples.
     """
-    path = Path(path)
-    if not path.exists():
-        raise HierGenreError(f"{path}: no such file")
-    if path.is_dir():
-        raise HierGenreError(f"{path}: is a directory, not an audio file")
-    if path.stat().st_size == 0:
-        raise HierGenreError(f"{path}: empty file")
+    path = _existing_file(path)
     try:
-        with sf.SoundFile(str(path)) as handle:
-            if handle.format == "RAW":
-                # libsndfile guesses headerless .au/.snd files as 8 kHz mu-law: text would "play"
-                raise HierGenreError(f"{path}: not a readable audio file (no audio header)")
+        with _open_audio(path) as handle:
             limit = None if max_seconds is None else int(max_seconds * handle.samplerate)
             signal = _read_mono(handle, path, limit, sample_rate)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError) as exc:
@@ -54,12 +46,38 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE, max_seconds:
     return signal
 
 
+def _existing_file(path: str | Path) -> Path:
+    """``path``, or the one-line reason it cannot be an audio file (missing, a folder, empty)."""
+    path = Path(path)
+    if not path.exists():
+        raise HierGenreError(f"{path}: no such file")
+    if path.is_dir():
+        raise HierGenreError(f"{path}: is a directory, not an audio file")
+    if path.stat().st_size == 0:
+        raise HierGenreError(f"{path}: empty file")
+    return path
+
+
+def _open_audio(path: Path) -> sf.SoundFile:
+    """The file opened by libsndfile, refusing what it would guess as headerless raw audio."""
+    handle = sf.SoundFile(str(path))
+    if handle.format == "RAW":
+        handle.close()  # libsndfile guesses headerless .au/.snd files as 8 kHz mu-law: text would "play"
+        raise HierGenreError(f"{path}: not a readable audio file (no audio header)")
+    return handle
+
+
 def _read_mono(handle: sf.SoundFile, path: Path, limit: int | None, sample_rate: int) -> np.ndarray:
     """Decode up to ``limit`` frames block by block, downmixed and resampled on the way."""
+    pieces = list(_mono_blocks(handle, path, limit, sample_rate))
+    return np.ascontiguousarray(np.concatenate(pieces) if pieces else np.zeros(0), dtype=np.float32)
+
+
+def _mono_blocks(handle: sf.SoundFile, path: Path, limit: int | None, sample_rate: int) -> Iterator[np.ndarray]:
+    """The file's signal as consecutive mono blocks at ``sample_rate`` (one resampler for all: seamless)."""
     resampler = None
     if handle.samplerate != sample_rate:
         resampler = soxr.ResampleStream(handle.samplerate, sample_rate, 1, dtype="float32", quality="HQ")
-    pieces = []
     remaining = limit
     while remaining is None or remaining > 0:
         block = handle.read(
@@ -72,10 +90,23 @@ def _read_mono(handle: sf.SoundFile, path: Path, limit: int | None, sample_rate:
         mono = block.mean(axis=1, dtype=np.float32)
         if not np.all(np.isfinite(mono)):
             raise HierGenreError(f"{path}: contains NaN or infinite samples")
-        pieces.append(resampler.resample_chunk(mono) if resampler else mono)
+        yield resampler.resample_chunk(mono) if resampler else mono
     if resampler is not None:
-        pieces.append(resampler.resample_chunk(np.zeros(0, np.float32), last=True))
-    return np.ascontiguousarray(np.concatenate(pieces) if pieces else np.zeros(0), dtype=np.float32)
+        yield resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+
+
+def stream_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
+    """The whole file as consecutive mono float32 blocks at ``sample_rate``, for files of any length.
+
+    Memory holds one block at a time. Errors are :class:`HierGenreError` naming the file, as
+    :func:`load_audio` raises them (silence is the caller's to judge, block by block).
+    """
+    path = _existing_file(path)
+    try:
+        with _open_audio(path) as handle:
+            yield from _mono_blocks(handle, path, None, sample_rate)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError) as exc:
+        raise HierGenreError(f"{path}: not a readable audio file ({_short(exc)})") from None
 
 
 def save_audio(path: str | Path, signal: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:

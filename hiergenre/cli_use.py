@@ -55,6 +55,22 @@ def predict_command(
             help="Also list the K most probable genres (each genre's whole-path probability) in text, JSON and CSV.",
         ),
     ] = 0,
+    timeline: Annotated[
+        bool,
+        typer.Option("--timeline", help="Also classify the whole file segment by segment (streamed: any length)."),
+    ] = False,
+    hop: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS",
+            help="With --timeline: seconds between segment starts.",
+            show_default="one analysis window, ~13.9 s",
+        ),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE.png", help="With --timeline and one file: draw genre probability over time."),
+    ] = None,
     workdir: WorkdirOption = None,
 ) -> None:
     """Classify songs by routing them root to leaf through the trained tree.
@@ -67,6 +83,8 @@ def predict_command(
         hiergenre predict song.au
 
         hiergenre predict ~/music --output genres.csv --jobs 4
+
+        hiergenre predict mix.wav --timeline --plot mix.png
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -74,11 +92,18 @@ def predict_command(
     from hiergenre.prediction import output_format, write_predictions
     from hiergenre.render import prediction_legend, route_text
     from hiergenre.routing import get_policy
+    from hiergenre.timeline_view import draw_timeline, timeline_lines
 
     if output is not None:
         output_format(output)
     if top < 0:
         raise InvalidValue(f"--top must be 0 or more, got {top}")
+    if (hop is not None or plot is not None) and not timeline:
+        raise InvalidValue("--hop and --plot go with --timeline")
+    if plot is not None and (len(files) != 1 or not files[0].is_file()):
+        raise InvalidValue("--plot draws the timeline of one file: give exactly one file")
+    if hop is not None and hop <= 0:
+        raise InvalidValue(f"--hop must be positive, got {hop}")
     predictor = api.load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
     single = len(files) == 1 and files[0].is_file()
     with Progress(
@@ -91,7 +116,13 @@ def predict_command(
         disable=single or not errors.is_terminal,
     ) as progress:
         task = progress.add_task("classifying", total=None)
-        predictions = api.predict(files, predictor=predictor, jobs=jobs, on_done=lambda: progress.advance(task))
+        predictions = api.predict(
+            files,
+            predictor=predictor,
+            jobs=jobs,
+            on_done=lambda: progress.advance(task),
+            timeline_hop=(hop or 0.0) if timeline else None,
+        )
     if as_json:
         print(json.dumps([p.as_dict(top) for p in predictions], indent=2))
     elif output is None:
@@ -109,6 +140,11 @@ def predict_command(
             if top:
                 ranked = ", ".join(f"{genre} {prob:.2f}" for genre, prob in p.route.top(top))
                 console.print(f"  top {top}: {ranked}", highlight=False, soft_wrap=True)
+            for line in timeline_lines(p.timeline or []):
+                console.print(f"  {line}", highlight=False)
+    if plot is not None and predictions[0].timeline:
+        draw_timeline(predictions[0], predictor.cascade.tree, plot)
+        errors.print(f"timeline drawn to {plot}")
     classified = sum(p.route is not None for p in predictions)
     if output is not None:
         write_predictions(predictions, output, top=top)

@@ -29,6 +29,7 @@ from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.features import LmfccMatrices, failure_reason, lmfcc, lmfcc_numpy, prediction_windows
 from hiergenre.routing import Route, RoutingPolicy, check_routing_applies, get_policy
 from hiergenre.storage import atomic_file
+from hiergenre.timeline import Segment, timeline
 from hiergenre.workspace import Workspace
 
 
@@ -39,6 +40,8 @@ class Prediction:
     file: str
     route: Route | None = None
     error: str | None = None
+    #: With ``predict --timeline``: the whole file's segments, each routed (see :mod:`hiergenre.timeline`).
+    timeline: list[Segment] | None = None
 
     @property
     def genre(self) -> str | None:
@@ -57,6 +60,8 @@ class Prediction:
         }
         if top:
             out["top"] = [{"genre": genre, "p": p} for genre, p in self.route.top(top)]
+        if self.timeline is not None:
+            out["timeline"] = [segment.as_dict() for segment in self.timeline]
         return out
 
 
@@ -86,6 +91,7 @@ class Predictor:
     features: FeatureConfig
     matrices: LmfccMatrices | None = None
     routing: RoutingPolicy | str = "greedy"
+    timeline_hop: float | None = None
 
     @classmethod
     def load(
@@ -106,16 +112,27 @@ class Predictor:
     def clip_windows(self, path: str) -> np.ndarray:
         """Decode one file and cut its LMFCC into prediction windows."""
         signal = load_audio(path, sample_rate=self.features.sample_rate, max_seconds=self.features.max_seconds)
+        return prediction_windows(self.frames(signal), self.features)
+
+    def frames(self, signal: np.ndarray) -> np.ndarray:
+        """LMFCC ``(n_frames, n_mfcc)`` of a mono signal, on this predictor's feature path."""
         if self.matrices is not None:
-            frames = lmfcc_numpy(signal, self.features, self.matrices)
-        else:
-            frames = lmfcc(signal, self.features)
-        return prediction_windows(frames, self.features)
+            return lmfcc_numpy(signal, self.features, self.matrices)
+        return lmfcc(signal, self.features)
 
     def predict(
-        self, paths: Iterable[str | Path], *, jobs: int = 1, on_done: Callable[[], None] | None = None
+        self,
+        paths: Iterable[str | Path],
+        *,
+        jobs: int = 1,
+        on_done: Callable[[], None] | None = None,
+        timeline_hop: float | None = None,
     ) -> list[Prediction]:
-        """Classify every file (directories expand to their audio files), in input order."""
+        """Classify every file (directories expand to their audio files), in input order.
+
+        ``timeline_hop`` (seconds; 0 for one analysis window) adds each file's genre timeline.
+        """
+        self.timeline_hop = timeline_hop
         inputs = expand_inputs(paths)
         readable = [path for path, error in inputs if error is None]
         results: dict[str, Prediction] = {}
@@ -137,7 +154,10 @@ class Predictor:
 
     def _route(self, path: str, windows: np.ndarray) -> Prediction:
         try:
-            return Prediction(path, route=self.cascade.route(windows, self.routing))
+            segments = None
+            if self.timeline_hop is not None:
+                segments = timeline(self, path, self.timeline_hop or None)
+            return Prediction(path, route=self.cascade.route(windows, self.routing), timeline=segments)
         except HierGenreError as exc:
             return Prediction(path, error=failure_reason(path, exc))
 
@@ -163,6 +183,8 @@ def write_predictions(predictions: Sequence[Prediction], path: str | Path, *, to
     suffix = output_format(path)
     if suffix == ".json":
         text = json.dumps([p.as_dict(top) for p in predictions], indent=2)
+    elif any(p.timeline is not None for p in predictions):
+        text = timeline_csv(predictions)
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -188,3 +210,17 @@ def write_predictions(predictions: Sequence[Prediction], path: str | Path, *, to
     with atomic_file(path) as out:
         out.write(text)
     return path
+
+
+def timeline_csv(predictions: Sequence[Prediction]) -> str:
+    """One row per segment: file, start, end, genre, p, error (a failed file: one row with its error)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["file", "start", "end", "genre", "p", "error"])
+    for p in predictions:
+        if p.timeline is None:
+            writer.writerow([p.file, "", "", "", "", p.error or ""])
+        for segment in p.timeline or []:
+            row = segment.as_dict()
+            writer.writerow([p.file, row["start"], row["end"], row["genre"] or "", row["p"] or "", ""])
+    return buffer.getvalue()

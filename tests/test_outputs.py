@@ -47,3 +47,28 @@ def test_info_says_what_the_workspace_holds(cli, trained, tmp_path):
     assert "built tree 'default': 10 genres, 5 node model(s)" in text and "default *" in text
     empty = cli("info", workdir=tmp_path / "none", check=False)
     assert empty.returncode == 1 and "no workspace" in empty.stderr
+
+
+def test_timeline_reads_the_whole_file_in_text_json_csv_and_a_plot(cli, trained, tiny_corpus, tmp_path):
+    from hiergenre.audio import load_audio, save_audio
+
+    clips = [load_audio(path) for path in sorted(tiny_corpus.glob("*/*.000*.au"))]
+    song = np.tile(np.concatenate(clips), 8)[: 22050 * 660]  # 11 minutes: beyond predict's 10-minute cap
+    mix = tmp_path / "mix.au"
+    save_audio(mix, song)
+    out = json.loads(cli("predict", mix, "--timeline", "--hop", "30", "--json", workdir=trained).stdout)[0]
+    segments = out["timeline"]
+    window = (2048 + 299 * 1024) / 22050
+    assert len(segments) == int((660 - window) // 30) + 1 and segments[-1]["end"] > 600
+    assert [s["start"] for s in segments] == [30.0 * i for i in range(len(segments))]
+    assert all(s["end"] == pytest.approx(s["start"] + window, abs=1e-3) and 0 < s["p"] <= 1 for s in segments)
+    table = tmp_path / "timeline.csv"
+    png = tmp_path / "timeline.png"
+    cli("predict", mix, "--timeline", "--hop", "30", "-o", table, "--plot", png, workdir=trained)
+    rows = list(csv.DictReader(table.open()))
+    assert [r["genre"] for r in rows] == [s["genre"] for s in segments]
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    text = cli("predict", mix, "--timeline", "--hop", "30", workdir=trained).stdout.splitlines()
+    assert text[2] == f"  0:00–0:14  {segments[0]['genre']} (p={segments[0]['p']:.2f})"
+    refused = cli("predict", mix, "--hop", "30", workdir=trained, check=False)
+    assert refused.returncode == 2 and "--hop and --plot go with --timeline" in refused.stderr
