@@ -30,7 +30,7 @@ from hiergenre.errors import HierGenreError
 from hiergenre.features import FeatureCache, extract_many, prediction_windows
 from hiergenre.hierarchy import GenreTree
 from hiergenre.routing import Route, RoutingPolicy, check_routing_applies, get_policy
-from hiergenre.workspace import Workspace
+from hiergenre.workspace import Manifest, Workspace
 
 
 @dataclass
@@ -184,6 +184,10 @@ class EvaluationReport:
     skipped_files: dict[str, str]
     #: What the user should know about the scores (seen clips, trees not trained).
     notes: list[str] = field(default_factory=list)
+    #: The routing policy of the cascades.
+    routing: str = "greedy"
+    #: How each scored model was trained: preset, node model, epoch cap, seed, data set, split, when, version.
+    training: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -192,6 +196,8 @@ class EvaluationReport:
             "reference_tree": self.reference.to_spec(),
             "source": self.source,
             "notes": self.notes,
+            "routing": self.routing,
+            "training": self.training,
             "skipped_files": self.skipped_files,
             "models": {name: s.as_dict() for name, s in self.scores.items()},
         }
@@ -245,7 +251,23 @@ def evaluate_workspace(
         if external is not None:
             notes += mark_seen_clips(results[name], readable, pred, manifest.test_split)
     source = str(data) if data is not None else "test part of each model's split"
-    return EvaluationReport(reference, results, source, skipped, notes)
+    training = {name: training_context(workspace.manifest(name)) for name in results}
+    return EvaluationReport(reference, results, source, skipped, notes, policy.name, training)
+
+
+def training_context(manifest: Manifest) -> dict[str, Any]:
+    """What a report records of how a model was trained."""
+    synthetic = " (SYNTHETIC)" if manifest.dataset.get("synthetic") else ""
+    return {
+        "preset": manifest.preset,
+        "node_model": manifest.node_model,
+        "epochs_cap": manifest.epochs_cap,
+        "seed": manifest.seed,
+        "dataset": f"{manifest.dataset.get('root')}{synthetic}, {manifest.dataset.get('clips')} clips",
+        "split": manifest.split.get("description"),
+        "trained_at": manifest.trained_at.replace("T", " ")[:16],
+        "hiergenre_version": manifest.hiergenre_version,
+    }
 
 
 def mark_seen_clips(scores: ModelScores, clips: Sequence[Clip], pred: Sequence[str], split: Split) -> list[str]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hiergenre.evaluation import EvaluationReport, ModelScores
+from hiergenre.hierarchy import GenreTree
 from hiergenre.render import percent
 from hiergenre.storage import atomic_file, atomic_path
 
@@ -62,21 +64,47 @@ def cascade_section(s: ModelScores) -> str:
     return "\n\n".join(parts)
 
 
-def confusion_png(s: ModelScores, path: str | Path, title: str | None = None) -> Path:
-    """Confusion matrix heat map (rows true, columns predicted)."""
+def confusion_png(
+    s: ModelScores, path: str | Path, title: str | None = None, reference: GenreTree | None = None
+) -> Path:
+    """Confusion matrix heat maps, counts and row-normalised (rows true, columns predicted).
+
+    With ``reference``, lines separate its top-level groups (the labels follow its leaf order), so
+    mistakes inside a group and across groups can be told apart at a glance.
+    """
     plt = _pyplot()
     matrix = np.asarray(s.confusion)
-    size = 1.2 + 0.45 * len(s.labels)
-    fig, ax = plt.subplots(figsize=(size + 1, size))
-    ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(s.labels)), s.labels, rotation=45, ha="right")
-    ax.set_yticks(range(len(s.labels)), s.labels)
-    for (i, j), v in np.ndenumerate(matrix):
-        ax.text(j, i, str(v), ha="center", va="center", color="white" if v > matrix.max() / 2 else "black", fontsize=8)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title or f"{s.model}: accuracy {percent(s.accuracy)}")
+    rows = matrix.sum(axis=1, keepdims=True)
+    normalised = np.divide(matrix, rows, out=np.zeros(matrix.shape, float), where=rows > 0)
+    size = 2.0 + 0.62 * len(s.labels)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1.5, size))
+    panels = ((matrix, "clips", "{:.0f}"), (100 * normalised, "% of the true genre's clips", "{:.0f}"))
+    for ax, (values, what, fmt) in zip(axes, panels, strict=True):
+        ax.imshow(values, cmap="Blues", vmin=0)
+        ax.set_xticks(range(len(s.labels)), s.labels, rotation=45, ha="right")
+        ax.set_yticks(range(len(s.labels)), s.labels)
+        for (i, j), v in np.ndenumerate(values):
+            colour = "white" if v > values.max() / 2 else "black"
+            ax.text(
+                j, i, fmt.format(int(v) if fmt == "{:d}" else v), ha="center", va="center", color=colour, fontsize=8
+            )
+        for edge in group_edges(s.labels, reference):
+            ax.axhline(edge, color="#cc4400", linewidth=1.5)
+            ax.axvline(edge, color="#cc4400", linewidth=1.5)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(what, fontsize=10)
+    groups = f"; lines: top-level groups of tree {reference.name!r}" if reference is not None else ""
+    fig.suptitle(title or f"{s.model}: accuracy {percent(s.accuracy)}{groups}")
     return _save(fig, path)
+
+
+def group_edges(labels: Sequence[str], reference: GenreTree | None) -> list[float]:
+    """Positions between consecutive labels whose top-level groups in ``reference`` differ."""
+    if reference is None or not all(g in reference.graph for g in labels):
+        return []
+    top = [reference.path_to(g)[1] for g in labels]
+    return [i + 0.5 for i in range(len(top) - 1) if top[i] != top[i + 1]]
 
 
 def learning_curves_png(histories: Mapping[str, Sequence[Mapping[str, Sequence[float]]]], path: str | Path) -> Path:
@@ -103,19 +131,36 @@ def learning_curves_png(histories: Mapping[str, Sequence[Mapping[str, Sequence[f
 
 
 def write_evaluation_report(report: EvaluationReport, directory: str | Path) -> Path:
-    """``report.md`` with summary, per-class and cascade tables, plus one confusion PNG per model."""
+    """``report.md``: what was scored and how, the reference tree drawn, then per model its tables and confusions."""
+    from hiergenre import __version__
+    from hiergenre.render import draw_tree
+
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    tree_png = draw_tree(report.reference, directory / "tree.png")
     lines = [
         "# hiergenre evaluation",
         "",
-        f"Clips: {report.source}.",
+        f"Clips: {report.source}. Routing: {report.routing}. Hierarchical scores, group lines and levels use "
+        f"the reference tree {report.reference.name!r} (the built tree). hiergenre {__version__}, "
+        f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M')} UTC.",
+        "",
+        f"![reference tree {report.reference.name}]({tree_png.name})",
         "",
         markdown_table(SUMMARY_HEADER, summary_rows(report.scores)),
         "",
+        *[f"Note: {note}" for note in report.notes],
+        "",
+        "## How each model was trained",
+        "",
+        markdown_table(
+            ["model", "preset", "node model", "epochs cap", "seed", "data set", "split", "trained (UTC)", "hiergenre"],
+            [[name, *context.values()] for name, context in report.training.items()],
+        ),
+        "",
     ]
     for name, s in report.scores.items():
-        png = confusion_png(s, directory / f"confusion-{name}.png")
+        png = confusion_png(s, directory / f"confusion-{name}.png", reference=report.reference)
         lines += [
             f"## {name}",
             "",
@@ -123,7 +168,7 @@ def write_evaluation_report(report: EvaluationReport, directory: str | Path) -> 
             "",
             cascade_section(s),
             "",
-            f"![confusion matrix of {name}]({png.name})",
+            f"![confusion matrices of {name}]({png.name})",
             "",
         ]
     if report.skipped_files:

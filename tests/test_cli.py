@@ -106,7 +106,11 @@ def test_evaluate_json_and_report(cli, trained, tmp_path):
     cli("evaluate", "--report", report, workdir=trained)
     text = (report / "report.md").read_text()
     assert "## default" in text and "decision accuracy" in text
+    assert "Routing: greedy" in text and "the reference tree 'default'" in text and "![reference tree" in text
+    assert "| default | improved-cv3-s1 | cnn | 2 | 0 |" in text  # how each model was trained
     assert (report / "confusion-flat.png").read_bytes()[:4] == b"\x89PNG"
+    assert (report / "tree.png").read_bytes()[:4] == b"\x89PNG"
+    assert out["training"]["flat"]["preset"] == "improved-cv3-s1" and out["routing"] == "greedy"
 
 
 def test_routing_policies_through_predict_and_evaluate(cli, trained, tiny_corpus):

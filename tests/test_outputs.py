@@ -72,3 +72,12 @@ def test_timeline_reads_the_whole_file_in_text_json_csv_and_a_plot(cli, trained,
     assert text[2] == f"  0:00–0:14  {segments[0]['genre']} (p={segments[0]['p']:.2f})"
     refused = cli("predict", mix, "--hop", "30", workdir=trained, check=False)
     assert refused.returncode == 2 and "--hop and --plot go with --timeline" in refused.stderr
+
+
+def test_confusion_group_lines_fall_between_top_level_groups():
+    from hiergenre.hierarchy import GenreTree
+    from hiergenre.reports import group_edges
+
+    tree = GenreTree.from_yaml_text("tree: {a: [x, y], b: [z], c: [u, v]}")
+    assert group_edges(["x", "y", "z", "u", "v"], tree) == [1.5, 2.5]
+    assert group_edges(["x", "u"], tree) == [0.5] and group_edges(["x", "y"], None) == []
