@@ -266,6 +266,13 @@ def is_reference_tree(tree: GenreTree) -> bool:
     return tree.to_spec() == tree.leaves and sorted(tree.leaves) == sorted(reference.leaves)
 
 
+def same_decisions(a: GenreTree, b: GenreTree) -> bool:
+    """Whether two trees make the same decisions (flat trees: the same genres in any order)."""
+    if a.to_spec() == b.to_spec():
+        return True
+    return a.to_spec() == a.leaves and b.to_spec() == b.leaves and sorted(a.leaves) == sorted(b.leaves)
+
+
 def unreserved_name(name: str) -> str:
     """``name``, or ``name-learned`` when it is a reference tree's name (for trees derived from data)."""
     return f"{name}-learned" if name in REFERENCE_TREES else name

@@ -20,7 +20,7 @@ from hiergenre.config import Preset, stable_hash
 from hiergenre.datasets import Dataset, Split, load_dataset, parse_split
 from hiergenre.errors import HierGenreError
 from hiergenre.features import FeatureCache, LmfccMatrices, extract_many
-from hiergenre.hierarchy import BASELINE3_GENRES, GenreTree, is_reference_tree, reference_tree
+from hiergenre.hierarchy import BASELINE3_GENRES, GenreTree, is_reference_tree, reference_tree, same_decisions
 from hiergenre.parallel import run_node_jobs
 from hiergenre.progress import PhaseTimer, Reporter
 from hiergenre.synthetic import write_corpus
@@ -86,13 +86,6 @@ def trees_to_train(
             continue
         chosen.append((role, candidate))
     return chosen, notes
-
-
-def same_decisions(a: GenreTree, b: GenreTree) -> bool:
-    """Whether two trees make the same decisions (flat trees: the same genres in any order)."""
-    if a.to_spec() == b.to_spec():
-        return True
-    return a.to_spec() == a.leaves and b.to_spec() == b.leaves and sorted(a.leaves) == sorted(b.leaves)
 
 
 def preset_notes(preset: Preset) -> list[str]:

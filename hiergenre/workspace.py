@@ -38,7 +38,7 @@ from hiergenre.cascade import Cascade
 from hiergenre.datasets import Split
 from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.features import LmfccMatrices
-from hiergenre.hierarchy import ROOT, GenreTree
+from hiergenre.hierarchy import ROOT, GenreTree, same_decisions
 from hiergenre.nodes import BACKENDS, load_node
 from hiergenre.routing import RoutingPolicy, get_policy
 from hiergenre.storage import atomic_file, read_json, write_json_atomic
@@ -248,7 +248,7 @@ class Workspace:
             raise InvalidValue(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         manifest = self.manifest(name or self.default_tree_name())
         tree = manifest.genre_tree
-        if name is None and tree.to_spec() != self.built_tree().to_spec():
+        if name is None and not same_decisions(tree, self.built_tree()):
             raise HierGenreError(
                 f"the models of tree {tree.name!r} in {self.root} were trained for another version of the tree than "
                 "the one built now: run 'hiergenre train-all' again (or rebuild the tree they were trained for)"

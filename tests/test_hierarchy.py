@@ -101,3 +101,14 @@ def test_default_tree_covers_the_ten_gtzan_genres():
     from hiergenre.synthetic import GENRES
 
     assert sorted(GenreTree.from_file(HIERARCHIES / "default.yaml").leaves) == sorted(GENRES)
+
+
+def test_flat_trees_make_the_same_decisions_in_any_genre_order():
+    from hiergenre.hierarchy import is_reference_tree, reference_tree, same_decisions
+
+    shuffled = GenreTree.flat(["metal", "disco", "classical"], "baseline3")
+    assert is_reference_tree(shuffled) and same_decisions(shuffled, reference_tree("baseline3", ()))
+    assert reference_tree("flat", ["rock", "blues"]).leaves == ["blues", "rock"]  # sorted: one flat model
+    nested = GenreTree.from_yaml_text("tree: {a: [x, y], b: [z, w]}")
+    assert not same_decisions(nested, GenreTree.flat(nested.leaves)) and same_decisions(nested, nested)
+    assert not is_reference_tree(GenreTree.flat(["jazz", "rock", "pop"], "baseline3"))
