@@ -67,24 +67,25 @@ def timeline(predictor: Predictor, path: str | Path, hop_seconds: float | None =
         raise InvalidValue(f"--hop must be positive, got {hop_seconds}")
     rate = predictor.features.sample_rate
     segments: list[Segment] = []
-    pending: list[tuple[float, np.ndarray | None]] = []
-    for start, samples in segment_signals(path, segment_samples(predictor), max(1, round(hop * rate)), rate):
+    pending: list[tuple[float, float, np.ndarray | None]] = []
+    for start, end, samples in segment_signals(path, segment_samples(predictor), max(1, round(hop * rate)), rate):
         silent = float(np.max(np.abs(samples))) < SILENCE_PEAK
-        pending.append((start, None if silent else predictor.frames(samples)[: predictor.features.window_frames]))
+        frames = None if silent else predictor.frames(samples)[: predictor.features.window_frames]
+        pending.append((start, end, frames))
         if len(pending) == SEGMENTS_PER_BATCH:
-            segments += route_segments(predictor, pending, rate)
+            segments += route_segments(predictor, pending)
             pending = []
-    segments += route_segments(predictor, pending, rate)
+    segments += route_segments(predictor, pending)
     if not segments:
         raise HierGenreError(f"{path}: contains no audio samples")
     return segments
 
 
-def segment_signals(path: str | Path, length: int, hop: int, rate: int) -> Iterator[tuple[float, np.ndarray]]:
-    """``(start seconds, samples)`` of every full segment of ``length`` samples, one every ``hop``.
+def segment_signals(path: str | Path, length: int, hop: int, rate: int) -> Iterator[tuple[float, float, np.ndarray]]:
+    """``(start, end, samples)`` of every full segment of ``length`` samples, one every ``hop`` (seconds).
 
     Memory holds at most one segment plus one decoded block. A file shorter than one segment
-    yields it once, repeated to fill it.
+    yields it once, repeated to fill it (its end is the file's end).
     """
     buffer = np.zeros(0, np.float32)
     offset = 0  # sample index of buffer[0]
@@ -93,17 +94,16 @@ def segment_signals(path: str | Path, length: int, hop: int, rate: int) -> Itera
         buffer = np.concatenate([buffer, block])
         while next_start + length <= offset + len(buffer):
             begin = next_start - offset
-            yield next_start / rate, buffer[begin : begin + length]
+            yield next_start / rate, (next_start + length) / rate, buffer[begin : begin + length]
             next_start += hop
         drop = min(next_start - offset, len(buffer))
         buffer, offset = buffer[drop:], offset + drop
     if next_start == 0 and offset + len(buffer) > 0:  # shorter than one segment: repeat it, as predict does
-        yield 0.0, np.resize(buffer, length)
+        yield 0.0, (offset + len(buffer)) / rate, np.resize(buffer, length)
 
 
-def route_segments(predictor: Predictor, pending: list[tuple[float, np.ndarray | None]], rate: int) -> list[Segment]:
+def route_segments(predictor: Predictor, pending: list[tuple[float, float, np.ndarray | None]]) -> list[Segment]:
     """Route the non-silent segments of ``pending`` in one batch."""
-    duration = segment_samples(predictor) / rate
-    audible = [frames[None] for _, frames in pending if frames is not None]
+    audible = [frames[None] for _, _, frames in pending if frames is not None]
     routes = iter(predictor.cascade.route_clips(audible, predictor.routing) if audible else [])
-    return [Segment(start, start + duration, next(routes) if frames is not None else None) for start, frames in pending]
+    return [Segment(start, end, next(routes) if frames is not None else None) for start, end, frames in pending]
