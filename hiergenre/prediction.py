@@ -91,7 +91,6 @@ class Predictor:
     features: FeatureConfig
     matrices: LmfccMatrices | None = None
     routing: RoutingPolicy | str = "greedy"
-    timeline_hop: float | None = None
 
     @classmethod
     def load(
@@ -132,7 +131,6 @@ class Predictor:
 
         ``timeline_hop`` (seconds; 0 for one analysis window) adds each file's genre timeline.
         """
-        self.timeline_hop = timeline_hop
         inputs = expand_inputs(paths)
         readable = [path for path, error in inputs if error is None]
         results: dict[str, Prediction] = {}
@@ -141,7 +139,7 @@ class Predictor:
                 if isinstance(outcome, str):
                     results[path] = Prediction(path, error=outcome)
                 else:
-                    results[path] = self._route(path, outcome)
+                    results[path] = self._route(path, outcome, timeline_hop)
                 if on_done:
                     on_done()
         return [results[path] if error is None else Prediction(path, error=error) for path, error in inputs]
@@ -152,11 +150,11 @@ class Predictor:
         except (HierGenreError, OSError) as exc:
             return failure_reason(path, exc)
 
-    def _route(self, path: str, windows: np.ndarray) -> Prediction:
+    def _route(self, path: str, windows: np.ndarray, timeline_hop: float | None) -> Prediction:
         try:
             segments = None
-            if self.timeline_hop is not None:
-                segments = timeline(self, path, self.timeline_hop or None)
+            if timeline_hop is not None:
+                segments = timeline(self, path, timeline_hop or None)
             return Prediction(path, route=self.cascade.route(windows, self.routing), timeline=segments)
         except HierGenreError as exc:
             return Prediction(path, error=failure_reason(path, exc))
