@@ -1,0 +1,59 @@
+"""Decoding a distribution over a tree into nodes that may stop above the genres (no TensorFlow)."""
+
+import numpy as np
+import pytest
+
+from hiergenre.decoding import ConfidenceDecoder, ExpectedHF1Decoder, get_decoder, hf1_matrix, node_probabilities
+from hiergenre.errors import InvalidValue
+from hiergenre.evaluation import hierarchical_scores
+from hiergenre.hierarchy import GenreTree
+
+TREE = GenreTree.from_yaml_text("tree: {a: [x, y], b: [z, w]}")  # leaves x, y, z, w
+
+
+def test_node_probabilities_sum_genres_up_the_tree():
+    nodes, p = node_probabilities(TREE, np.array([[0.3, 0.3, 0.2, 0.2]]))
+    assert dict(zip(nodes, p[0], strict=True)) == pytest.approx(
+        {"root": 1, "a": 0.6, "x": 0.3, "y": 0.3, "b": 0.4, "z": 0.2, "w": 0.2}
+    )
+
+
+def test_confidence_decoder_stops_where_the_best_child_is_not_confident():
+    leaves = np.array([[0.3, 0.3, 0.2, 0.2], [0.9, 0.05, 0.05, 0.0]])
+    assert ConfidenceDecoder(0.5).choose(TREE, leaves, ["x", "x"]) == ["a", "x"]
+    assert ConfidenceDecoder(0.0).choose(TREE, leaves, ["x", "x"]) == ["x", "x"]
+    assert ConfidenceDecoder(0.95).choose(TREE, leaves, ["x", "x"]) == ["root", "a"]  # a holds 0.95, x 0.9
+    assert ConfidenceDecoder(0.96).choose(TREE, leaves, ["x", "x"]) == ["root", "root"]
+    decoded = ConfidenceDecoder(0.5).decode(TREE, leaves, ["x", "x"])[0]
+    assert (decoded.node, decoded.p, decoded.depth, decoded.leaf) == ("a", pytest.approx(0.6), 1, False)
+    with pytest.raises(InvalidValue):
+        ConfidenceDecoder(1.5)
+
+
+def test_hf1_decoder_maximises_the_expected_hierarchical_f1():
+    wide = GenreTree.from_yaml_text("tree: {a: [x, y, u, v], b: [z]}")
+    nodes = wide.preorder()
+    matrix = hf1_matrix(wide, nodes)
+    for i, leaf in enumerate(wide.leaves):  # the matrix is the metric evaluate reports, clip by clip
+        for j, node in enumerate(nodes[1:], start=1):
+            assert matrix[i, j] == pytest.approx(hierarchical_scores(wide, [leaf], [node])["f1"])
+    assert (matrix[:, 0] == 0).all()  # the root scores nothing
+    spread = np.array([[0.25, 0.25, 0.25, 0.25, 0.0]])  # sure of group a, not of its genre
+    assert ExpectedHF1Decoder().choose(wide, spread, ["x"]) == ["a"]
+    sure = np.array([[0.7, 0.1, 0.1, 0.1, 0.0]])
+    assert ExpectedHF1Decoder().choose(wide, sure, ["x"]) == ["x"]
+    rng = np.random.default_rng(0)
+    for _ in range(50):  # brute force: no node has a higher expected hF1 than the chosen one
+        row = rng.dirichlet(np.ones(5))[None]
+        chosen = ExpectedHF1Decoder().choose(wide, row, ["x"])[0]
+        expected = row @ matrix
+        assert expected[0, nodes.index(chosen)] == pytest.approx(expected.max())
+
+
+def test_get_decoder_names_and_refusals():
+    assert get_decoder().name == "leaf" and get_decoder("hf1").name == "hf1"
+    assert get_decoder(min_confidence=0.8) == ConfidenceDecoder(0.8)
+    with pytest.raises(InvalidValue, match="unknown decoder"):
+        get_decoder("best")
+    with pytest.raises(InvalidValue, match="choose one"):
+        get_decoder("hf1", 0.5)
