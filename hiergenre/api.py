@@ -18,6 +18,7 @@ from pathlib import Path
 from hiergenre.cascade import Cascade
 from hiergenre.config import DEFAULT_PRESET, get_preset, with_node_model
 from hiergenre.datasets import Dataset, check_split
+from hiergenre.decoding import get_decoder
 from hiergenre.discovery import LearnedTree
 from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.evaluation import EvaluationReport, evaluate_workspace
@@ -173,10 +174,21 @@ def load_cascade(
 
 
 def load_predictor(
-    *, workdir: str | Path | None = None, tree: str | None = None, routing: str = "greedy", backend: str = "litert"
+    *,
+    workdir: str | Path | None = None,
+    tree: str | None = None,
+    routing: str = "greedy",
+    backend: str = "litert",
+    decode: str | None = None,
+    min_confidence: float | None = None,
 ) -> Predictor:
-    """Everything prediction needs, loaded once (see :meth:`hiergenre.prediction.Predictor.load`)."""
-    return Predictor.load(Workspace(workdir), tree=tree, routing=routing, backend=backend)
+    """Everything prediction needs, loaded once (see :meth:`hiergenre.prediction.Predictor.load`).
+
+    ``min_confidence`` or ``decode="hf1"`` let predictions stop at an inner node of the tree
+    (:mod:`hiergenre.decoding`).
+    """
+    decoder = get_decoder(decode, min_confidence)
+    return Predictor.load(Workspace(workdir), tree=tree, routing=routing, backend=backend, decoder=decoder)
 
 
 def predict(

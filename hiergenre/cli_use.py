@@ -55,6 +55,22 @@ def predict_command(
             help="Also list the K most probable genres (each genre's whole-path probability) in text, JSON and CSV.",
         ),
     ] = 0,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            metavar="P",
+            help="Stop at an inner node (a group) when the most probable child below it has less than P "
+            "of the probability: 'rhythmic (disco, pop, hiphop, reggae)' instead of a guess.",
+        ),
+    ] = None,
+    decode: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="'hf1': predict the node (genre or group) with the highest expected hierarchical F1.",
+            show_default="the genre the routing reaches",
+        ),
+    ] = None,
     timeline: Annotated[
         bool,
         typer.Option("--timeline", help="Also classify the whole file segment by segment (streamed: any length)."),
@@ -90,7 +106,7 @@ def predict_command(
 
     from hiergenre import api
     from hiergenre.prediction import output_format, write_predictions
-    from hiergenre.render import prediction_legend, route_text
+    from hiergenre.render import prediction_legend, prediction_text
     from hiergenre.routing import get_policy
     from hiergenre.timeline_view import draw_timeline, timeline_lines
 
@@ -104,7 +120,9 @@ def predict_command(
         raise InvalidValue("--plot draws the timeline of one file: give exactly one file")
     if hop is not None and hop <= 0:
         raise InvalidValue(f"--hop must be positive, got {hop}")
-    predictor = api.load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
+    predictor = api.load_predictor(
+        workdir=workdir, tree=tree, routing=routing, backend=backend, decode=decode, min_confidence=min_confidence
+    )
     single = len(files) == 1 and files[0].is_file()
     with Progress(
         TextColumn("classifying"),
@@ -126,17 +144,14 @@ def predict_command(
     if as_json:
         print(json.dumps([p.as_dict(top) for p in predictions], indent=2))
     elif output is None:
-        legend = prediction_legend(predictor.cascade.tree, get_policy(routing).name, api.built_tree_or_none(workdir))
+        built = api.built_tree_or_none(workdir)
+        legend = prediction_legend(predictor.cascade.tree, get_policy(routing).name, built, predictor.decoder)
         console.print(legend, style="dim", highlight=False, soft_wrap=True)
     for p in predictions:
         if p.error:
             errors.print(f"error: {p.error}", highlight=False, soft_wrap=True)
         elif not as_json and output is None:
-            console.print(
-                f"{p.file}: [bold green]{p.genre}[/] (p={p.route.p:.2f})  {route_text(p.route)}",
-                highlight=False,
-                soft_wrap=True,
-            )
+            console.print(prediction_text(p, predictor.cascade.tree), highlight=False, soft_wrap=True)
             if top:
                 ranked = ", ".join(f"{genre} {prob:.2f}" for genre, prob in p.route.top(top))
                 console.print(f"  top {top}: {ranked}", highlight=False, soft_wrap=True)

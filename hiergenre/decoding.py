@@ -93,7 +93,7 @@ class ConfidenceDecoder(Decoder):
 
     min_confidence: float
     name: ClassVar[str] = "confidence"
-    help: ClassVar[str] = "stop at the first node whose best child has less than --min-confidence"
+    help: ClassVar[str] = "stop where the most probable child has less than the minimum confidence"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_confidence <= 1.0:

@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from hiergenre.decoding import get_decoder
 from hiergenre.errors import HierGenreError
 from hiergenre.hierarchy import GenreTree, valid_name
 from hiergenre.nodes import ConstantNode
@@ -49,6 +50,11 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         The flat model that ``blend`` mixes in, fitted over all classes; ``None`` clones ``estimator``.
     blend_weight : float, default 0.5
         Weight of the flat model's probabilities under ``blend``.
+    decode : {None, "hf1"}, default None
+        How :meth:`predict_node` may stop above the classes: ``"hf1"`` maximises the expected
+        hierarchical F1 (see :mod:`hiergenre.decoding`). :meth:`predict` always returns classes.
+    min_confidence : float or None, default None
+        :meth:`predict_node` walks down while the most probable child holds at least this share.
 
     Attributes
     ----------
@@ -77,12 +83,16 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         routing: str = "greedy",
         flat_estimator: Any = None,
         blend_weight: float = 0.5,
+        decode: str | None = None,
+        min_confidence: float | None = None,
     ) -> None:
         self.tree = tree
         self.estimator = estimator
         self.routing = routing
         self.flat_estimator = flat_estimator
         self.blend_weight = blend_weight
+        self.decode = decode
+        self.min_confidence = min_confidence
 
     def fit(self, X: Any, y: Any) -> HierarchicalClassifier:
         """Fit one classifier per decision node (and the flat model when the routing needs it)."""
@@ -131,6 +141,21 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         decision, _ = self._decision(X)
         class_of_leaf = dict(zip(self._leaf_names(), self.classes_, strict=True))
         return np.array([class_of_leaf[genre] for genre in decision.genres], dtype=self.classes_.dtype)
+
+    def predict_node(self, X: Any) -> np.ndarray:
+        """The node each row's evidence supports: a class, or a group of the tree where decoding stops.
+
+        Decoding follows ``decode`` (``"hf1"``) or ``min_confidence`` (see :mod:`hiergenre.decoding`);
+        with neither it is :meth:`predict`. A class keeps its label, a group is its name.
+        """
+        try:
+            decoder = get_decoder(self.decode, self.min_confidence)
+        except HierGenreError as exc:
+            raise ValueError(str(exc)) from None
+        decision, _ = self._decision(X)
+        class_of_leaf = dict(zip(self._leaf_names(), self.classes_, strict=True))
+        nodes = decoder.choose(self.tree_, decision.leaves, decision.genres)
+        return np.array([class_of_leaf.get(node, node) for node in nodes], dtype=object)
 
     def _leaf_names(self) -> list[str]:
         """The tree leaf of each class, in ``classes_`` order."""

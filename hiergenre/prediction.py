@@ -15,7 +15,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from hiergenre.audio import load_audio
 from hiergenre.cascade import Cascade
 from hiergenre.config import FeatureConfig
 from hiergenre.datasets import is_audio
+from hiergenre.decoding import Decoded, Decoder, LeafDecoder
 from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.features import LmfccMatrices, failure_reason, lmfcc, lmfcc_numpy, prediction_windows
 from hiergenre.routing import Route, RoutingPolicy, check_routing_applies, get_policy
@@ -42,6 +43,8 @@ class Prediction:
     error: str | None = None
     #: With ``predict --timeline``: the whole file's segments, each routed (see :mod:`hiergenre.timeline`).
     timeline: list[Segment] | None = None
+    #: With ``--min-confidence`` or ``--decode``: the node the evidence supports (see :mod:`hiergenre.decoding`).
+    decoded: Decoded | None = None
 
     @property
     def genre(self) -> str | None:
@@ -62,6 +65,8 @@ class Prediction:
             out["top"] = [{"genre": genre, "p": p} for genre, p in self.route.top(top)]
         if self.timeline is not None:
             out["timeline"] = [segment.as_dict() for segment in self.timeline]
+        if self.decoded is not None:
+            out["decoded"] = self.decoded.as_dict()
         return out
 
 
@@ -91,10 +96,17 @@ class Predictor:
     features: FeatureConfig
     matrices: LmfccMatrices | None = None
     routing: RoutingPolicy | str = "greedy"
+    decoder: Decoder = field(default_factory=LeafDecoder)
 
     @classmethod
     def load(
-        cls, workspace: Workspace, *, tree: str | None = None, routing: str = "greedy", backend: str = "litert"
+        cls,
+        workspace: Workspace,
+        *,
+        tree: str | None = None,
+        routing: str = "greedy",
+        backend: str = "litert",
+        decoder: Decoder | None = None,
     ) -> Predictor:
         """Everything prediction needs, loaded once: the cascade, its feature settings and feature path.
 
@@ -106,7 +118,15 @@ class Predictor:
         check_routing_applies(cascade.tree, policy)
         config = next(iter(cascade.classifiers.values())).features
         matrices = workspace.feature_matrices(cascade.tree.name) if backend == "litert" else None
-        return cls(cascade, config, matrices, policy)
+        return cls(cascade, config, matrices, policy, decoder or LeafDecoder())
+
+    def decode(self, route: Route) -> Decoded | None:
+        """The node the decoder chooses from the route's distribution (None with the default leaf decoder)."""
+        if isinstance(self.decoder, LeafDecoder) or route.distribution is None:
+            return None
+        tree = self.cascade.tree
+        leaves = np.array([[route.distribution[leaf] for leaf in tree.leaves]])
+        return self.decoder.decode(tree, leaves, [route.genre])[0]
 
     def clip_windows(self, path: str) -> np.ndarray:
         """Decode one file and cut its LMFCC into prediction windows."""
@@ -155,7 +175,8 @@ class Predictor:
             segments = None
             if timeline_hop is not None:
                 segments = timeline(self, path, timeline_hop or None)
-            return Prediction(path, route=self.cascade.route(windows, self.routing), timeline=segments)
+            route = self.cascade.route(windows, self.routing)
+            return Prediction(path, route=route, timeline=segments, decoded=self.decode(route))
         except HierGenreError as exc:
             return Prediction(path, error=failure_reason(path, exc))
 
@@ -187,7 +208,8 @@ def write_predictions(predictions: Sequence[Prediction], path: str | Path, *, to
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         ranks = [f"{name}_{rank}" for rank in range(1, top + 1) for name in ("genre", "p")]
-        writer.writerow(["file", "genre", "p", "path", "path_p", "error", *ranks])
+        decoded = ["node", "node_p", "depth", "leaf"] if any(p.decoded for p in predictions) else []
+        writer.writerow(["file", "genre", "p", "path", "path_p", "error", *ranks, *decoded])
         for p in predictions:
             steps = p.route.steps if p.route else []
             ranked = p.route.top(top) if p.route else []
@@ -202,6 +224,7 @@ def write_predictions(predictions: Sequence[Prediction], path: str | Path, *, to
                     p.error or "",
                     *cells,
                     *[""] * (len(ranks) - len(cells)),
+                    *(decoded_cells(p.decoded) if decoded else []),
                 ]
             )
         text = buffer.getvalue()
@@ -222,3 +245,10 @@ def timeline_csv(predictions: Sequence[Prediction]) -> str:
             row = segment.as_dict()
             writer.writerow([p.file, row["start"], row["end"], row["genre"] or "", row["p"] or "", ""])
     return buffer.getvalue()
+
+
+def decoded_cells(decoded: Decoded | None) -> list[str]:
+    """CSV cells node, node_p, depth, leaf (empty for a failed file)."""
+    if decoded is None:
+        return ["", "", "", ""]
+    return [decoded.node, f"{decoded.p:.6f}", str(decoded.depth), str(decoded.leaf).lower()]

@@ -19,6 +19,8 @@ from hiergenre.routing import Route
 from hiergenre.storage import atomic_path
 
 if TYPE_CHECKING:
+    from hiergenre.decoding import Decoder
+    from hiergenre.prediction import Prediction
     from hiergenre.tree_training import NodeResult
 
 
@@ -141,12 +143,26 @@ def route_text(route: Route) -> str:
     return " → ".join([ROOT, *(f"{s.choice} ({s.p:.2f})" for s in route.steps)])
 
 
-def prediction_legend(tree: GenreTree, routing: str, built: GenreTree | None) -> str:
-    """The line above predict's results: which tree, which routing, what ``p`` means, what the tree cannot say."""
+def prediction_text(prediction: Prediction, tree: GenreTree) -> str:
+    """One file's line: its genre and path probability, or the group it stopped at, then the route."""
+    route = prediction.route
+    decoded = prediction.decoded
+    if decoded is not None and not decoded.leaf:
+        genres = ", ".join(tree.leaves_under(decoded.node))
+        answer = f"[bold yellow]{decoded.node}[/] ({genres}) p {decoded.p:.2f}"
+    else:
+        answer = f"[bold green]{route.genre}[/] (p={route.p:.2f})"
+    return f"{prediction.file}: {answer}  {route_text(route)}"
+
+
+def prediction_legend(tree: GenreTree, routing: str, built: GenreTree | None, decoder: Decoder | None = None) -> str:
+    """The line above predict's results: which tree, routing and decoder, what ``p`` means, what the tree cannot say."""
     legend = (
         f"tree {tree.name!r} ({len(tree.leaves)} genres), {routing} routing; "
         "p: probability of the whole path, the product of its steps"
     )
+    if decoder is not None and decoder.name != "leaf":
+        legend += f"; a group's p: the probability that the genre lies below it ({decoder.name}: {decoder.help})"
     if built is not None and len(tree.leaves) < len(built.leaves):
         legend += f". It knows only {', '.join(sorted(tree.leaves))}: any other music is given one of these"
     return legend

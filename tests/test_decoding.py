@@ -57,3 +57,29 @@ def test_get_decoder_names_and_refusals():
         get_decoder("best")
     with pytest.raises(InvalidValue, match="choose one"):
         get_decoder("hf1", 0.5)
+
+
+def test_estimator_predict_node_stops_at_groups_and_cli_reports_depth(cli, trained, tiny_corpus, tmp_path):
+    from hiergenre import HierarchicalClassifier
+
+    rng = np.random.default_rng(0)
+    centres = {"x": (0, 0), "y": (0.4, 0), "z": (5, 5), "w": (9, 9)}  # x and y overlap: a is sure, x/y not
+    X = np.vstack([rng.normal(c, 0.5, size=(30, 2)) for c in centres.values()])
+    y = np.repeat(list(centres), 30)
+    model = HierarchicalClassifier({"a": ["x", "y"], "b": ["z", "w"]}, min_confidence=0.9).fit(X, y)
+    nodes = model.predict_node(X)
+    assert set(nodes[:60]) <= {"a", "x", "y"} and "a" in set(nodes[:60])  # the overlapping pair stops at a
+    assert set(nodes[60:]) <= {"z", "w"} and (nodes[60:] == y[60:]).mean() > 0.9  # separable: genres
+    assert (model.set_params(min_confidence=None).predict_node(X) == model.predict(X)).all()
+    out = __import__("json").loads(
+        cli("predict", tiny_corpus / "jazz", "--min-confidence", "0.99", "--json", workdir=trained).stdout
+    )
+    assert all(p["decoded"] == {"node": "root", "p": pytest.approx(1.0), "depth": 0, "leaf": False} for p in out)
+    text = cli("predict", tiny_corpus / "jazz" / "jazz.00000.au", "--min-confidence", "0.99", workdir=trained).stdout
+    assert "root (classical, jazz, blues" in text and " p 1.00" in text
+    table = tmp_path / "decoded.csv"
+    cli("predict", tiny_corpus / "jazz", "--decode", "hf1", "-o", table, workdir=trained)
+    header, *rows = table.read_text().splitlines()
+    assert header.endswith("node,node_p,depth,leaf") and len(rows) == 3
+    refused = cli("predict", tiny_corpus / "jazz", "--min-confidence", "2", workdir=trained, check=False)
+    assert refused.returncode == 2 and "between 0 and 1" in refused.stderr
