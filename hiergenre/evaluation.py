@@ -29,6 +29,7 @@ from hiergenre.datasets import Clip, Split, load_dataset
 from hiergenre.errors import HierGenreError
 from hiergenre.features import FeatureCache, extract_many, prediction_windows
 from hiergenre.hierarchy import GenreTree
+from hiergenre.operating import operating_curve
 from hiergenre.routing import Route, RoutingPolicy, check_routing_applies, get_policy
 from hiergenre.workspace import Manifest, Workspace
 
@@ -52,6 +53,9 @@ class ModelScores:
     seen_clips: int = 0
     #: Accuracy on the other clips, when some were seen (None when none or all were).
     unseen_accuracy: float | None = None
+    #: Correct rate against specificity as decoding stops earlier, on the reference tree
+    #: (:mod:`hiergenre.operating`); empty when the model's genres are not the reference tree's.
+    operating: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -248,6 +252,9 @@ def evaluate_workspace(
         readable, routes = route_clips(cascade, clips, workspace, jobs, skipped, routing)
         true, pred = [c.genre for c in readable], [r.genre for r in routes]
         results[name] = score(name, true, pred, reference, routes, cascade.tree)
+        if set(cascade.tree.leaves) == set(reference.leaves) and routes:
+            leaves = np.array([[r.distribution.get(g, 0.0) for g in reference.leaves] for r in routes])
+            results[name].operating = operating_curve(reference, leaves, true).as_dict()
         if external is not None:
             notes += mark_seen_clips(results[name], readable, pred, manifest.test_split)
     source = str(data) if data is not None else "test part of each model's split"

@@ -32,12 +32,23 @@ def summary_rows(scores: Mapping[str, ModelScores]) -> list[list[str]]:
             percent(s.balanced_accuracy),
             percent(s.hierarchical.get("f1", float("nan"))),
             f"{s.severity.get('mean_distance_of_mistakes', float('nan')):.2f}",
+            f"{s.operating['area']:.3f}" if s.operating else "–",
+            percent(s.operating["specificity_at"]["0.90"]) if s.operating else "–",
         ]
         for name, s in scores.items()
     ]
 
 
-SUMMARY_HEADER = ["model", "clips", "accuracy", "balanced acc.", "hier. F1", "mean edges per mistake"]
+SUMMARY_HEADER = [
+    "model",
+    "clips",
+    "accuracy",
+    "balanced acc.",
+    "hier. F1",
+    "mean edges per mistake",
+    "curve area",
+    "specificity at 90% correct",
+]
 
 
 def per_class_section(s: ModelScores) -> str:
@@ -107,6 +118,32 @@ def group_edges(labels: Sequence[str], reference: GenreTree | None) -> list[floa
     return [i + 0.5 for i in range(len(top) - 1) if top[i] != top[i + 1]]
 
 
+def operating_png(scores: Mapping[str, ModelScores], path: str | Path, reference: GenreTree) -> Path | None:
+    """Hierarchical correct rate against specificity as the minimum confidence sweeps, one line per model."""
+    curves = {name: s.operating for name, s in scores.items() if s.operating}
+    if not curves:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for name, curve in curves.items():
+        points = sorted(curve["points"], key=lambda p: p["specificity"])
+        ax.plot(
+            [p["specificity"] for p in points],
+            [p["correct"] for p in points],
+            marker=".",
+            label=f"{name} (area {curve['area']:.3f})",
+        )
+    for level in (0.9, 0.95):
+        ax.axhline(level, color="#999999", linewidth=0.8, linestyle=":")
+    ax.set_xlabel(f"specificity (1: a genre, 0: the root of tree {reference.name!r})")
+    ax.set_ylabel("hierarchically correct (true genre below the prediction)")
+    ax.set_xlim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("Operating curves: stopping earlier as the minimum confidence rises")
+    return _save(fig, path)
+
+
 def learning_curves_png(histories: Mapping[str, Sequence[Mapping[str, Sequence[float]]]], path: str | Path) -> Path:
     """Loss and accuracy per epoch (train and validation), averaged over runs, one line per model."""
     plt = _pyplot()
@@ -159,6 +196,18 @@ def write_evaluation_report(report: EvaluationReport, directory: str | Path) -> 
         ),
         "",
     ]
+    curves = operating_png(report.scores, directory / "operating-curves.png", report.reference)
+    if curves is not None:
+        lines += [
+            "## Operating curves",
+            "",
+            "Each model's predictions stop at a group when the most probable child holds less than a minimum "
+            "confidence P (swept from 0, a genre for every clip, to above 1, the root); a group is correct when "
+            "the true genre lies below it. Specificity is log(genres / genres below) / log(genres).",
+            "",
+            f"![operating curves]({curves.name})",
+            "",
+        ]
     for name, s in report.scores.items():
         png = confusion_png(s, directory / f"confusion-{name}.png", reference=report.reference)
         lines += [

@@ -110,6 +110,10 @@ def test_evaluate_json_and_report(cli, trained, tmp_path):
     assert "| default | improved-cv3-s1 | cnn | 2 | 0 |" in text  # how each model was trained
     assert (report / "confusion-flat.png").read_bytes()[:4] == b"\x89PNG"
     assert (report / "tree.png").read_bytes()[:4] == b"\x89PNG"
+    assert (report / "operating-curves.png").read_bytes()[:4] == b"\x89PNG" and "## Operating curves" in text
+    curve = out["models"]["flat"]["operating"]  # flat, summed up the built tree
+    assert curve["points"][0]["leaf_share"] == 1.0 and curve["points"][0]["specificity"] == 1.0  # P = 0: a genre each
+    assert curve["points"][-1]["correct"] == 1.0 and out["models"]["baseline3"]["operating"] == {}
     assert out["training"]["flat"]["preset"] == "improved-cv3-s1" and out["routing"] == "greedy"
 
 

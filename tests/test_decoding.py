@@ -83,3 +83,19 @@ def test_estimator_predict_node_stops_at_groups_and_cli_reports_depth(cli, train
     assert header.endswith("node,node_p,depth,leaf") and len(rows) == 3
     refused = cli("predict", tiny_corpus / "jazz", "--min-confidence", "2", workdir=trained, check=False)
     assert refused.returncode == 2 and "between 0 and 1" in refused.stderr
+
+
+def test_operating_curve_runs_from_leaf_accuracy_to_the_root():
+    from hiergenre.operating import operating_curve, specificity
+
+    assert specificity(TREE, "x") == 1.0 and specificity(TREE, "root") == 0.0
+    assert specificity(TREE, "a") == pytest.approx(0.5)  # 2 of 4 genres below: log 2 / log 4
+    leaves = np.array([[0.45, 0.35, 0.1, 0.1], [0.1, 0.1, 0.6, 0.2], [0.5, 0.1, 0.2, 0.2]])
+    curve = operating_curve(TREE, leaves, ["y", "z", "w"])
+    first, last = curve.points[0], curve.points[-1]
+    assert (first.correct, first.specificity, first.leaf_share) == (pytest.approx(1 / 3), 1.0, 1.0)  # leaf accuracy
+    assert (last.correct, last.specificity, last.leaf_share) == (1.0, 0.0, 0.0)  # the root: always right
+    assert curve.specificity_at["0.90"] is not None and 0 <= curve.area <= 1
+    perfect = operating_curve(TREE, np.eye(4)[[1, 2, 3]], ["y", "z", "w"])
+    assert perfect.area == pytest.approx(1.0) and perfect.specificity_at["0.95"] == 1.0
+    assert curve.area < perfect.area
