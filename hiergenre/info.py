@@ -6,6 +6,7 @@ and never needs TensorFlow.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,11 @@ from hiergenre.workspace import Workspace
 
 
 def folder_bytes(folder: Path) -> int:
-    """Bytes of the files below ``folder`` (0 when it does not exist)."""
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+    """Bytes of the files below ``folder``, through symbolic links (0 when it does not exist)."""
+    total = 0
+    for parent, _, files in os.walk(folder, followlinks=True):
+        total += sum((Path(parent) / name).stat().st_size for name in files)
+    return total
 
 
 def workspace_info(workspace: Workspace) -> dict[str, Any]:
