@@ -145,7 +145,7 @@ def predict_command(
         print(json.dumps([p.as_dict(top) for p in predictions], indent=2))
     elif output is None:
         built = api.built_tree_or_none(workdir)
-        legend = prediction_legend(predictor.cascade.tree, get_policy(routing).name, built, predictor.decoder)
+        legend = prediction_legend(predictor.cascade.tree, get_policy(predictor.routing).name, built, predictor.decoder)
         console.print(legend, style="dim", highlight=False, soft_wrap=True)
     for p in predictions:
         if p.error:

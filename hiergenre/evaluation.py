@@ -233,32 +233,32 @@ def evaluate_workspace(
             "run 'hiergenre train-all' to train it"
         )
     policy = get_policy(routing)
-    single = [n for n in names if len(workspace.manifest(n).genre_tree.model_nodes) == 1]
+    manifests = {name: workspace.manifest(name) for name in names}  # read once: load_cascade reads its own
+    single = [n for n in names if len(manifests[n].genre_tree.model_nodes) == 1]
     if trees:
         for name in single:
-            check_routing_applies(workspace.manifest(name).genre_tree, policy)
+            check_routing_applies(manifests[name].genre_tree, policy)
     elif single and policy.name != "greedy":
         notes.append(f"--routing {policy.name} combines a cascade's decisions: {', '.join(single)} have one node each")
     external = load_dataset(data) if data is not None else None
     results, skipped = {}, {}
     for name in names:
         cascade = workspace.load_cascade(name, routing=routing)
-        leaves = set(cascade.tree.leaves)
-        manifest = workspace.manifest(name)
-        pool = external.clips if external is not None else manifest.test_split.test
-        clips = [c for c in pool if c.genre in leaves]
+        genres = set(cascade.tree.leaves)
+        pool = external.clips if external is not None else manifests[name].test_split.test
+        clips = [c for c in pool if c.genre in genres]
         if not clips:
             raise HierGenreError(f"no test clip for tree {name!r} (its split has an empty test part; use --data)")
         readable, routes = route_clips(cascade, clips, workspace, jobs, skipped, routing)
         true, pred = [c.genre for c in readable], [r.genre for r in routes]
         results[name] = score(name, true, pred, reference, routes, cascade.tree)
-        if set(cascade.tree.leaves) == set(reference.leaves) and routes:
+        if genres == set(reference.leaves) and routes:
             leaves = np.array([[r.distribution.get(g, 0.0) for g in reference.leaves] for r in routes])
             results[name].operating = operating_curve(reference, leaves, true).as_dict()
         if external is not None:
-            notes += mark_seen_clips(results[name], readable, pred, manifest.test_split)
+            notes += mark_seen_clips(results[name], readable, pred, manifests[name].test_split)
     source = str(data) if data is not None else "test part of each model's split"
-    training = {name: training_context(workspace.manifest(name)) for name in results}
+    training = {name: training_context(manifests[name]) for name in results}
     return EvaluationReport(reference, results, source, skipped, notes, policy.name, training)
 
 

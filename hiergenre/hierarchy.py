@@ -260,10 +260,7 @@ def check_not_reserved(tree: GenreTree) -> None:
 
 def is_reference_tree(tree: GenreTree) -> bool:
     """Whether ``tree`` is the reference tree of its name, its genres in any order."""
-    if tree.name not in REFERENCE_TREES:
-        return False
-    reference = reference_tree(tree.name, tree.leaves)
-    return tree.to_spec() == tree.leaves and sorted(tree.leaves) == sorted(reference.leaves)
+    return tree.name in REFERENCE_TREES and same_decisions(tree, reference_tree(tree.name, tree.leaves))
 
 
 def same_decisions(a: GenreTree, b: GenreTree) -> bool:
