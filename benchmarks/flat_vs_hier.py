@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import git_commit, write_json
+from benchmarks.depth_report import compact_scores
 from benchmarks.pooling import aggregate
 from hiergenre import api
 from hiergenre.config import DEFAULT_PRESET, get_preset
@@ -220,16 +221,16 @@ def score_policies(workdir: Path, trees: list[str] | None) -> dict[str, dict]:
     """Scores of the workspace's trees under every routing policy (one entry per cascade and policy)."""
     models = {}
     for policy in POLICIES:
-        evaluation = api.evaluate(workdir=workdir, trees=trees, routing=policy)
+        evaluation = api.evaluate(workdir=workdir, trees=trees, routing=policy, samples=True)
         for name, s in evaluation.scores.items():
             single = len(s.per_node) <= 1
             if single and policy != "greedy":
                 continue  # routing policies only matter for trees with several decision nodes
             if policy == "greedy":
                 costs = {**model_costs(workdir, name), "predict_seconds_per_clip": predict_timing(workdir, name)}
-                models[name] = {"scores": s.as_dict(), **costs}
+                models[name] = {"scores": compact_scores(s.as_dict()), **costs}
             else:  # the same trained cascade: its costs are stored once, under the greedy entry
-                models[f"{name}+{policy}"] = {"scores": s.as_dict(), "routing_of": name}
+                models[f"{name}+{policy}"] = {"scores": compact_scores(s.as_dict()), "routing_of": name}
     return models
 
 

@@ -146,11 +146,14 @@ def evaluate(
     trees: Sequence[str] | None = None,
     jobs: int = 1,
     routing: str = "greedy",
+    samples: bool = False,
 ) -> EvaluationReport:
     """Score each trained tree on the test part of its split, or on all of ``data``.
 
     Hierarchical metrics use the built tree as reference for every model. ``routing`` is the
     cascade's routing policy (see :mod:`hiergenre.routing`); single-node models are unaffected.
+    Calibration is measured before and after; ``samples`` keeps every clip's confidence and
+    correctness in it, so that a benchmark can pool runs.
     """
     return evaluate_workspace(
         Workspace(workdir),
@@ -158,6 +161,7 @@ def evaluate(
         trees=trees,
         jobs=_at_least_one(jobs, "--jobs"),
         routing=get_policy(routing),
+        samples=samples,
     )
 
 

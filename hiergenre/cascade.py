@@ -7,13 +7,16 @@ without TensorFlow; the node models of :mod:`hiergenre.nodes` implement the same
 
 A clip arrives as a stack of LMFCC windows ``(n_windows, frames, n_mfcc)``. Each node scores the
 windows of a whole batch of clips in one call and averages each clip's window probabilities into
-one row of a ``(n_clips, n_children)`` matrix; :mod:`hiergenre.routing` turns those matrices
-into genres, exactly as it does for :class:`~hiergenre.estimator.HierarchicalClassifier`.
+one row of a ``(n_clips, n_children)`` matrix (:class:`ClipScores`). A model with a ``calibrate``
+method (every :mod:`hiergenre.nodes` model: its temperature) then calibrates those clip rows,
+and :mod:`hiergenre.routing` turns the matrices into genres, exactly as it does for
+:class:`~hiergenre.estimator.HierarchicalClassifier`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -67,32 +70,74 @@ class Cascade:
             raise HierGenreError(f"the flat model predicts {list(self.flat.classes)}, not the tree's genres")
 
     def node_probabilities(self, clips: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-        """For each decision node, ``(n_clips, n_children)``: each clip's window probabilities averaged."""
+        """For each decision node, ``(n_clips, n_children)``: each clip's window probabilities averaged (raw)."""
         return {
             node: clip_probabilities(self.classifiers[node], clips, self.tree.children(node), f"model of node {node!r}")
             for node in self.tree.model_nodes
         }
 
     def flat_probabilities(self, clips: Sequence[np.ndarray]) -> np.ndarray | None:
-        """The flat model's ``(n_clips, n_leaves)`` in ``tree.leaves`` order, or None without one."""
+        """The flat model's raw ``(n_clips, n_leaves)`` in ``tree.leaves`` order, or None without one."""
         if self.flat is None:
             return None
         return clip_probabilities(self.flat, clips, self.tree.leaves, "the flat model")
 
-    def route_clips(self, clips: Sequence[np.ndarray], policy: str | RoutingPolicy = "greedy") -> list[Route]:
-        """The route of every clip (each a stack of windows) under a routing policy."""
+    def scores(self, clips: Sequence[np.ndarray], policy: str | RoutingPolicy = "greedy") -> ClipScores:
+        """Raw node (and, when ``policy`` uses it, flat) probabilities of clips, scored in batches."""
         chosen = get_policy(policy)
-        out: list[Route] = []
-        for start in range(0, len(clips), CLIPS_PER_BATCH):
-            batch = clips[start : start + CLIPS_PER_BATCH]
-            nodes = self.node_probabilities(batch)
-            flat = self.flat_probabilities(batch) if chosen.uses_flat else None
-            out += routes(self.tree, nodes, chosen, flat=flat, flat_weight=self.flat_weight)
-        return out
+        batches = [clips[start : start + CLIPS_PER_BATCH] for start in range(0, len(clips), CLIPS_PER_BATCH)]
+        parts = [self.node_probabilities(batch) for batch in batches]
+        nodes = {node: np.concatenate([p[node] for p in parts]) for node in self.tree.model_nodes}
+        flat = None
+        if chosen.uses_flat and self.flat is not None:
+            flat = np.concatenate([self.flat_probabilities(batch) for batch in batches])
+        return ClipScores(nodes, flat)
+
+    def calibrated(self, scores: ClipScores) -> ClipScores:
+        """``scores`` through each model's calibration (a model without ``calibrate`` is kept raw)."""
+        nodes = {node: calibrate(self.classifiers[node], p) for node, p in scores.nodes.items()}
+        flat = calibrate(self.flat, scores.flat) if scores.flat is not None else None
+        return ClipScores(nodes, flat)
+
+    def routes_of(self, scores: ClipScores, policy: str | RoutingPolicy = "greedy") -> list[Route]:
+        """The route of every scored clip under a routing policy."""
+        return routes(self.tree, scores.nodes, get_policy(policy), flat=scores.flat, flat_weight=self.flat_weight)
+
+    def route_clips(
+        self, clips: Sequence[np.ndarray], policy: str | RoutingPolicy = "greedy", *, calibrated: bool = True
+    ) -> list[Route]:
+        """The route of every clip (each a stack of windows) under a routing policy.
+
+        ``calibrated=False`` routes on the models' raw probabilities.
+        """
+        scores = self.scores(clips, policy)
+        return self.routes_of(self.calibrated(scores) if calibrated else scores, policy)
 
     def route(self, windows: np.ndarray, policy: str | RoutingPolicy = "greedy") -> Route:
         """The genre of one clip (a stack of windows) under a routing policy."""
         return self.route_clips([windows], policy)[0]
+
+
+@dataclass(frozen=True)
+class ClipScores:
+    """What a cascade's models say about a set of clips, before routing.
+
+    ``nodes`` maps each decision node to ``(n_clips, n_children)`` in ``tree.children`` order;
+    ``flat`` is the flat model's ``(n_clips, n_leaves)`` in ``tree.leaves`` order, or None.
+    """
+
+    nodes: dict[str, np.ndarray]
+    flat: np.ndarray | None = None
+
+
+def calibrate(classifier: NodeClassifier | None, proba: np.ndarray) -> np.ndarray:
+    """Clip probabilities through the classifier's ``calibrate``, if it has one.
+
+    The columns may be in another order than ``classifier.classes`` (the tree's): a calibration
+    must treat the classes alike, as temperature scaling does.
+    """
+    calibrator = getattr(classifier, "calibrate", None)
+    return calibrator(proba) if calibrator is not None and len(proba) else proba
 
 
 def clip_probabilities(

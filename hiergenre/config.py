@@ -96,6 +96,8 @@ class TrainConfig:
     training and validation clips and gives each member a different stratified fold of them to
     early-stop on (see ``training.cross_fit_parts``): the ensemble then learns from every clip,
     as the statistics baseline does, at the price of having no untouched validation clips left.
+    ``calibration`` names how each node's probabilities are calibrated after training
+    (:mod:`hiergenre.calibration`; it never changes a node's most probable child).
     """
 
     epochs: int = 1000
@@ -112,6 +114,7 @@ class TrainConfig:
     node_model: str = "cnn"
     members: int = 1
     cross_fit: bool = False
+    calibration: str = "temperature"
 
     @property
     def cross_fitted(self) -> bool:

@@ -24,12 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from hiergenre.cascade import Cascade
+from hiergenre.cascade import Cascade, ClipScores
 from hiergenre.datasets import Clip, Split, load_dataset
 from hiergenre.errors import HierGenreError
 from hiergenre.features import FeatureCache, extract_many, prediction_windows
 from hiergenre.hierarchy import GenreTree
 from hiergenre.operating import operating_curve
+from hiergenre.reliability import model_calibration
 from hiergenre.routing import Route, RoutingPolicy, check_routing_applies, get_policy
 from hiergenre.workspace import Manifest, Workspace
 
@@ -56,6 +57,8 @@ class ModelScores:
     #: Correct rate against specificity as decoding stops earlier, on the reference tree
     #: (:mod:`hiergenre.operating`); empty when the model's genres are not the reference tree's.
     operating: dict[str, Any] = field(default_factory=dict)
+    #: Calibration measures before and after each node's temperature (:mod:`hiergenre.reliability`).
+    calibration: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -214,11 +217,14 @@ def evaluate_workspace(
     trees: Sequence[str] | None = None,
     jobs: int = 1,
     routing: str | RoutingPolicy = "greedy",
+    samples: bool = False,
 ) -> EvaluationReport:
     """Score each trained tree on the test part of its split, or on all of ``data``.
 
     Hierarchical metrics use the built tree as reference for every model, so the flat model's
-    mistakes are judged by the same groups as the cascade's.
+    mistakes are judged by the same groups as the cascade's. Predictions use the calibrated
+    probabilities; calibration is measured before and after. ``samples`` keeps each clip's
+    confidence and correctness in the calibration numbers (to pool runs of a benchmark).
     """
     reference = workspace.built_tree()
     trained = workspace.trained_trees()
@@ -249,9 +255,16 @@ def evaluate_workspace(
         clips = [c for c in pool if c.genre in genres]
         if not clips:
             raise HierGenreError(f"no test clip for tree {name!r} (its split has an empty test part; use --data)")
-        readable, routes = route_clips(cascade, clips, workspace, jobs, skipped, routing)
+        readable, raw = score_clips(cascade, clips, workspace, jobs, skipped, routing)
+        calibrated = cascade.calibrated(raw)
+        routes = cascade.routes_of(calibrated, routing)
         true, pred = [c.genre for c in readable], [r.genre for r in routes]
         results[name] = score(name, true, pred, reference, routes, cascade.tree)
+        if routes:
+            before = (raw, cascade.routes_of(raw, routing))
+            results[name].calibration = model_calibration(
+                reference, cascade.tree, true, before, (calibrated, routes), temperatures(cascade), samples=samples
+            )
         if genres == set(reference.leaves) and routes:
             leaves = np.array([[r.distribution.get(g, 0.0) for g in reference.leaves] for r in routes])
             results[name].operating = operating_curve(reference, leaves, true).as_dict()
@@ -292,18 +305,25 @@ def mark_seen_clips(scores: ModelScores, clips: Sequence[Clip], pred: Sequence[s
     return [f"{text}: its accuracy here says nothing about new music"]
 
 
-def route_clips(
+def score_clips(
     cascade: Cascade,
     clips: Sequence[Clip],
     workspace: Workspace,
     jobs: int,
     skipped: dict[str, str],
     routing: str | RoutingPolicy,
-) -> tuple[list[Clip], list[Route]]:
-    """The clips that could be read and their routes; the others are added to ``skipped``."""
+) -> tuple[list[Clip], ClipScores]:
+    """The clips that could be read and their raw model scores; the others are added to ``skipped``."""
     config = next(iter(cascade.classifiers.values())).features
     frames, failures = extract_many([c.path for c in clips], config, cache=FeatureCache(workspace.cache_dir), jobs=jobs)
     skipped.update(failures)
     readable = [c for c in clips if str(c.path) in frames]
     stacks = [prediction_windows(frames[str(c.path)], config) for c in readable]
-    return readable, cascade.route_clips(stacks, routing) if stacks else []
+    empty = ClipScores({node: np.zeros((0, len(cascade.tree.children(node)))) for node in cascade.tree.model_nodes})
+    return readable, cascade.scores(stacks, routing) if stacks else empty
+
+
+def temperatures(cascade: Cascade) -> dict[str, float]:
+    """Each model's temperature (1 for one without), the flat model's as ``flat``."""
+    models = {**cascade.classifiers, **({"flat": cascade.flat} if cascade.flat is not None else {})}
+    return {name: float(getattr(model, "temperature", 1.0)) for name, model in models.items()}

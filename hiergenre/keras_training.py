@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hiergenre.augmentation import mask_runs, mixup, random_crops
+from hiergenre.calibration import HeldOut
 from hiergenre.config import Preset, stable_hash
 from hiergenre.features import Normalizer, prediction_windows
 from hiergenre.network import average_networks, build_cnn, import_keras
@@ -39,12 +40,15 @@ def fit_cnn(
     seed: int,
     progress: ModelProgress | None = None,
     timer: PhaseTimer | None = None,
-) -> tuple[Normalizer, Any, History]:
-    """Train the preset's CNN (all its members); returns the normaliser, the network and the history.
+) -> tuple[Normalizer, Any, History, HeldOut]:
+    """Train the preset's CNN (all its members); returns the normaliser, the network, the history
+    and the held-out clip probabilities calibration is fitted on.
 
     With ``patience`` set, each member stops once its clip-level validation loss has not improved
     for that many epochs, and the weights of its best epoch are restored. The history of an
-    ensemble is its members' histories one after another.
+    ensemble is its members' histories one after another. The held-out set of a cross-fitted
+    ensemble is every clip of train+valid, each predicted by the member that did not train on
+    it; otherwise it is the validation clips predicted by the final network.
     """
     config = preset.train
     mode = "first" if config.windows == "first" else "all"
@@ -55,7 +59,7 @@ def fit_cnn(
     )
     seen = pooled(train, valid) if config.cross_fitted else train
     normalizer = Normalizer.fit(stacked_windows(seen, preset, mode=mode, hop=config.window_hop_frames)[0])
-    members, histories = [], []
+    members, histories, held_out_parts = [], [], []
     for member, (member_train, member_valid) in enumerate(parts):
         fixed = stacked_windows(member_train, preset, mode=mode, hop=config.window_hop_frames)
         network, history = fit_network(
@@ -72,12 +76,21 @@ def fit_cnn(
         )
         members.append(network)
         histories.append(history)
+        if config.cross_fitted:
+            proba = ClipValidation(member_valid, normalizer, preset).probabilities(network, n_classes)
+            held_out_parts.append(HeldOut(proba, member_valid.labels, "out-of-fold"))
     history = {k: [v for h in histories for v in h.get(k, [])] for k in histories[0]}
     history["member_epochs"] = [len(h["loss"]) for h in histories]
     held_out = [held_out_accuracy(h, restores_best=config.patience is not None) for h in histories]
     if all(a is not None for a in held_out):
         history["member_valid_accuracy"] = held_out
-    return normalizer, members[0] if len(members) == 1 else average_networks(members), history
+    final = members[0] if len(members) == 1 else average_networks(members)
+    if config.cross_fitted:
+        calibration_set = HeldOut.join(held_out_parts, "out-of-fold predictions of the members")
+    else:
+        proba = ClipValidation(valid, normalizer, preset).probabilities(final, n_classes)
+        calibration_set = HeldOut(proba, valid.labels, "validation clips")
+    return normalizer, final, history, calibration_set
 
 
 def held_out_accuracy(history: History, *, restores_best: bool) -> float | None:
@@ -299,12 +312,20 @@ class ClipValidation:
         self.sizes = np.array([len(s) for s in stacks])
         self.x = normalizer.transform(np.concatenate(stacks))[..., None] if stacks else None
 
+    def probabilities(self, network: Any, n_classes: int) -> np.ndarray:
+        """``(n_clips, n_classes)``: the window probabilities of ``network`` (or a compiled forward
+        pass) averaged per clip."""
+        if self.x is None:
+            return np.zeros((0, n_classes))
+        forward = network.forward if isinstance(network, CompiledLoop) else lambda x: network(x, training=False)
+        window_proba = np.asarray(forward(self.x), dtype=np.float64)
+        return np.add.reduceat(window_proba, self.starts, axis=0) / self.sizes[:, None]
+
     def score(self, loop: CompiledLoop) -> dict[str, float]:
         """The logs of one epoch (empty without validation clips)."""
         if self.x is None:
             return {}
-        window_proba = np.asarray(loop.forward(self.x), dtype=np.float64)
-        proba = np.add.reduceat(window_proba, self.starts, axis=0) / self.sizes[:, None]
+        proba = self.probabilities(loop, 0)
         return {
             "val_loss": clip_log_loss(proba, self.labels),
             "val_accuracy": float(np.mean(proba.argmax(axis=1) == self.labels)),

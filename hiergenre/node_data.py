@@ -95,8 +95,11 @@ def balanced_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
 def clip_probabilities(model: NodeClassifier, data: NodeData, features: FeatureConfig) -> np.ndarray:
     """``(n_clips, n_classes)``: the model's window probabilities averaged per clip, as prediction does.
 
-    Columns follow ``model.classes``; all clips' windows go to the model in one call.
+    Columns follow ``model.classes``; all clips' windows go to the model in one call. These are
+    the raw probabilities, before the model's calibration.
     """
+    if not len(data):
+        return np.zeros((0, len(model.classes)))
     stacks = [prediction_windows(f, features) for f in data.clips]
     return cascade_clip_probabilities(
         model, stacks, list(model.classes), f"model of node {getattr(model, 'node', '?')!r}"

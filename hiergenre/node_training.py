@@ -10,13 +10,22 @@ probabilities). A node whose training data holds a single class gets a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
+from hiergenre.calibration import Calibration, HeldOut, get_calibration
 from hiergenre.config import Preset
 from hiergenre.datasets import Clip
 from hiergenre.hierarchy import GenreTree
-from hiergenre.node_data import NodeData, clip_log_loss, clip_probabilities, node_data, stacked_windows
+from hiergenre.node_data import (
+    NodeData,
+    clip_log_loss,
+    clip_probabilities,
+    cross_fit_parts,
+    node_data,
+    stacked_windows,
+)
 from hiergenre.nodes import CnnNode, ConstantNode, EnsembleNode, NodeModel, StatsNode
 from hiergenre.progress import ModelProgress, PhaseTimer
 from hiergenre.timbre import StatsClassifier
@@ -59,13 +68,15 @@ def fit_node(
             x, y = stacked_windows(train_data, preset, mode="all", hop=STATS_HOP_FRAMES)
             stats = StatsClassifier.fit(x, y, len(classes))
         stats = StatsNode(node=node, classes=classes, features=features, stats=stats)
+    calibration = get_calibration(preset.train.calibration)
     if kind == "stats":
+        held_out = HeldOut(clip_probabilities(stats, valid_data, features), valid_data.labels, "validation clips")
         stats.metadata["history"] = {}
-        return stats, 0
+        return calibrated(stats, held_out, calibration), 0
     with timer.phase("import"):
         from hiergenre.keras_training import fit_cnn  # imports TensorFlow (once per process)
 
-    normalizer, network, history = fit_cnn(
+    normalizer, network, history, held_out = fit_cnn(
         train_data, valid_data, preset, len(classes), epochs=epochs, seed=seed, progress=progress, timer=timer
     )
     cnn = CnnNode(node=node, classes=classes, features=features, normalizer=normalizer, cnn=network)
@@ -74,7 +85,39 @@ def fit_node(
     if kind == "auto" and len(valid_data):
         weight, losses = choose_cnn_weight(cnn, stats, valid_data, preset)
         metadata["auto_validation_loss"] = {str(w): v for w, v in losses.items()}
-    return blend_of(cnn, stats, weight, metadata), len(history.get("loss", []))
+    model = blend_of(cnn, stats, weight, metadata)
+    if stats is not None and weight < 1.0:
+        with timer.phase("statistics"):
+            held_out = mixed_held_out(held_out, weight, train_data, valid_data, preset, seed, stats)
+    return calibrated(model, held_out, calibration), len(history.get("loss", []))
+
+
+def calibrated(model: NodeModel, held_out: HeldOut, calibration: Calibration) -> NodeModel:
+    """``model`` with the temperature ``calibration`` fits on its held-out clips, recorded in its metadata."""
+    model.temperature, model.metadata["calibration"] = held_out.fitted(calibration)
+    return model
+
+
+def mixed_held_out(
+    cnn: HeldOut, weight: float, train: NodeData, valid: NodeData, preset: Preset, seed: int, stats: StatsNode
+) -> HeldOut:
+    """The held-out probabilities of ``weight · cnn + (1 − weight) · stats`` on the CNN's held-out clips.
+
+    For a cross-fitted CNN those are every clip of train+valid, out of fold; the statistics part
+    is then refitted on the same folds, so that no clip is predicted by a model that saw it. Else
+    they are the validation clips, which the deployed statistics model never saw.
+    """
+    if preset.train.cross_fitted:
+        parts = []
+        for part_train, part_valid in cross_fit_parts(train, valid, preset.train.members, seed):
+            x, y = stacked_windows(part_train, preset, mode="all", hop=STATS_HOP_FRAMES)
+            part = replace(stats, stats=StatsClassifier.fit(x, y, len(stats.classes)))
+            parts.append(clip_probabilities(part, part_valid, preset.features))
+        stats_proba = np.concatenate(parts)
+    else:
+        stats_proba = clip_probabilities(stats, valid, preset.features)
+    mixed = weight * cnn.probabilities + (1 - weight) * stats_proba
+    return HeldOut(mixed, cnn.labels, cnn.source)
 
 
 def blend_of(cnn: CnnNode, stats: StatsNode | None, weight: float, metadata: dict) -> NodeModel:

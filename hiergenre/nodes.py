@@ -18,12 +18,13 @@ means the node is complete. Loading uses Keras' safe mode; no pickle is involved
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from hiergenre.calibration import apply_temperature
 from hiergenre.config import FeatureConfig
 from hiergenre.errors import HierGenreError
 from hiergenre.features import Normalizer
@@ -44,6 +45,16 @@ class NodeModel:
     classes: list[str]
     features: FeatureConfig | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: Divides the log of each clip's averaged probabilities (:mod:`hiergenre.calibration`); 1 = raw.
+    temperature: float = 1.0
+
+    def calibrate(self, clip_probabilities: np.ndarray) -> np.ndarray:
+        """``(n_clips, n_classes)`` clip probabilities (window probabilities averaged) calibrated.
+
+        Calibration acts on clips, not windows, because a clip's probability is what routing and
+        decoding use; :class:`~hiergenre.cascade.Cascade` calls this after averaging.
+        """
+        return apply_temperature(clip_probabilities, self.temperature)
 
     def predict_proba(self, windows: np.ndarray) -> np.ndarray:
         """Probabilities over ``classes`` for each raw (unnormalised) window."""
@@ -202,8 +213,8 @@ class EnsembleNode(NodeModel):
     def from_dict(cls, meta: dict[str, Any], directory: Path, backend: str) -> EnsembleNode:
         """Inverse of :meth:`to_dict`."""
         return cls(
-            cnn=CnnNode.from_dict(meta, directory, backend),
-            stats=StatsNode.from_dict(meta, directory, backend),
+            cnn=replace(CnnNode.from_dict(meta, directory, backend), temperature=1.0),  # the mix is calibrated
+            stats=replace(StatsNode.from_dict(meta, directory, backend), temperature=1.0),
             cnn_weight=float(meta.get("cnn_weight", 0.5)),
             **_common(meta),
         )
@@ -232,6 +243,7 @@ def _common(meta: dict[str, Any]) -> dict[str, Any]:
         "classes": list(meta["classes"]),
         "features": FeatureConfig(**features) if features else None,
         "metadata": meta,
+        "temperature": float(meta.get("temperature", 1.0)),
     }
 
 
@@ -260,6 +272,7 @@ def save_node(model: NodeModel, directory: str | Path) -> None:
         "node": model.node,
         "kind": model.kind,
         "classes": model.classes,
+        "temperature": model.temperature,
         "features": asdict(model.features) if model.features else None,
         "parameters": model.n_parameters,
         "network_parameters": int(network.count_params()) if network is not None else 0,
