@@ -221,7 +221,7 @@ def score_policies(workdir: Path, trees: list[str] | None) -> dict[str, dict]:
     """Scores of the workspace's trees under every routing policy (one entry per cascade and policy)."""
     models = {}
     for policy in POLICIES:
-        evaluation = api.evaluate(workdir=workdir, trees=trees, routing=policy, samples=True)
+        evaluation = api.evaluate(workdir=workdir, trees=trees, routing=policy, samples=True, target_accuracy=0.9)
         for name, s in evaluation.scores.items():
             single = len(s.per_node) <= 1
             if single and policy != "greedy":

@@ -147,13 +147,15 @@ def evaluate(
     jobs: int = 1,
     routing: str = "greedy",
     samples: bool = False,
+    target_accuracy: float | None = None,
 ) -> EvaluationReport:
     """Score each trained tree on the test part of its split, or on all of ``data``.
 
     Hierarchical metrics use the built tree as reference for every model. ``routing`` is the
     cascade's routing policy (see :mod:`hiergenre.routing`); single-node models are unaffected.
     Calibration is measured before and after; ``samples`` keeps every clip's confidence and
-    correctness in it, so that a benchmark can pool runs.
+    correctness in it, so that a benchmark can pool runs. ``target_accuracy`` scores, per model,
+    the minimum confidence chosen on its validation clips for that hierarchical accuracy.
     """
     return evaluate_workspace(
         Workspace(workdir),
@@ -162,6 +164,7 @@ def evaluate(
         jobs=_at_least_one(jobs, "--jobs"),
         routing=get_policy(routing),
         samples=samples,
+        target_accuracy=target_accuracy,
     )
 
 
@@ -185,14 +188,22 @@ def load_predictor(
     backend: str = "litert",
     decode: str | None = None,
     min_confidence: float | None = None,
+    target_accuracy: float | None = None,
 ) -> Predictor:
     """Everything prediction needs, loaded once (see :meth:`hiergenre.prediction.Predictor.load`).
 
-    ``min_confidence`` or ``decode="hf1"`` let predictions stop at an inner node of the tree
-    (:mod:`hiergenre.decoding`).
+    ``min_confidence``, ``decode="hf1"`` or ``target_accuracy`` let predictions stop at an inner
+    node of the tree (:mod:`hiergenre.decoding`, :mod:`hiergenre.validation`).
     """
     decoder = get_decoder(decode, min_confidence)
-    return Predictor.load(Workspace(workdir), tree=tree, routing=routing, backend=backend, decoder=decoder)
+    return Predictor.load(
+        Workspace(workdir),
+        tree=tree,
+        routing=routing,
+        backend=backend,
+        decoder=decoder,
+        target_accuracy=target_accuracy,
+    )
 
 
 def predict(

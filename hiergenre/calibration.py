@@ -24,11 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from hiergenre.errors import InvalidValue
+from hiergenre.storage import atomic_path
 
 #: Bins of the top probability for the expected calibration error and reliability diagrams.
 ECE_BINS = 15
@@ -161,6 +163,20 @@ def bootstrap_interval(
     return float(low), float(high)
 
 
+def calibrated_ece(confidence: np.ndarray, draws: int = 200, seed: int = 0) -> float:
+    """The ECE a perfectly calibrated model with these confidences would show, on average.
+
+    Each draw makes every clip right with probability its confidence. On few clips this is far
+    from 0 (about 0.23 on 20 clips with confidences spread over 0.3–1, 0.05 on 600), so an ECE
+    is read against it, not against 0.
+    """
+    if not len(confidence):
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    outcomes = rng.random((draws, len(confidence))) < confidence
+    return float(np.mean([expected_calibration_error(confidence, o) for o in outcomes]))
+
+
 def calibration_metrics(
     probabilities: np.ndarray, labels: np.ndarray, *, chosen: np.ndarray | None = None, samples: bool = False
 ) -> dict[str, Any]:
@@ -183,6 +199,7 @@ def calibration_metrics(
         "clips": len(labels),
         "ece": expected_calibration_error(confidence, correct),
         "ece_interval": [low, high],
+        "ece_if_calibrated": calibrated_ece(confidence),
         "brier": float(np.mean(np.sum((proba - np.eye(proba.shape[1])[labels]) ** 2, axis=1))),
         "log_loss": negative_log_likelihood(proba, labels),
         "accuracy": float(correct.mean()),
@@ -202,6 +219,8 @@ class HeldOut:
     labels: np.ndarray
     #: How the clips were chosen (for the node's metadata).
     source: str
+    #: Each clip's id (its path), to find it again when the tree's validation scores are assembled.
+    ids: tuple[str, ...] = ()
 
     @staticmethod
     def join(parts: list[HeldOut], source: str) -> HeldOut:
@@ -211,7 +230,19 @@ class HeldOut:
             np.concatenate([p.probabilities for p in parts]) if parts else np.zeros((0, width)),
             np.concatenate([p.labels for p in parts]).astype(int) if parts else np.zeros(0, int),
             source,
+            tuple(i for p in parts for i in p.ids),
         )
+
+    def save(self, path: Path) -> None:
+        """Write the ids, labels and raw probabilities as ``.npz`` (atomically)."""
+        with atomic_path(path) as tmp, open(tmp, "wb") as out:
+            np.savez(out, ids=np.array(self.ids, dtype=str), labels=self.labels, probabilities=self.probabilities)
+
+    @classmethod
+    def load(cls, path: Path) -> HeldOut:
+        """Inverse of :meth:`save`."""
+        with np.load(path, allow_pickle=False) as data:
+            return cls(data["probabilities"], data["labels"], "stored", tuple(str(i) for i in data["ids"]))
 
     def fitted(self, calibration: Calibration) -> tuple[float, dict[str, Any]]:
         """The temperature ``calibration`` fits here, and what a node records of it."""

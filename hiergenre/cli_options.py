@@ -90,6 +90,14 @@ SplitOption = Annotated[
 ]
 JobsOption = Annotated[int, typer.Option(metavar="N", help="Parallel processes for feature extraction.")]
 RoutingOption = Annotated[str, typer.Option(metavar="POLICY", help=f"Routing policy: {policy_help()}")]
+TargetAccuracyOption = Annotated[
+    float | None,
+    typer.Option(
+        metavar="A",
+        help="Choose the minimum confidence for you: the smallest whose predictions, on the clips the models did "
+        "not train on, are hierarchically right (true genre under the prediction) at least A of the time.",
+    ),
+]
 TreeOption = Annotated[
     str | None,
     typer.Option(

@@ -14,13 +14,14 @@ from hiergenre.cli_options import (
     JobsOption,
     RoutingOption,
     SeedOption,
+    TargetAccuracyOption,
     TreeOption,
     WorkdirOption,
 )
 from hiergenre.errors import InvalidValue
 
 if TYPE_CHECKING:
-    pass
+    from hiergenre.validation import TargetChoice
 
 
 @app.command("predict", cls=Command)
@@ -71,6 +72,7 @@ def predict_command(
             show_default="the genre the routing reaches",
         ),
     ] = None,
+    target_accuracy: TargetAccuracyOption = None,
     timeline: Annotated[
         bool,
         typer.Option("--timeline", help="Also classify the whole file segment by segment (streamed: any length)."),
@@ -121,8 +123,16 @@ def predict_command(
     if hop is not None and hop <= 0:
         raise InvalidValue(f"--hop must be positive, got {hop}")
     predictor = api.load_predictor(
-        workdir=workdir, tree=tree, routing=routing, backend=backend, decode=decode, min_confidence=min_confidence
+        workdir=workdir,
+        tree=tree,
+        routing=routing,
+        backend=backend,
+        decode=decode,
+        min_confidence=min_confidence,
+        target_accuracy=target_accuracy,
     )
+    if predictor.target is not None:
+        errors.print(target_text(predictor.target), highlight=False, soft_wrap=True)
     single = len(files) == 1 and files[0].is_file()
     with Progress(
         TextColumn("classifying"),
@@ -168,6 +178,17 @@ def predict_command(
         raise typer.Exit(1)
 
 
+def target_text(choice: TargetChoice) -> str:
+    """What ``--target-accuracy`` chose, and what it gave on the validation clips."""
+    text = (
+        f"min confidence {choice.min_confidence:.2f}: on {choice.clips} validation clips, "
+        f"{100 * choice.accuracy:.1f}% hierarchically right, {100 * choice.leaf_share:.0f}% of clips given a genre"
+    )
+    if not choice.reached:
+        text += f" (the target {100 * choice.target:.0f}% was not reached)"
+    return text
+
+
 @app.command("evaluate", cls=Command)
 def evaluate_command(
     data: Annotated[
@@ -189,6 +210,7 @@ def evaluate_command(
         Path | None, typer.Option(metavar="FILE", help="Write a Markdown report with PNG plots here.")
     ] = None,
     routing: RoutingOption = "greedy",
+    target_accuracy: TargetAccuracyOption = None,
     jobs: JobsOption = 1,
     workdir: WorkdirOption = None,
 ) -> None:
@@ -196,15 +218,20 @@ def evaluate_command(
 
     Prints accuracy, balanced accuracy, per-class precision/recall/F1, per-node and per-level
     accuracy, hierarchical precision/recall/F1 and mistake severity (tree edges between the
-    predicted and the true genre, measured on the built tree for every model), and confusion
-    matrices.
+    predicted and the true genre, measured on the built tree for every model), operating curves
+    (right against specific as predictions stop earlier), the calibration of each model's
+    probabilities before and after its temperatures, and confusion matrices. With
+    --target-accuracy, each model's threshold chosen on its validation clips and what it gives
+    on the test clips.
     """
     from hiergenre import api
     from hiergenre.reports import write_evaluation_report
     from hiergenre.summaries import print_evaluation
 
     chosen = [name for value in [*(tree or []), *(trees or [])] for name in value.split(",") if name]
-    result = api.evaluate(workdir=workdir, data=data, trees=chosen or None, jobs=jobs, routing=routing)
+    result = api.evaluate(
+        workdir=workdir, data=data, trees=chosen or None, jobs=jobs, routing=routing, target_accuracy=target_accuracy
+    )
     if as_json:
         print(json.dumps(result.as_dict(), indent=2))
     else:

@@ -101,18 +101,27 @@ class ConfidenceDecoder(Decoder):
 
     def choose(self, tree: GenreTree, leaves: np.ndarray, genres: Sequence[str]) -> list[str]:
         """Each clip's deepest node reached by confident steps from the root."""
+        chosen = []
+        for path, probabilities in self.paths(tree, leaves):
+            steps = sum(1 for p in probabilities if p >= self.min_confidence)  # they shrink down the path
+            chosen.append(path[steps])
+        return chosen
+
+    @staticmethod
+    def paths(tree: GenreTree, leaves: np.ndarray) -> list[tuple[list[str], list[float]]]:
+        """Each clip's walk to the most probable child down to a genre: the nodes from the root, and
+        the probability of each node after the root (never larger than its parent's)."""
         nodes, probabilities = node_probabilities(tree, leaves)
         index = {node: j for j, node in enumerate(nodes)}
-        chosen = []
+        out = []
         for row in probabilities:
-            node = ROOT
-            while not tree.is_leaf(node):
-                best = max(tree.children(node), key=lambda child: row[index[child]])
-                if row[index[best]] < self.min_confidence:
-                    break
-                node = best
-            chosen.append(node)
-        return chosen
+            path, p = [ROOT], []
+            while not tree.is_leaf(path[-1]):
+                best = max(tree.children(path[-1]), key=lambda child: row[index[child]])
+                path.append(best)
+                p.append(float(row[index[best]]))
+            out.append((path, p))
+        return out
 
 
 class ExpectedHF1Decoder(Decoder):

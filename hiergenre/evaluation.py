@@ -32,6 +32,7 @@ from hiergenre.hierarchy import GenreTree
 from hiergenre.operating import operating_curve
 from hiergenre.reliability import model_calibration
 from hiergenre.routing import Route, RoutingPolicy, check_routing_applies, get_policy
+from hiergenre.validation import target_on_test
 from hiergenre.workspace import Manifest, Workspace
 
 
@@ -59,6 +60,8 @@ class ModelScores:
     operating: dict[str, Any] = field(default_factory=dict)
     #: Calibration measures before and after each node's temperature (:mod:`hiergenre.reliability`).
     calibration: dict[str, Any] = field(default_factory=dict)
+    #: ``--target-accuracy``: the threshold chosen on validation clips and its test accuracy and leaf share.
+    target: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -218,6 +221,7 @@ def evaluate_workspace(
     jobs: int = 1,
     routing: str | RoutingPolicy = "greedy",
     samples: bool = False,
+    target_accuracy: float | None = None,
 ) -> EvaluationReport:
     """Score each trained tree on the test part of its split, or on all of ``data``.
 
@@ -225,6 +229,8 @@ def evaluate_workspace(
     mistakes are judged by the same groups as the cascade's. Predictions use the calibrated
     probabilities; calibration is measured before and after. ``samples`` keeps each clip's
     confidence and correctness in the calibration numbers (to pool runs of a benchmark).
+    ``target_accuracy`` also scores, per model, the minimum confidence chosen on its validation
+    clips for that hierarchical accuracy (:mod:`hiergenre.validation`).
     """
     reference = workspace.built_tree()
     trained = workspace.trained_trees()
@@ -268,6 +274,9 @@ def evaluate_workspace(
         if genres == set(reference.leaves) and routes:
             leaves = np.array([[r.distribution.get(g, 0.0) for g in reference.leaves] for r in routes])
             results[name].operating = operating_curve(reference, leaves, true).as_dict()
+            if target_accuracy is not None:
+                test = (leaves, true)
+                results[name].target = target_on_test(workspace, cascade, policy, reference, test, target_accuracy)
         if external is not None:
             notes += mark_seen_clips(results[name], readable, pred, manifests[name].test_split)
     source = str(data) if data is not None else "test part of each model's split"

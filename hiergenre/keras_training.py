@@ -78,7 +78,7 @@ def fit_cnn(
         histories.append(history)
         if config.cross_fitted:
             proba = ClipValidation(member_valid, normalizer, preset).probabilities(network, n_classes)
-            held_out_parts.append(HeldOut(proba, member_valid.labels, "out-of-fold"))
+            held_out_parts.append(HeldOut(proba, member_valid.labels, "out-of-fold", tuple(member_valid.ids)))
     history = {k: [v for h in histories for v in h.get(k, [])] for k in histories[0]}
     history["member_epochs"] = [len(h["loss"]) for h in histories]
     held_out = [held_out_accuracy(h, restores_best=config.patience is not None) for h in histories]
@@ -89,7 +89,7 @@ def fit_cnn(
         calibration_set = HeldOut.join(held_out_parts, "out-of-fold predictions of the members")
     else:
         proba = ClipValidation(valid, normalizer, preset).probabilities(final, n_classes)
-        calibration_set = HeldOut(proba, valid.labels, "validation clips")
+        calibration_set = HeldOut(proba, valid.labels, "validation clips", tuple(valid.ids))
     return normalizer, final, history, calibration_set
 
 

@@ -9,7 +9,7 @@ scored as prediction uses them: windows spread over each clip, probabilities ave
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,34 +23,45 @@ from hiergenre.hierarchy import GenreTree
 
 @dataclass
 class NodeData:
-    """The clips below one node: their LMFCC matrices ``(frames, n_mfcc)`` and child indices."""
+    """The clips below one node: their LMFCC matrices ``(frames, n_mfcc)``, child indices and ids (paths)."""
 
     clips: list[np.ndarray]
     labels: np.ndarray
+    ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.ids:  # anonymous clips (tests, tools): numbered
+            self.ids = [f"#{i}" for i in range(len(self.clips))]
 
     def __len__(self) -> int:
         return len(self.clips)
 
     def subset(self, keep: np.ndarray) -> NodeData:
         """The clips where the boolean mask ``keep`` is true."""
-        return NodeData([c for c, k in zip(self.clips, keep, strict=True) if k], self.labels[keep])
+        chosen = np.flatnonzero(keep)
+        return NodeData([self.clips[i] for i in chosen], self.labels[keep], [self.ids[i] for i in chosen])
 
 
 def node_data(tree: GenreTree, node: str, clips: Sequence[Clip], frames: Mapping[str, np.ndarray]) -> NodeData:
     """Clips whose genre lies below ``node``, labelled by the child on the path to their genre."""
     children = tree.children(node)
-    matrices, labels = [], []
+    matrices, labels, ids = [], [], []
     for clip in clips:
         child = tree.child_towards(node, clip.genre)
         if child is not None and str(clip.path) in frames:
             matrices.append(frames[str(clip.path)])
             labels.append(children.index(child))
-    return NodeData(matrices, np.asarray(labels, dtype=int))
+            ids.append(str(clip.path))
+    return NodeData(matrices, np.asarray(labels, dtype=int), ids)
 
 
 def pooled(*parts: NodeData) -> NodeData:
     """The clips of several NodeData together."""
-    return NodeData([c for p in parts for c in p.clips], np.concatenate([p.labels for p in parts]).astype(int))
+    return NodeData(
+        [c for p in parts for c in p.clips],
+        np.concatenate([p.labels for p in parts]).astype(int),
+        [i for p in parts for i in p.ids],
+    )
 
 
 def stacked_windows(data: NodeData, preset: Preset, *, mode: str, hop: int) -> tuple[np.ndarray, np.ndarray]:

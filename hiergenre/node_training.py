@@ -70,7 +70,8 @@ def fit_node(
         stats = StatsNode(node=node, classes=classes, features=features, stats=stats)
     calibration = get_calibration(preset.train.calibration)
     if kind == "stats":
-        held_out = HeldOut(clip_probabilities(stats, valid_data, features), valid_data.labels, "validation clips")
+        stats_proba = clip_probabilities(stats, valid_data, features)
+        held_out = HeldOut(stats_proba, valid_data.labels, "validation clips", tuple(valid_data.ids))
         stats.metadata["history"] = {}
         return calibrated(stats, held_out, calibration), 0
     with timer.phase("import"):
@@ -95,6 +96,7 @@ def fit_node(
 def calibrated(model: NodeModel, held_out: HeldOut, calibration: Calibration) -> NodeModel:
     """``model`` with the temperature ``calibration`` fits on its held-out clips, recorded in its metadata."""
     model.temperature, model.metadata["calibration"] = held_out.fitted(calibration)
+    model.held_out = held_out
     return model
 
 
@@ -117,7 +119,7 @@ def mixed_held_out(
     else:
         stats_proba = clip_probabilities(stats, valid, preset.features)
     mixed = weight * cnn.probabilities + (1 - weight) * stats_proba
-    return HeldOut(mixed, cnn.labels, cnn.source)
+    return HeldOut(mixed, cnn.labels, cnn.source, cnn.ids)
 
 
 def blend_of(cnn: CnnNode, stats: StatsNode | None, weight: float, metadata: dict) -> NodeModel:

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hiergenre.calibration import apply_temperature
+from hiergenre.calibration import HeldOut, apply_temperature
 from hiergenre.config import FeatureConfig
 from hiergenre.errors import HierGenreError
 from hiergenre.features import Normalizer
@@ -34,6 +34,8 @@ from hiergenre.timbre import StatsClassifier
 #: Version of the node-model files; 2 added node kinds, statistics classifiers and LiteRT files.
 FORMAT_VERSION = 2
 BACKENDS = ("litert", "keras")
+#: The file of a node's held-out clip probabilities: ``<node>.held-out.npz``.
+HELD_OUT_SUFFIX = ".held-out.npz"
 
 
 @dataclass(kw_only=True)
@@ -47,6 +49,8 @@ class NodeModel:
     metadata: dict[str, Any] = field(default_factory=dict)
     #: Divides the log of each clip's averaged probabilities (:mod:`hiergenre.calibration`); 1 = raw.
     temperature: float = 1.0
+    #: The clips the temperature was fitted on, with their raw probabilities (saved beside the JSON).
+    held_out: HeldOut | None = None
 
     def calibrate(self, clip_probabilities: np.ndarray) -> np.ndarray:
         """``(n_clips, n_classes)`` clip probabilities (window probabilities averaged) calibrated.
@@ -265,6 +269,10 @@ def save_node(model: NodeModel, directory: str | Path) -> None:
     else:  # stale networks from an older run of this node
         for suffix in (".keras", ".tflite"):
             (directory / f"{model.node}{suffix}").unlink(missing_ok=True)
+    if model.held_out is not None:
+        model.held_out.save(directory / f"{model.node}{HELD_OUT_SUFFIX}")
+    else:
+        (directory / f"{model.node}{HELD_OUT_SUFFIX}").unlink(missing_ok=True)
     meta = {
         **model.metadata,
         **model.to_dict(),

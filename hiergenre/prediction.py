@@ -25,12 +25,13 @@ from hiergenre.audio import load_audio
 from hiergenre.cascade import Cascade
 from hiergenre.config import FeatureConfig
 from hiergenre.datasets import is_audio
-from hiergenre.decoding import Decoded, Decoder, LeafDecoder
+from hiergenre.decoding import ConfidenceDecoder, Decoded, Decoder, LeafDecoder
 from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.features import LmfccMatrices, failure_reason, lmfcc, lmfcc_numpy, prediction_windows
 from hiergenre.routing import Route, RoutingPolicy, check_routing_applies, get_policy
 from hiergenre.storage import atomic_file
 from hiergenre.timeline import Segment, timeline
+from hiergenre.validation import TargetChoice, cascade_validation, choose_min_confidence
 from hiergenre.workspace import Workspace
 
 
@@ -97,6 +98,8 @@ class Predictor:
     matrices: LmfccMatrices | None = None
     routing: RoutingPolicy | str = "greedy"
     decoder: Decoder = field(default_factory=LeafDecoder)
+    #: How ``--target-accuracy`` chose the decoder's minimum confidence, when it did.
+    target: TargetChoice | None = None
 
     @classmethod
     def load(
@@ -107,18 +110,30 @@ class Predictor:
         routing: str = "greedy",
         backend: str = "litert",
         decoder: Decoder | None = None,
+        target_accuracy: float | None = None,
     ) -> Predictor:
         """Everything prediction needs, loaded once: the cascade, its feature settings and feature path.
 
         The ``litert`` backend computes LMFCC with numpy from the matrices stored at training, so
         neither TensorFlow, Keras nor librosa is imported; ``keras`` is the reference path.
+        ``target_accuracy`` sets the decoder: the minimum confidence whose hierarchical accuracy on
+        the tree's validation clips reaches it (:mod:`hiergenre.validation`).
         """
         policy = get_policy(routing)
         cascade = workspace.load_cascade(tree, routing=policy, backend=backend)
         check_routing_applies(cascade.tree, policy)
         config = next(iter(cascade.classifiers.values())).features
         matrices = workspace.feature_matrices(cascade.tree.name) if backend == "litert" else None
-        return cls(cascade, config, matrices, policy, decoder or LeafDecoder())
+        target = None
+        if target_accuracy is not None:
+            if decoder is not None and not isinstance(decoder, LeafDecoder):
+                raise InvalidValue(
+                    "--target-accuracy chooses the minimum confidence itself: drop --min-confidence/--decode"
+                )
+            genres, leaves = cascade_validation(workspace, cascade, policy)
+            target = choose_min_confidence(cascade.tree, leaves, genres, target_accuracy)
+            decoder = ConfidenceDecoder(target.min_confidence)
+        return cls(cascade, config, matrices, policy, decoder or LeafDecoder(), target)
 
     def decode(self, route: Route) -> Decoded | None:
         """The node the decoder chooses from the route's distribution (None with the default leaf decoder)."""

@@ -83,7 +83,7 @@ def confusion_png(
     With ``reference``, lines separate its top-level groups (the labels follow its leaf order), so
     mistakes inside a group and across groups can be told apart at a glance.
     """
-    plt = _pyplot()
+    plt = pyplot()
     matrix = np.asarray(s.confusion)
     rows = matrix.sum(axis=1, keepdims=True)
     normalised = np.divide(matrix, rows, out=np.zeros(matrix.shape, float), where=rows > 0)
@@ -107,7 +107,7 @@ def confusion_png(
         ax.set_title(what, fontsize=10)
     groups = f"; lines: top-level groups of tree {reference.name!r}" if reference is not None else ""
     fig.suptitle(title or f"{s.model}: accuracy {percent(s.accuracy)}{groups}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def group_edges(labels: Sequence[str], reference: GenreTree | None) -> list[float]:
@@ -123,7 +123,7 @@ def operating_png(scores: Mapping[str, ModelScores], path: str | Path, reference
     curves = {name: s.operating for name, s in scores.items() if s.operating}
     if not curves:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for name, curve in curves.items():
         points = sorted(curve["points"], key=lambda p: p["specificity"])
@@ -141,12 +141,12 @@ def operating_png(scores: Mapping[str, ModelScores], path: str | Path, reference
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title("Operating curves: stopping earlier as the minimum confidence rises")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def learning_curves_png(histories: Mapping[str, Sequence[Mapping[str, Sequence[float]]]], path: str | Path) -> Path:
     """Loss and accuracy per epoch (train and validation), averaged over runs, one line per model."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for label, runs in histories.items():
         for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
@@ -164,7 +164,7 @@ def learning_curves_png(histories: Mapping[str, Sequence[Mapping[str, Sequence[f
     if axes[0].get_lines():
         axes[0].legend(fontsize=7)
     fig.suptitle("Learning curves (training windows; validation at clip level; mean over runs)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_evaluation_report(report: EvaluationReport, directory: str | Path) -> Path:
@@ -208,6 +208,7 @@ def write_evaluation_report(report: EvaluationReport, directory: str | Path) -> 
             f"![operating curves]({curves.name})",
             "",
         ]
+    lines += calibration_section(report, directory)
     for name, s in report.scores.items():
         png = confusion_png(s, directory / f"confusion-{name}.png", reference=report.reference)
         lines += [
@@ -228,7 +229,43 @@ def write_evaluation_report(report: EvaluationReport, directory: str | Path) -> 
     return path
 
 
-def _pyplot() -> Any:
+def calibration_section(report: EvaluationReport, directory: Path) -> list[str]:
+    """The report's calibration tables and reliability diagram (empty when nothing was measured)."""
+    from hiergenre.calibration_view import (
+        CALIBRATION_HEADER,
+        DETAIL_HEADER,
+        calibration_rows,
+        detail_rows,
+        reliability_png,
+    )
+
+    rows = calibration_rows(report.scores)
+    if not rows:
+        return []
+    png = reliability_png(report.scores, directory / "reliability.png")
+    return [
+        "## Calibration",
+        "",
+        "Does a probability of 0.8 come true 8 times in 10? Expected calibration error (ECE): 15 equal-width "
+        "bins of the probability each model gives its own genre, |share right − mean probability| weighted by "
+        "the bin's clips; 90% interval by bootstrap over clips. ECE is biased upward on few clips: 'ECE if "
+        "calibrated' is what a perfectly calibrated model with the same probabilities shows on average. "
+        "Brier score: squared error of the whole distribution (0 best, 2 worst). "
+        "Before: the models' raw probabilities; after: through each node's temperature.",
+        "",
+        markdown_table(CALIBRATION_HEADER, rows),
+        "",
+        f"![reliability diagrams]({png.name})" if png else "",
+        "",
+        "Per level of the reference tree (the distribution summed up to that depth) and per decision node "
+        "(its own choice among its children, on the clips that belong below it):",
+        "",
+        markdown_table(DETAIL_HEADER, detail_rows(report.scores)),
+        "",
+    ]
+
+
+def pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -237,10 +274,10 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(fig: Any, path: str | Path) -> Path:
+def save_figure(fig: Any, path: str | Path) -> Path:
     path = Path(path)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=90)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return path

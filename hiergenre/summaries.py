@@ -32,6 +32,8 @@ def print_evaluation(console: Console, result: EvaluationReport) -> None:
     for row in summary_rows(result.scores):
         table.add_row(*map(str, row))
     console.print(table)
+    print_calibration(console, result)
+    print_targets(console, result)
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
     for name, scores in result.scores.items():
@@ -41,6 +43,54 @@ def print_evaluation(console: Console, result: EvaluationReport) -> None:
             nodes = ", ".join(f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in scores.per_node.items())
             console.print(f"  node accuracy {nodes}", highlight=False)
         console.print(confusion_text(scores), highlight=False)
+
+
+def print_calibration(console: Console, result: EvaluationReport) -> None:
+    """The calibration of each model's genre probability, before and after its nodes' temperatures."""
+    from hiergenre.calibration_view import CALIBRATION_HEADER, calibration_rows
+
+    rows = calibration_rows(result.scores)
+    if not rows:
+        return
+    table = Table(
+        title="Calibration of the probability of the predicted genre",
+        box=box.SIMPLE_HEAD,
+        caption="ECE: 15 bins of the probability; 'if calibrated': what a perfectly calibrated model with the same "
+        "probabilities shows on this many clips. Per level and node: --report",
+    )
+    for column in CALIBRATION_HEADER:
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def print_targets(console: Console, result: EvaluationReport) -> None:
+    """``--target-accuracy``: per model, the threshold chosen on validation clips and what it gives on test."""
+    targets = {name: s.target for name, s in result.scores.items() if s.target}
+    if not targets:
+        return
+    target = next(iter(targets.values()))["target"]
+    table = Table(
+        title=f"Stopping early for {100 * target:.0f}% hierarchically right (threshold chosen on validation clips)",
+        box=box.SIMPLE_HEAD,
+        caption="right: the true genre lies under the prediction; at a genre: clips that get a genre, not a group",
+    )
+    for column in ("model", "min confidence", "validation clips", "valid right", "valid at a genre"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for column in ("test right", "test at a genre"):
+        table.add_column(column, justify="right")
+    for name, t in targets.items():
+        table.add_row(
+            name,
+            f"{t['min_confidence']:.2f}" + ("" if t["reached"] else " (not reached)"),
+            str(t["validation_clips"]),
+            f"{100 * t['validation_accuracy']:.1f}%",
+            f"{100 * t['validation_leaf_share']:.0f}%",
+            f"{100 * t['test_accuracy']:.1f}%",
+            f"{100 * t['test_leaf_share']:.0f}%",
+        )
+    console.print(table)
 
 
 def print_training(console: Console, report: TrainingReport) -> None:

@@ -25,6 +25,7 @@ from hiergenre.parallel import run_node_jobs
 from hiergenre.progress import PhaseTimer, Reporter
 from hiergenre.synthetic import write_corpus
 from hiergenre.tree_training import NodeResult, model_version, plan_tree, remove_leftovers
+from hiergenre.validation import write_tree_validation
 from hiergenre.workspace import FEATURE_MATRICES, Manifest, Workspace
 
 SYNTHETIC_CLIPS_PER_GENRE = 10
@@ -155,9 +156,10 @@ def train_workspace(
     split_record = the_split.to_dict(dataset)
     fingerprint, split_key = dataset.fingerprint(), stable_hash(split_record)
     jobs_of_tree = []
-    out_dirs = []
+    out_dirs, pools = [], []
     for _, model_tree in plan:
         restricted = restrict_split(the_split, model_tree)
+        pools.append(restricted.train + restricted.valid)
         version = model_version(model_tree, preset, fingerprint, split_key, epochs, seed)
         out_dir = workspace.tree_dir(model_tree.name) / version
         out_dirs.append(out_dir)
@@ -178,7 +180,7 @@ def train_workspace(
     all_jobs = [job for tree_jobs in jobs_of_tree for job in tree_jobs]
     everything = run_node_jobs(all_jobs, workers=jobs, reporter=reporter)
     results: list[NodeResult] = []
-    for (role, model_tree), tree_jobs, out_dir in zip(plan, jobs_of_tree, out_dirs, strict=True):
+    for (role, model_tree), tree_jobs, out_dir, pool in zip(plan, jobs_of_tree, out_dirs, pools, strict=True):
         tree_results, everything = everything[: len(tree_jobs)], everything[len(tree_jobs) :]
         results += tree_results
         for result in tree_results:
@@ -188,6 +190,8 @@ def train_workspace(
             for r in tree_results
             if r.kind == "constant"
         ]
+        with timer.phase("tree validation"):
+            write_tree_validation(model_tree, out_dir, pool, frames, preset.features)
         with timer.phase("write"):
             write_tree_records(
                 workspace,

@@ -22,7 +22,7 @@ from hiergenre.datasets import Clip
 from hiergenre.hierarchy import GenreTree
 from hiergenre.node_data import clip_accuracy, node_data
 from hiergenre.node_training import fit_node
-from hiergenre.nodes import NodeModel, load_node, save_node
+from hiergenre.nodes import HELD_OUT_SUFFIX, NodeModel, load_node, save_node
 from hiergenre.progress import PhaseTimer, Reporter, SilentReporter
 from hiergenre.storage import atomic_path, read_json
 
@@ -276,7 +276,7 @@ def _other_versions(out_dir: Path) -> list[Path]:
 def _adopt(source: Path, out_dir: Path, node: str) -> None:
     """Hard-link (or copy) a node's files into ``out_dir``, its JSON last (the JSON marks it complete)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for suffix in (".keras", ".tflite", ".json"):
+    for suffix in (".keras", ".tflite", HELD_OUT_SUFFIX, ".json"):
         origin = source / f"{node}{suffix}"
         if origin.is_file():
             with atomic_path(out_dir / origin.name) as tmp:
