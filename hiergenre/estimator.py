@@ -24,11 +24,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from hiergenre.calibration import HeldOut, apply_temperature, get_calibration
 from hiergenre.decoding import get_decoder
 from hiergenre.errors import HierGenreError
 from hiergenre.hierarchy import GenreTree, valid_name
 from hiergenre.nodes import ConstantNode
 from hiergenre.routing import decide, get_policy
+from hiergenre.validation import choose_min_confidence, tree_validation
 
 
 class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
@@ -55,6 +57,14 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         hierarchical F1 (see :mod:`hiergenre.decoding`). :meth:`predict` always returns classes.
     min_confidence : float or None, default None
         :meth:`predict_node` walks down while the most probable child holds at least this share.
+    calibration : {"none", "temperature"}, default "none"
+        ``"temperature"`` fits one temperature per node (and for the flat model) on out-of-fold
+        probabilities (``cv``-fold cross-validation of the node's own rows), as the CNN nodes do.
+    target_accuracy : float or None, default None
+        :meth:`predict_node` stops at the smallest minimum confidence whose hierarchical accuracy
+        on out-of-fold predictions of the training rows is at least this (``min_confidence_``).
+    cv : int, default 3
+        Folds of the out-of-fold predictions that ``calibration`` and ``target_accuracy`` use.
 
     Attributes
     ----------
@@ -67,6 +77,10 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         The fitted classifier of each decision node (a ``ConstantNode`` where the node saw one class).
     flat_estimator_ : classifier or None
         The fitted flat model (only when the routing uses one).
+    temperatures_ : dict
+        Each node's temperature (1.0 without calibration); the flat model's under ``"flat"``.
+    min_confidence_ : float or None
+        The threshold ``target_accuracy`` chose (None without one).
 
     Notes
     -----
@@ -85,6 +99,9 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         blend_weight: float = 0.5,
         decode: str | None = None,
         min_confidence: float | None = None,
+        calibration: str = "none",
+        target_accuracy: float | None = None,
+        cv: int = 3,
     ) -> None:
         self.tree = tree
         self.estimator = estimator
@@ -93,6 +110,9 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         self.blend_weight = blend_weight
         self.decode = decode
         self.min_confidence = min_confidence
+        self.calibration = calibration
+        self.target_accuracy = target_accuracy
+        self.cv = cv
 
     def fit(self, X: Any, y: Any) -> HierarchicalClassifier:
         """Fit one classifier per decision node (and the flat model when the routing needs it)."""
@@ -104,30 +124,77 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         self.tree_, self.classes_, leaf_of_class = _fitted_tree(self.tree, y)
         leaves = np.array([leaf_of_class[label] for label in y], dtype=object)
         template = self.estimator if self.estimator is not None else LogisticRegression(max_iter=1000)
-        self.estimators_ = {}
+        honest = self.calibration != "none" or self.target_accuracy is not None
+        calibration = _calibration(self.calibration)
+        self.estimators_, self.temperatures_, held_out = {}, {}, {}
         for node in self.tree_.model_nodes:
             children = self.tree_.children(node)
             towards = np.array([self.tree_.child_towards(node, leaf) for leaf in leaves], dtype=object)
             rows = np.flatnonzero(towards != None)  # noqa: E711 - element-wise on an object array
             labels = towards[rows].astype(str)
+            self.temperatures_[node] = 1.0
             if len(np.unique(labels)) < 2:
                 indices = np.array([children.index(label) for label in labels], dtype=int)
                 self.estimators_[node] = ConstantNode.for_labels(node, children, indices)
-            else:
-                self.estimators_[node] = clone(template).fit(X[rows], labels)
-        self.flat_estimator_ = None
+                continue
+            self.estimators_[node] = clone(template).fit(X[rows], labels)
+            if honest:
+                held_out[node] = _out_of_fold(template, X[rows], labels, children, rows, self.cv)
+                self.temperatures_[node] = calibration.fit(held_out[node].probabilities, held_out[node].labels)
+        self.flat_estimator_, flat_held = None, None
         if policy.uses_flat and len(self.tree_.model_nodes) > 1:
             flat = self.flat_estimator if self.flat_estimator is not None else template
             self.flat_estimator_ = clone(flat).fit(X, leaves.astype(str))
+            if honest:
+                flat_held = _out_of_fold(flat, X, leaves.astype(str), self.tree_.leaves, np.arange(len(X)), self.cv)
+                self.temperatures_["flat"] = calibration.fit(flat_held.probabilities, flat_held.labels)
+        self.min_confidence_ = None
+        if self.target_accuracy is not None:
+            self.min_confidence_ = self._chosen_threshold(X, leaves, held_out, flat_held)
         return self
+
+    def _chosen_threshold(
+        self, X: np.ndarray, leaves: np.ndarray, held_out: dict[str, HeldOut], flat_held: HeldOut | None
+    ) -> float:
+        """The minimum confidence for ``target_accuracy`` on out-of-fold scores of the training rows.
+
+        Rows are scored out of fold at the nodes above their class and by the fitted model
+        elsewhere (:func:`~hiergenre.validation.tree_validation`); the flat model of ``blend`` out of fold.
+        """
+        genres = {str(i): str(leaf) for i, leaf in enumerate(leaves)}
+
+        def deployed(node: str, ids: list[str]) -> np.ndarray:
+            return _columns(self.estimators_[node], X[[int(i) for i in ids]], self.tree_.children(node))
+
+        unlearned = [n for n, e in self.estimators_.items() if isinstance(e, ConstantNode)]
+        ids, scores = tree_validation(self.tree_, genres, held_out, deployed, unlearned)
+        rows = [int(i) for i in ids]
+        nodes = {n: apply_temperature(p, self.temperatures_[n]) for n, p in scores.nodes.items()}
+        flat = None
+        if self.flat_estimator_ is not None:
+            flat = apply_temperature(
+                _columns(self.flat_estimator_, X[rows], self.tree_.leaves), self.temperatures_["flat"]
+            )
+        decision = decide(self.tree_, nodes, _policy(self.routing), flat=flat, flat_weight=self.blend_weight)
+        try:
+            choice = choose_min_confidence(self.tree_, decision.leaves, [genres[i] for i in ids], self.target_accuracy)
+        except HierGenreError as exc:
+            raise ValueError(str(exc)) from None
+        return choice.min_confidence
 
     def _decision(self, X: Any) -> tuple[Any, np.ndarray]:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
+        temperatures = getattr(self, "temperatures_", {})
         nodes = {
-            node: _columns(estimator, X, self.tree_.children(node)) for node, estimator in self.estimators_.items()
+            node: apply_temperature(_columns(estimator, X, self.tree_.children(node)), temperatures.get(node, 1.0))
+            for node, estimator in self.estimators_.items()
         }
-        flat = _columns(self.flat_estimator_, X, self.tree_.leaves) if self.flat_estimator_ is not None else None
+        flat = None
+        if self.flat_estimator_ is not None:
+            flat = apply_temperature(
+                _columns(self.flat_estimator_, X, self.tree_.leaves), temperatures.get("flat", 1.0)
+            )
         decision = decide(self.tree_, nodes, _policy(self.routing), flat=flat, flat_weight=self.blend_weight)
         order = [self.tree_.leaves.index(leaf) for leaf in self._leaf_names()]
         return decision, decision.leaves[:, order]
@@ -148,8 +215,11 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         Decoding follows ``decode`` (``"hf1"``) or ``min_confidence`` (see :mod:`hiergenre.decoding`);
         with neither it is :meth:`predict`. A class keeps its label, a group is its name.
         """
+        chosen = getattr(self, "min_confidence_", None)
         try:
-            decoder = get_decoder(self.decode, self.min_confidence)
+            if chosen is not None and (self.decode is not None or self.min_confidence is not None):
+                raise HierGenreError("target_accuracy chooses the minimum confidence: drop decode and min_confidence")
+            decoder = get_decoder(self.decode, chosen if chosen is not None else self.min_confidence)
         except HierGenreError as exc:
             raise ValueError(str(exc)) from None
         decision, _ = self._decision(X)
@@ -172,6 +242,31 @@ def _policy(routing: str) -> Any:
         return get_policy(routing)
     except HierGenreError as exc:
         raise ValueError(str(exc)) from None
+
+
+def _calibration(name: str) -> Any:
+    try:
+        return get_calibration(name)
+    except HierGenreError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _out_of_fold(
+    template: Any, X: np.ndarray, labels: np.ndarray, columns: list[str], rows: np.ndarray, cv: int
+) -> HeldOut:
+    """Out-of-fold probabilities of ``clone(template)`` on ``X`` (columns in ``columns`` order), ids = ``rows``.
+
+    The folds are stratified, at most ``cv`` and at most the rarest class's count (at least 2).
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = max(2, min(cv, int(np.unique(labels, return_counts=True)[1].min())))
+    proba = np.zeros((len(X), len(columns)))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(X, labels):
+        model = clone(template).fit(X[train], labels[train])
+        proba[test] = _columns(model, X[test], columns)
+    targets = np.array([columns.index(label) for label in labels], dtype=int)
+    return HeldOut(proba, targets, "out-of-fold", tuple(str(r) for r in rows))
 
 
 def _leaf_names(classes: np.ndarray) -> list[str]:
