@@ -177,6 +177,19 @@ def calibrated_ece(confidence: np.ndarray, draws: int = 200, seed: int = 0) -> f
     return float(np.mean([expected_calibration_error(confidence, o) for o in outcomes]))
 
 
+def ece_summary(confidence: np.ndarray, correct: np.ndarray) -> dict[str, Any]:
+    """ECE of predictions with these confidences and outcomes, its bootstrap 90% interval, and
+    what a perfectly calibrated model would show on as many clips (to pool samples of many runs)."""
+    confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=float)
+    low, high = bootstrap_interval(lambda i: expected_calibration_error(confidence[i], correct[i]), len(correct))
+    return {
+        "clips": len(correct),
+        "ece": expected_calibration_error(confidence, correct),
+        "ece_interval": [low, high],
+        "ece_if_calibrated": calibrated_ece(confidence),
+    }
+
+
 def calibration_metrics(
     probabilities: np.ndarray, labels: np.ndarray, *, chosen: np.ndarray | None = None, samples: bool = False
 ) -> dict[str, Any]:
@@ -194,12 +207,8 @@ def calibration_metrics(
     predicted = proba.argmax(axis=1) if chosen is None else np.asarray(chosen, dtype=int)
     confidence = proba[np.arange(len(labels)), predicted]
     correct = (predicted == labels).astype(float)
-    low, high = bootstrap_interval(lambda i: expected_calibration_error(confidence[i], correct[i]), len(labels))
     out: dict[str, Any] = {
-        "clips": len(labels),
-        "ece": expected_calibration_error(confidence, correct),
-        "ece_interval": [low, high],
-        "ece_if_calibrated": calibrated_ece(confidence),
+        **ece_summary(confidence, correct),
         "brier": float(np.mean(np.sum((proba - np.eye(proba.shape[1])[labels]) ** 2, axis=1))),
         "log_loss": negative_log_likelihood(proba, labels),
         "accuracy": float(correct.mean()),
