@@ -59,7 +59,8 @@ def write_report(results: dict, tree: GenreTree, out: Path) -> Path:
         "",
         f"Command: `{results['command']}`",
         "",
-        f"- Data: {data}, {results['clips']} clips; stratified {results['folds']}-fold × seeds {sorted({r['seed'] for r in runs})}: "
+        f"- Data: {data}, {results['clips']} clips; stratified {results['folds']}-fold × seeds "
+        f"{sorted({r['seed'] for r in runs})}: "
         f"{len(runs)} runs. Tree `{tree.name}`. Features: each clip's LMFCC statistics (mean and standard deviation "
         "of each coefficient), standardised on train+valid. Every node: `LogisticRegression(max_iter=1000)`.",
         f"- {provenance_line(results['provenance'])}",
