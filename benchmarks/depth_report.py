@@ -10,7 +10,17 @@ by run, against the flat model, at fixed specificities.
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from benchmarks.common import paired, paired_text
+from hiergenre.calibration import ece_summary
+from hiergenre.reports import markdown_table
 
 #: Numbers of one calibration entry kept per run (samples are kept where pooling needs them).
 SUMMARY_KEYS = ("clips", "ece", "brier", "log_loss", "accuracy", "confidence")
@@ -41,3 +51,289 @@ def _summary(metrics: dict[str, Any], *, samples: bool) -> dict[str, Any]:
     if samples and "samples" in metrics:
         kept["samples"] = metrics["samples"]
     return kept
+
+
+#: The models compared, named before the 30-run benchmark was run (all calibrated the same way).
+NAMED = ("flat", "learned+product", "learned+blend", "default+product", "default+blend")
+#: The hierarchical model the curve target is judged on, named in advance: the best leaf accuracy
+#: of hiergenre 0.3's 30-run benchmark (results/gtzan-mini-5fold-30runs).
+PRIMARY = "learned+blend"
+#: Specificities at which curves are compared run by run (correct rate interpolated on each curve).
+GRID = tuple(np.round(np.linspace(0.0, 1.0, 11), 1))
+
+
+def pooled_ece(runs: list[dict], name: str, stage: str, where: str = "model") -> dict[str, Any]:
+    """ECE of model ``name`` over all runs' test clips pooled (``where``: ``model`` or ``level1``)."""
+    rows = []
+    for r in runs:
+        entry = r["models"][name]["scores"]["calibration"].get(stage, {})
+        part = entry.get("model") if where == "model" else entry.get("levels", {}).get("1")
+        rows += (part or {}).get("samples", [])
+    if not rows:
+        return {}
+    samples = np.array(rows, dtype=float)
+    return ece_summary(samples[:, 0], samples[:, 1])
+
+
+def correct_at(points: list[dict], grid: Sequence[float] = GRID) -> np.ndarray:
+    """The curve's correct rate at each specificity of ``grid`` (upper envelope, linear between points)."""
+    best: dict[float, float] = {}
+    for p in points:
+        best[p["specificity"]] = max(best.get(p["specificity"], 0.0), p["correct"])
+    x = np.array(sorted(best))
+    return np.interp(grid, x, [best[v] for v in x])
+
+
+def curve_comparison(runs: list[dict], name: str, against: str = "flat") -> dict[str, Any]:
+    """Paired per-run differences ``name`` − ``against``: area, correct rate at each grid point, leaf share at 90%."""
+    ours = [r["models"][name]["scores"]["operating"] for r in runs]
+    theirs = [r["models"][against]["scores"]["operating"] for r in runs]
+    grid = np.array([correct_at(o["points"]) - correct_at(t["points"]) for o, t in zip(ours, theirs, strict=True)])
+    return {
+        "area": paired([o["area"] for o in ours], [t["area"] for t in theirs]),
+        "grid": {f"{s:.1f}": paired(grid[:, i], np.zeros(len(runs))) for i, s in enumerate(GRID)},
+        "leaf_share_at_90": paired(
+            [o["leaf_share_at"]["0.90"] or 0.0 for o in ours], [t["leaf_share_at"]["0.90"] or 0.0 for t in theirs]
+        ),
+    }
+
+
+def target_summary(runs: list[dict], name: str) -> dict[str, Any]:
+    """``--target-accuracy 0.9`` chosen on validation: test hierarchical accuracy and leaf share over runs."""
+    targets = [r["models"][name]["scores"].get("target") for r in runs]
+    targets = [t for t in targets if t]
+    if not targets:
+        return {}
+    return {
+        "target": targets[0]["target"],
+        "min_confidence": float(np.mean([t["min_confidence"] for t in targets])),
+        "validation_accuracy": float(np.mean([t["validation_accuracy"] for t in targets])),
+        "test_accuracy": float(np.mean([t["test_accuracy"] for t in targets])),
+        "test_accuracy_std": float(np.std([t["test_accuracy"] for t in targets])),
+        "test_leaf_share": float(np.mean([t["test_leaf_share"] for t in targets])),
+        "runs_at_target": int(sum(t["test_accuracy"] >= t["target"] for t in targets)),
+        "runs": len(targets),
+    }
+
+
+def leaf_accuracy_check(runs: list[dict], previous: list[dict], name: str) -> dict[str, Any] | None:
+    """Paired per-run leaf accuracy of ``name`` against the same run (seed, split) of an earlier benchmark."""
+    before = {(r["seed"], r["split"]): r["models"].get(name, {}).get("scores", {}).get("accuracy") for r in previous}
+    pairs = [(r["models"][name]["scores"]["accuracy"], before.get((r["seed"], r["split"]))) for r in runs]
+    pairs = [(a, b) for a, b in pairs if b is not None]
+    if not pairs:
+        return None
+    return paired([a for a, _ in pairs], [b for _, b in pairs])
+
+
+def write_depth_report(out: Path, previous: Path | None = None) -> Path:
+    """``calibration-and-depth.md`` and its PNGs from a flat_vs_hier ``results.json`` in ``out``."""
+    results = json.loads((out / "results.json").read_text())
+    runs = results["runs"]
+    names = [n for n in NAMED if n in runs[0]["models"]]
+    earlier = json.loads(previous.read_text())["runs"] if previous and previous.is_file() else []
+    text = [
+        "# Calibration, operating curves and stopping early",
+        "",
+        f"From `results.json` of this folder: {len(runs)} runs (seeds × folds), the test part of each. Models "
+        f"named before the run: {', '.join(f'`{n}`' for n in names)}; every node calibrated with its temperature "
+        f"(fitted out of fold on its own training clips); the hierarchical model judged against flat: `{PRIMARY}` "
+        "(the best leaf accuracy of hiergenre 0.3's 30-run benchmark). No choice below was made on test folds.",
+        "",
+        "## Calibration of the predicted genre's probability",
+        "",
+        "ECE: 15 equal-width bins, all runs' test clips pooled, bootstrap 90% interval over clips; 'if "
+        "calibrated': the ECE a perfectly calibrated model with the same confidences shows on as many clips "
+        "(the noise floor). Level 1: the top-level group's probability (the distribution summed up the tree). "
+        "Brier and log loss: means over runs of the whole distribution over genres.",
+        "",
+        markdown_table(
+            [
+                "model",
+                "ECE before",
+                "ECE after",
+                "if calibrated",
+                "level 1 after",
+                "Brier before → after",
+                "log loss before → after",
+                "≤ 0.05",
+            ],
+            [calibration_row(runs, n) for n in names],
+        ),
+        "",
+        "![pooled reliability](reliability-pooled.png)",
+        "",
+        "## Operating curves against flat",
+        "",
+        "Each run's curve (hierarchically right against specificity as the minimum confidence rises) is compared "
+        "with flat's of the same run: area, and the share of clips still given a genre where 90% are "
+        "hierarchically right. Paired differences in points: mean ± std (wins/ties/losses); standard error = "
+        "std / √runs.",
+        "",
+        markdown_table(
+            ["model", "area", "Δ area vs flat", "specificity at 90%", "genre at 90%", "Δ genre at 90% vs flat"],
+            [curve_row(runs, n) for n in names],
+        ),
+        "",
+        f"`{PRIMARY}` against flat at each specificity (correct rate interpolated on each run's curve):",
+        "",
+        markdown_table(["specificity", "Δ correct (points)", "standard error"], grid_rows(runs)),
+        "",
+        "![operating curves](operating-curves-mean.png)",
+        "",
+        "## --target-accuracy 0.9: threshold chosen on validation, scored on test",
+        "",
+        markdown_table(
+            ["model", "mean min confidence", "validation right", "test right", "runs ≥ 90% on test", "test at a genre"],
+            [target_row(runs, n) for n in names],
+        ),
+        "",
+    ]
+    if earlier:
+        text += [
+            "## Leaf accuracy against hiergenre 0.3 (same seeds and folds, decoding off)",
+            "",
+            markdown_table(
+                ["model", "accuracy now", "Δ vs 0.3 (points)", "standard error"],
+                [check_row(runs, earlier, n) for n in [*names, "default", "learned"]],
+            ),
+            "",
+        ]
+    operating_mean_png(runs, names, out / "operating-curves-mean.png")
+    reliability_pooled_png(runs, names, out / "reliability-pooled.png")
+    path = out / "calibration-and-depth.md"
+    path.write_text("\n".join(text), encoding="utf-8")
+    return path
+
+
+def _ece_text(e: dict[str, Any]) -> str:
+    return f"{e['ece']:.3f} [{e['ece_interval'][0]:.3f}, {e['ece_interval'][1]:.3f}]" if e else "–"
+
+
+def calibration_row(runs: list[dict], name: str) -> list[str]:
+    """One model's pooled calibration before and after."""
+    before, after = pooled_ece(runs, name, "before"), pooled_ece(runs, name, "after")
+    level = pooled_ece(runs, name, "after", "level1")
+
+    def mean(stage: str, key: str) -> float:
+        return float(np.mean([r["models"][name]["scores"]["calibration"][stage]["model"][key] for r in runs]))
+
+    return [
+        name,
+        _ece_text(before),
+        _ece_text(after),
+        f"{after['ece_if_calibrated']:.3f}" if after else "–",
+        _ece_text(level),
+        f"{mean('before', 'brier'):.3f} → {mean('after', 'brier'):.3f}",
+        f"{mean('before', 'log_loss'):.3f} → {mean('after', 'log_loss'):.3f}",
+        ("yes" if after["ece"] <= 0.05 else "no") if after else "–",
+    ]
+
+
+def curve_row(runs: list[dict], name: str) -> list[str]:
+    """One model's operating-curve numbers and its paired differences against flat."""
+    curves = [r["models"][name]["scores"]["operating"] for r in runs]
+    compared = curve_comparison(runs, name) if name != "flat" else None
+    at90 = [c["specificity_at"]["0.90"] for c in curves]
+    return [
+        name,
+        f"{np.mean([c['area'] for c in curves]):.3f} ± {np.std([c['area'] for c in curves]):.3f}",
+        paired_text(compared["area"]) if compared else "",
+        f"{np.mean([a or 0.0 for a in at90]):.2f}",
+        f"{100 * np.mean([c['leaf_share_at']['0.90'] or 0.0 for c in curves]):.1f}%",
+        paired_text(compared["leaf_share_at_90"]) if compared else "",
+    ]
+
+
+def grid_rows(runs: list[dict]) -> list[list[str]]:
+    """The primary model against flat at each specificity of :data:`GRID`."""
+    compared = curve_comparison(runs, PRIMARY)["grid"]
+    return [[s, paired_text(d), f"{100 * d['sem']:.1f}"] for s, d in compared.items()]
+
+
+def target_row(runs: list[dict], name: str) -> list[str]:
+    """``--target-accuracy`` outcome of one model."""
+    t = target_summary(runs, name)
+    if not t:
+        return [name, "–", "–", "–", "–", "–"]
+    return [
+        name,
+        f"{t['min_confidence']:.2f}",
+        f"{100 * t['validation_accuracy']:.1f}%",
+        f"{100 * t['test_accuracy']:.1f} ± {100 * t['test_accuracy_std']:.1f}%",
+        f"{t['runs_at_target']} of {t['runs']}",
+        f"{100 * t['test_leaf_share']:.1f}%",
+    ]
+
+
+def check_row(runs: list[dict], earlier: list[dict], name: str) -> list[str]:
+    """Leaf accuracy now against the earlier benchmark's same runs."""
+    d = leaf_accuracy_check(runs, earlier, name)
+    now = np.mean([r["models"][name]["scores"]["accuracy"] for r in runs])
+    return [name, f"{100 * now:.1f}%", paired_text(d) if d else "–", f"{100 * d['sem']:.1f}" if d else "–"]
+
+
+def operating_mean_png(runs: list[dict], names: Sequence[str], path: Path) -> Path:
+    """Each named model's correct rate at the grid's specificities, mean over runs."""
+    from hiergenre.reports import pyplot, save_figure
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for name in names:
+        curves = np.array([correct_at(r["models"][name]["scores"]["operating"]["points"]) for r in runs])
+        ax.plot(GRID, curves.mean(axis=0), marker=".", label=name, linewidth=2.2 if name in ("flat", PRIMARY) else 1)
+    ax.axhline(0.9, color="#999999", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("specificity (1: a genre for every clip, 0: the root)")
+    ax.set_ylabel("hierarchically right (mean over runs)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"Operating curves, mean of {len(runs)} runs")
+    return save_figure(fig, path)
+
+
+def reliability_pooled_png(runs: list[dict], names: Sequence[str], path: Path) -> Path:
+    """Pooled reliability of each named model's genre probability, before and after calibration."""
+    from hiergenre.calibration import reliability_bins
+    from hiergenre.reports import pyplot, save_figure
+
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(names), figsize=(3.0 * len(names), 3.3), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        ax.plot([0, 1], [0, 1], color="#999999", linewidth=0.8, linestyle=":")
+        for stage, color in (("before", "#d62728"), ("after", "#1f77b4")):
+            rows = [s for r in runs for s in r["models"][name]["scores"]["calibration"][stage]["model"]["samples"]]
+            samples = np.array(rows, dtype=float)
+            bins = reliability_bins(samples[:, 0], samples[:, 1])
+            ax.plot(
+                [b["confidence"] for b in bins],
+                [b["accuracy"] for b in bins],
+                marker="o",
+                color=color,
+                markersize=3,
+                label=stage,
+            )
+        ax.set_title(name, fontsize=9)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("confidence in its genre")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    axes[0][0].set_ylabel("share right")
+    fig.suptitle(f"Reliability, all {len(runs)} runs' test clips pooled", fontsize=10)
+    return save_figure(fig, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.depth_report FOLDER [--previous RESULTS.json]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=write_depth_report.__doc__)
+    parser.add_argument("folder", type=Path, help="a flat_vs_hier output folder (with results.json)")
+    parser.add_argument("--previous", type=Path, help="results.json of an earlier run of the same seeds and folds")
+    args = parser.parse_args(argv)
+    print(write_depth_report(args.folder, args.previous))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
