@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from hiergenre.calibration import get_calibration
 from hiergenre.cascade import Cascade
-from hiergenre.config import DEFAULT_PRESET, get_preset, with_node_model
+from hiergenre.config import DEFAULT_PRESET, get_preset, with_calibration, with_node_model
 from hiergenre.datasets import Dataset, check_split
 from hiergenre.decoding import get_decoder
 from hiergenre.discovery import LearnedTree
@@ -100,6 +101,7 @@ def train_all(
     split: str = "paper",
     preset: str = DEFAULT_PRESET,
     node_model: str | None = None,
+    calibration: str | None = None,
     epochs: int | None = None,
     jobs: int | None = None,
     seed: int = 0,
@@ -112,12 +114,14 @@ def train_all(
 
     ``baseline3=False`` skips the 3-class baseline (benchmarks that do not need it).
     ``epochs`` caps the preset's epoch count (for quick runs); ``node_model`` overrides the
-    preset's classifier kind (cnn, stats, ensemble, auto). Unreadable files are skipped and
+    preset's classifier kind (cnn, stats, ensemble, auto), ``calibration`` its calibration
+    (temperature, none: :mod:`hiergenre.calibration`). Unreadable files are skipped and
     listed in the report. Node models whose inputs did not change since the last run are reused.
     ``jobs`` processes (default: one per usable core) extract features and train node models; the
     models are the same whatever their number.
     """
-    chosen = with_node_model(get_preset(preset), node_model)
+    chosen = with_calibration(with_node_model(get_preset(preset), node_model), calibration)
+    get_calibration(chosen.train.calibration)  # a clear error for an unknown name
     cap = chosen.train.epochs if epochs is None else min(_at_least_one(epochs, "--epochs"), chosen.train.epochs)
     jobs = usable_cores() if jobs is None else _at_least_one(jobs, "--jobs")
     check_split(split)

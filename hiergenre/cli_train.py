@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hiergenre.calibration import calibration_help
 from hiergenre.cli_app import SYNTHETIC_NOTICE, app, console, errors
 from hiergenre.cli_options import (
     Command,
@@ -106,6 +107,15 @@ def train_all_command(
             metavar="KIND", help=f"Classifier of every node: {node_model_help()}", show_default="the preset's: cnn"
         ),
     ] = None,
+    calibration: Annotated[
+        str | None,
+        typer.Option(
+            metavar="METHOD",
+            help=f"How node probabilities are calibrated after training: {calibration_help()} "
+            "It never changes which child a node prefers.",
+            show_default="the preset's: temperature",
+        ),
+    ] = None,
     epochs: Annotated[
         int | None,
         typer.Option(
@@ -134,8 +144,11 @@ def train_all_command(
     One model per decision node of the built tree, a flat model over the same genres, and the
     paper's 3-class baseline (metal, classical, disco) when the data has those genres.
 
-    Features are cached in the workspace; models that are already trained on the same data,
-    split and settings are reused, so an interrupted run continues where it stopped.
+    Each node's probabilities are then calibrated on clips it did not train on (one temperature
+    per node, out of fold for the cross-fitted default), and the tree's validation scores are
+    kept for predict --target-accuracy. Features are cached in the workspace; models that are
+    already trained on the same data, split and settings are reused, so an interrupted run
+    continues where it stopped.
     """
     from hiergenre import api
     from hiergenre.render import ProgressReporter, progress_bars
@@ -156,6 +169,7 @@ def train_all_command(
             split=split,
             preset=preset,
             node_model=node_model,
+            calibration=calibration,
             epochs=epochs,
             jobs=jobs,
             seed=seed,

@@ -220,6 +220,13 @@ def with_node_model(preset: Preset, node_model: str | None) -> Preset:
     return dataclasses.replace(preset, train=dataclasses.replace(preset.train, node_model=node_model))
 
 
+def with_calibration(preset: Preset, calibration: str | None) -> Preset:
+    """The preset with its calibration method replaced (``None`` keeps the preset's own)."""
+    if calibration is None:
+        return preset
+    return dataclasses.replace(preset, train=dataclasses.replace(preset.train, calibration=calibration))
+
+
 def stable_hash(value: Any) -> str:
     """SHA-1 of a JSON-serialisable value with sorted keys: equal values, equal hashes."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"))
