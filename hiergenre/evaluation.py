@@ -275,8 +275,11 @@ def evaluate_workspace(
             leaves = np.array([[r.distribution.get(g, 0.0) for g in reference.leaves] for r in routes])
             results[name].operating = operating_curve(reference, leaves, true).as_dict()
             if target_accuracy is not None:
-                test = (leaves, true)
-                results[name].target = target_on_test(workspace, cascade, policy, reference, test, target_accuracy)
+                try:
+                    test = (leaves, true)
+                    results[name].target = target_on_test(workspace, cascade, policy, reference, test, target_accuracy)
+                except HierGenreError as exc:  # no validation clips: the other numbers still stand
+                    notes.append(f"{name}: --target-accuracy: {exc}")
         if external is not None:
             notes += mark_seen_clips(results[name], readable, pred, manifests[name].test_split)
     source = str(data) if data is not None else "test part of each model's split"
