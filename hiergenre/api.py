@@ -28,6 +28,7 @@ from hiergenre.parallel import usable_cores
 from hiergenre.prediction import Prediction, Predictor
 from hiergenre.progress import Reporter
 from hiergenre.routing import get_policy
+from hiergenre.taxonomy import FmaTree
 from hiergenre.training import TrainingReport, resolve_dataset, train_workspace
 from hiergenre.workspace import Workspace
 
@@ -51,6 +52,36 @@ def build_tree(tree_file: str | Path, *, workdir: str | Path | None = None, draw
 
         draw_tree(tree, workspace.tree_png)
     return tree
+
+
+def fma_tree_file(
+    output: str | Path,
+    genres_csv: str | Path,
+    *,
+    workdir: str | Path | None = None,
+    min_tracks: int = 0,
+    under: str | None = None,
+    force: bool = False,
+) -> FmaTree:
+    """FMA's genre hierarchy (``genres.csv``) as an editable YAML tree in ``output``, then built.
+
+    Genres with fewer than ``min_tracks`` tracks (FMA's ``#tracks``) are folded into their parent;
+    ``under`` keeps one top-level genre's subtree. ``output`` is not overwritten unless ``force``.
+    """
+    from hiergenre.storage import atomic_file
+    from hiergenre.taxonomy import fma_tree, fma_yaml, read_fma_genres
+
+    output = Path(output)
+    if output.exists() and not force:
+        raise HierGenreError(f"{output} exists; choose another file or pass --force to overwrite it")
+    if min_tracks < 0:
+        raise InvalidValue(f"--min-tracks must be 0 or more, got {min_tracks}")
+    made = fma_tree(read_fma_genres(genres_csv), name=output.stem, min_tracks=min_tracks, under=under)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(output) as out:
+        out.write(fma_yaml(made, Path(genres_csv).name, min_tracks, under))
+    build_tree(output, workdir=workdir)
+    return made
 
 
 def learn_tree(

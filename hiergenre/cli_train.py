@@ -18,7 +18,7 @@ from hiergenre.cli_options import (
     WorkdirOption,
 )
 from hiergenre.config import DEFAULT_PRESET, node_model_help, preset_help
-from hiergenre.errors import HierGenreError
+from hiergenre.errors import HierGenreError, InvalidValue
 
 if TYPE_CHECKING:
     from hiergenre.datasets import Dataset
@@ -38,10 +38,26 @@ def build_tree_command(
             "--learn", help="Derive the groups from the confusions of a classifier on --data, write them to TREE_FILE."
         ),
     ] = False,
+    from_fma: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="GENRES_CSV",
+            help="Write the Free Music Archive's genre hierarchy (its genres.csv) to TREE_FILE, then build it.",
+        ),
+    ] = None,
+    min_tracks: Annotated[
+        int, typer.Option(metavar="N", help="With --from-fma: fold genres with fewer tracks into their parent.")
+    ] = 0,
+    under: Annotated[
+        str | None,
+        typer.Option(metavar="GENRE", help="With --from-fma: only this top-level genre's subtree (e.g. Rock)."),
+    ] = None,
     data: DataOption = None,
     split: SplitOption = "paper",
     groups: Annotated[int, typer.Option(metavar="N", help="With --learn: number of top-level groups.")] = 3,
-    force: Annotated[bool, typer.Option("--force", help="With --learn: overwrite TREE_FILE if it exists.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --learn or --from-fma: overwrite TREE_FILE if it exists.")
+    ] = False,
     jobs: JobsOption = 1,
     workdir: WorkdirOption = None,
     seed: SeedOption = 0,
@@ -55,16 +71,28 @@ def build_tree_command(
     With --learn the groups come from data instead: out-of-fold confusions of an LMFCC-statistics
     classifier on the train and valid parts of --split (never the test part) are clustered into
     --groups groups. The tree is written to TREE_FILE, with comments on how it was derived, for
-    you to edit; then it is built like any other. Example:
+    you to edit; then it is built like any other. With --from-fma the tree is the Free Music
+    Archive's own genre hierarchy (its genres.csv: 163 genres under 16 top-level ones). Examples:
 
         hiergenre build-tree hierarchies/learned.yaml --learn --data ~/gtzan/genres --groups 3
+
+        hiergenre build-tree fma.yaml --from-fma fma_metadata/genres.csv --min-tracks 100
     """
     from hiergenre import api
     from hiergenre.render import tree_view
     from hiergenre.workspace import Workspace
 
     previous = api.built_tree_or_none(workdir)
-    if learn:
+    if from_fma is not None and (learn or data is not None):
+        raise InvalidValue("--from-fma reads FMA's own table: it takes neither --learn nor --data")
+    if (min_tracks or under) and from_fma is None:
+        raise InvalidValue("--min-tracks and --under go with --from-fma")
+    if from_fma is not None:
+        made = api.fma_tree_file(tree_file, from_fma, workdir=workdir, min_tracks=min_tracks, under=under, force=force)
+        folded = f"; {len(made.folded)} rarer genres folded into their parents" if made.folded else ""
+        console.print(f"wrote {len(made.names)} FMA genres to {tree_file}{folded}", highlight=False)
+        tree = made.tree
+    elif learn:
         learned = api.learn_tree(
             tree_file, workdir=workdir, data=data, split=split, groups=groups, seed=seed, jobs=jobs, force=force
         )

@@ -47,36 +47,49 @@ def tree_view(tree: GenreTree) -> Tree:
     return view
 
 
+#: Trees with more genres than this are drawn left to right, one row per genre (a wide tree would not fit).
+SIDEWAYS_FROM = 24
+
+
 def draw_tree(tree: GenreTree, path: str | Path) -> Path:
-    """Draw the tree top-down to a PNG (decision nodes boxed, genres plain), written atomically."""
+    """Draw the tree to a PNG (decision nodes boxed, genres plain), written atomically.
+
+    Up to :data:`SIDEWAYS_FROM` genres it grows top-down; larger trees (FMA's 163 genres) grow
+    left to right with one row per genre, so that every name stays readable.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    positions = _layout(tree)
-    width = max(6.0, 1.1 * len(tree.leaves))
-    height = 1.2 + 1.1 * max(tree.depth(leaf) for leaf in tree.leaves)
-    fig, ax = plt.subplots(figsize=(width, height))
+    sideways = len(tree.leaves) > SIDEWAYS_FROM
+    positions = _layout(tree, sideways=sideways)
+    depth = max(tree.depth(leaf) for leaf in tree.leaves)
+    if sideways:
+        size = (2.0 + 2.3 * depth, 1.0 + 0.24 * len(tree.leaves))
+    else:
+        size = (max(6.0, 1.1 * len(tree.leaves)), 1.2 + 1.1 * depth)
+    fig, ax = plt.subplots(figsize=size)
     for parent, child in tree.graph.edges:
         (x0, y0), (x1, y1) = positions[parent], positions[child]
         ax.plot([x0, x1], [y0, y1], color="#888888", linewidth=1, zorder=1)
     for node, (x, y) in positions.items():
         leaf = tree.is_leaf(node)
-        text = tree.name if node == ROOT else node
         box = dict(boxstyle="round", facecolor="#ffffff" if leaf else "#d8e6f5", edgecolor="#335577")
         ax.text(
             x,
             y,
-            text,
-            ha="center",
+            tree.name if node == ROOT else node,
+            ha="left" if sideways and leaf else "center",
             va="center",
-            fontsize=9,
+            fontsize=8 if sideways else 9,
             bbox=box,
             zorder=2,
-            rotation=30 if leaf and len(tree.leaves) > 8 else 0,
+            rotation=30 if leaf and 8 < len(tree.leaves) <= SIDEWAYS_FROM else 0,
         )
     ax.set_title(f"{tree.name}: {len(tree.leaves)} genres, {len(tree.model_nodes)} node models")
+    if sideways:
+        ax.set_xlim(-0.3, depth + 0.9)
     ax.axis("off")
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -85,14 +98,15 @@ def draw_tree(tree: GenreTree, path: str | Path) -> Path:
     return path
 
 
-def _layout(tree: GenreTree) -> dict[str, tuple[float, float]]:
-    """Leaves evenly spaced on the x axis, each group centred over its leaves, depth downwards."""
-    x_of = {leaf: float(i) for i, leaf in enumerate(tree.leaves)}
+def _layout(tree: GenreTree, *, sideways: bool = False) -> dict[str, tuple[float, float]]:
+    """Leaves evenly spaced along one axis, each group centred on its leaves, depth along the other."""
+    place = {leaf: float(i) for i, leaf in enumerate(tree.leaves)}
     positions = {}
     for node in tree.preorder():
         leaves = tree.leaves_under(node)
-        x = sum(x_of[leaf] for leaf in leaves) / len(leaves)
-        positions[node] = (x, -float(tree.depth(node)))
+        along = sum(place[leaf] for leaf in leaves) / len(leaves)
+        depth = float(tree.depth(node))
+        positions[node] = (depth, -along) if sideways else (along, -depth)
     return positions
 
 

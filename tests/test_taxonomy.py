@@ -1,0 +1,65 @@
+"""Real taxonomies: FMA's genre table (the shared copy of the published genres.csv) as a tree."""
+
+from pathlib import Path
+
+import pytest
+
+from hiergenre.errors import HierGenreError
+from hiergenre.hierarchy import GenreTree, valid_name
+from hiergenre.taxonomy import fma_tree, read_fma_genres, safe_name
+
+FMA_GENRES = Path(__file__).resolve().parents[2] / "shared" / "fma" / "genres.csv"
+needs_table = pytest.mark.skipif(not FMA_GENRES.is_file(), reason="../shared/fma/genres.csv is not beside the repo")
+
+
+@needs_table
+def test_the_real_fma_table_builds_with_16_roots_and_all_163_genres(tmp_path):
+    genres = read_fma_genres(FMA_GENRES)
+    made = fma_tree(genres, name="fma")
+    assert len(genres) == 163 and len(made.names) == 163
+    assert len(made.tree.children("root")) == 16
+    assert set(made.tree.preorder()[1:]) == set(made.names.values())  # every genre is a node
+    assert all(valid_name(n) for n in made.names.values()) and len(set(made.names.values())) == 163
+    by_title = {g.title: made.names[g.id] for g in genres.values()}
+    assert by_title["Drum & Bass"] == "Drum-and-Bass" and by_title["Jazz: Vocal"] == "Jazz-Vocal"
+    assert made.tree.path_to(by_title["Christmas"])[1:] == [
+        "Experimental",
+        "Novelty",
+        "Sound-Effects",
+        "Holiday",
+        "Christmas",
+    ]
+    round_trip = GenreTree.from_yaml_text(made.tree.to_yaml())
+    assert round_trip == made.tree
+    rare = fma_tree(genres, name="fma", min_tracks=500)
+    kept = {g.id for g in genres.values() if g.tracks >= 500}
+    assert set(rare.names) <= kept and len(rare.tree.children("root")) <= 16 and rare.folded
+    rock = fma_tree(genres, name="rock", under="Rock")
+    assert "Punk" in rock.tree.children("root") and "Rock" not in rock.tree.preorder()
+
+
+@needs_table
+def test_build_tree_from_fma_writes_an_editable_file(cli, tmp_path):
+    out = tmp_path / "fma.yaml"
+    text = cli("build-tree", out, "--from-fma", FMA_GENRES, "--min-tracks", "100", workdir=tmp_path / "ws").stdout
+    assert "FMA genres" in text and out.read_text().startswith("# FMA genre hierarchy")
+    assert GenreTree.from_file(out).name == "fma" and (tmp_path / "ws" / "tree.png").is_file()
+    again = cli("build-tree", out, "--from-fma", FMA_GENRES, workdir=tmp_path / "ws", check=False)
+    assert again.returncode == 1 and "--force" in again.stderr
+    wrong = cli(
+        "build-tree", tmp_path / "x.yaml", "--from-fma", FMA_GENRES, "--under", "Jaz", workdir=tmp_path, check=False
+    )
+    assert wrong.returncode == 1 and "Jazz" in wrong.stderr
+
+
+def test_safe_names_and_bad_tables(tmp_path):
+    assert safe_name("Breakcore - Hard") == "Breakcore-Hard" and safe_name("Old-Time / Historic") == "Old-Time-Historic"
+    bad = tmp_path / "genres.csv"
+    bad.write_text("genre_id,title\n1,Rock\n")
+    with pytest.raises(HierGenreError, match="columns"):
+        read_fma_genres(bad)
+    bad.write_text("genre_id,#tracks,parent,title,top_level\n1,10,99,Rock,1\n")
+    with pytest.raises(HierGenreError, match="parent ids not in the table: 99"):
+        read_fma_genres(bad)
+    with pytest.raises(HierGenreError, match="not found"):
+        read_fma_genres(tmp_path / "missing.csv")
