@@ -41,9 +41,9 @@ from benchmarks.pooling import aggregate
 from hiergenre import api
 from hiergenre.config import DEFAULT_PRESET, get_preset
 from hiergenre.datasets import Dataset, load_dataset
-from hiergenre.evaluation import score
 from hiergenre.features import FeatureCache, extract_many
 from hiergenre.hierarchy import GenreTree
+from hiergenre.metrics import score
 from hiergenre.synthetic import write_corpus
 from hiergenre.workspace import Workspace
 

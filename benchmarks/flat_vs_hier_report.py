@@ -6,8 +6,8 @@ from pathlib import Path
 
 from benchmarks.common import paired_text, provenance_line, write_json
 from benchmarks.flat_vs_hier import Options
-from hiergenre.evaluation import ModelScores
 from hiergenre.hierarchy import GenreTree
+from hiergenre.metrics import ModelScores
 from hiergenre.reports import (
     SUMMARY_HEADER,
     cascade_section,

@@ -9,8 +9,8 @@ import numpy as np
 
 from benchmarks.common import paired, provenance
 from hiergenre.datasets import Dataset
-from hiergenre.evaluation import score
 from hiergenre.hierarchy import GenreTree
+from hiergenre.metrics import score
 
 if TYPE_CHECKING:
     from benchmarks.flat_vs_hier import Options

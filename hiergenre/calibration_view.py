@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hiergenre.evaluation import ModelScores
+    from hiergenre.metrics import ModelScores
 
 #: Columns of :func:`calibration_rows`.
 CALIBRATION_HEADER = [

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from hiergenre.evaluation import EvaluationReport, ModelScores
+from hiergenre.evaluation import EvaluationReport
 from hiergenre.hierarchy import GenreTree
+from hiergenre.metrics import ModelScores
 from hiergenre.render import percent
 from hiergenre.storage import atomic_file, atomic_path
 

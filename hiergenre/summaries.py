@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def print_evaluation(console: Console, result: EvaluationReport) -> None:
     """``evaluate``'s text: the summary table (its reference tree named), notes, then per model
     its per-class recall, node accuracy and confusion matrix."""
-    from hiergenre.evaluation import confusion_text
+    from hiergenre.metrics import confusion_text
     from hiergenre.reports import SUMMARY_HEADER, summary_rows
 
     table = Table(

@@ -5,8 +5,8 @@ import pytest
 
 from hiergenre.decoding import ConfidenceDecoder, ExpectedHF1Decoder, get_decoder, hf1_matrix, node_probabilities
 from hiergenre.errors import InvalidValue
-from hiergenre.evaluation import hierarchical_scores
 from hiergenre.hierarchy import GenreTree
+from hiergenre.metrics import hierarchical_scores
 
 TREE = GenreTree.from_yaml_text("tree: {a: [x, y], b: [z, w]}")  # leaves x, y, z, w
 

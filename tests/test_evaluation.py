@@ -1,6 +1,7 @@
 import pytest
 
-from hiergenre.evaluation import (
+from hiergenre.hierarchy import GenreTree
+from hiergenre.metrics import (
     confusion_text,
     hierarchical_scores,
     level_accuracy,
@@ -9,7 +10,6 @@ from hiergenre.evaluation import (
     severity,
     tree_distance,
 )
-from hiergenre.hierarchy import GenreTree
 from hiergenre.routing import Route, Step
 
 TREE = GenreTree.from_yaml_text("tree: {heavy: [metal, rock], soft: [jazz, {calm: [classical, ambient]}]}")
