@@ -129,6 +129,11 @@ class ClipScores:
     nodes: dict[str, np.ndarray]
     flat: np.ndarray | None = None
 
+    def rows(self, keep: Sequence[int]) -> ClipScores:
+        """The scores of the clips at indices ``keep`` only."""
+        keep = list(keep)
+        return ClipScores({n: p[keep] for n, p in self.nodes.items()}, None if self.flat is None else self.flat[keep])
+
 
 def calibrate(classifier: NodeClassifier | None, proba: np.ndarray) -> np.ndarray:
     """Clip probabilities through the classifier's ``calibrate``, if it has one.

@@ -100,35 +100,79 @@ def evaluate_workspace(
     results, skipped = {}, {}
     for name in names:
         cascade = workspace.load_cascade(name, routing=routing)
-        genres = set(cascade.tree.leaves)
         pool = external.clips if external is not None else manifests[name].test_split.test
-        clips = [c for c in pool if c.genre in genres]
-        if not clips:
-            raise HierGenreError(f"no test clip for tree {name!r} (its split has an empty test part; use --data)")
-        readable, raw = score_clips(cascade, clips, workspace, jobs, skipped, routing)
-        calibrated = cascade.calibrated(raw)
-        routes = cascade.routes_of(calibrated, routing)
-        true, pred = [c.genre for c in readable], [r.genre for r in routes]
-        results[name] = score(name, true, pred, reference, routes, cascade.tree)
-        if routes:
-            before = (raw, cascade.routes_of(raw, routing))
-            results[name].calibration = model_calibration(
-                reference, cascade.tree, true, before, (calibrated, routes), temperatures(cascade), samples=samples
-            )
-        if genres == set(reference.leaves) and routes:
-            leaves = np.array([[r.distribution.get(g, 0.0) for g in reference.leaves] for r in routes])
-            results[name].operating = operating_curve(reference, leaves, true).as_dict()
-            if target_accuracy is not None:
-                try:
-                    test = (leaves, true)
-                    results[name].target = target_on_test(workspace, cascade, policy, reference, test, target_accuracy)
-                except HierGenreError as exc:  # no validation clips: the other numbers still stand
-                    notes.append(f"{name}: --target-accuracy: {exc}")
-        if external is not None:
-            notes += mark_seen_clips(results[name], readable, pred, manifests[name].test_split)
+        how = HowToScore(policy, jobs, samples, target_accuracy, manifests[name].test_split if external else None)
+        results[name], extra = score_model(name, cascade, pool, reference, workspace, how, skipped)
+        notes += extra
     source = str(data) if data is not None else "test part of each model's split"
     training = {name: training_context(manifests[name]) for name in results}
     return EvaluationReport(reference, results, source, skipped, notes, policy.name, training)
+
+
+@dataclass(frozen=True)
+class HowToScore:
+    """The settings of one evaluation (see :func:`evaluate_workspace`)."""
+
+    policy: RoutingPolicy
+    jobs: int
+    samples: bool
+    target_accuracy: float | None
+    #: The model's split when scoring other data: its training clips among them are counted apart.
+    seen_split: Split | None
+
+
+def score_model(
+    name: str,
+    cascade: Cascade,
+    pool: Sequence[Clip],
+    reference: GenreTree,
+    workspace: Workspace,
+    how: HowToScore,
+    skipped: dict[str, str],
+) -> tuple[ModelScores, list[str]]:
+    """Every number of one model on the clips of ``pool`` it can be scored on, and notes.
+
+    Clips labelled with a genre of the model get every metric. When the model's genres are the
+    reference tree's, clips labelled with one of its groups (partial labels) are scored at their
+    depth (right when the genre predicted lies below the group) and join the operating curve.
+    """
+    genres = set(cascade.tree.leaves)
+    whole = genres == set(reference.leaves)
+    groups = set(reference.groups[1:]) if whole else set()
+    if not any(c.genre in genres for c in pool):
+        raise HierGenreError(f"no test clip for tree {name!r} (its split has an empty test part; use --data)")
+    policy = how.policy
+    scorable = [c for c in pool if c.genre in genres | groups]
+    readable, raw = score_clips(cascade, scorable, workspace, how.jobs, skipped, policy)
+    calibrated = cascade.calibrated(raw)
+    routes = cascade.routes_of(calibrated, policy)
+    labels = [c.genre for c in readable]
+    full = [i for i, label in enumerate(labels) if label in genres]
+    true, full_routes = [labels[i] for i in full], [routes[i] for i in full]
+    scores = score(name, true, [r.genre for r in full_routes], reference, full_routes, cascade.tree)
+    notes = []
+    partial = [i for i, label in enumerate(labels) if label not in genres]
+    if partial:
+        right = np.mean([reference.covers(routes[i].genre, labels[i]) for i in partial])
+        scores.partial = {"clips": len(partial), "right_at_depth": float(right)}
+    if full:
+        before = (raw.rows(full), cascade.routes_of(raw.rows(full), policy))
+        after = (calibrated.rows(full), full_routes)
+        scores.calibration = model_calibration(
+            reference, cascade.tree, true, before, after, temperatures(cascade), samples=how.samples
+        )
+    if whole and routes:
+        leaves = np.array([[r.distribution.get(g, 0.0) for g in reference.leaves] for r in routes])
+        scores.operating = operating_curve(reference, leaves, labels).as_dict()
+        if how.target_accuracy is not None:
+            try:
+                test = (leaves, labels)
+                scores.target = target_on_test(workspace, cascade, policy, reference, test, how.target_accuracy)
+            except HierGenreError as exc:  # no validation clips: the other numbers still stand
+                notes.append(f"{name}: --target-accuracy: {exc}")
+    if how.seen_split is not None:
+        notes += mark_seen_clips(scores, [readable[i] for i in full], [r.genre for r in full_routes], how.seen_split)
+    return scores, notes
 
 
 def training_context(manifest: Manifest) -> dict[str, Any]:

@@ -151,12 +151,26 @@ class GenreTree:
         below = nx.descendants(self.graph, node)
         return [leaf for leaf in self.leaves if leaf in below]
 
-    def child_towards(self, node: str, leaf: str) -> str | None:
-        """The child of ``node`` whose subtree holds ``leaf``, or None if none does."""
-        path = self.path_to(leaf)
+    def child_towards(self, node: str, label: str) -> str | None:
+        """The child of ``node`` whose subtree holds ``label`` (a genre, or a group for a partial
+        label), or None if none does (``label`` elsewhere, at or above ``node``, or not in the tree)."""
+        if label not in self.graph:
+            return None
+        path = self.path_to(label)
         if node in path and path[-1] != node:
             return path[path.index(node) + 1]
         return None
+
+    def covers(self, node: str, label: str) -> bool:
+        """Whether predicting ``node`` is right for a clip labelled ``label``: one lies on the other's path.
+
+        For a genre label this is "the genre lies below the prediction"; for a partial label (a
+        group) a prediction anywhere on the group's path, or below the group, is right at the
+        depth the label knows.
+        """
+        if label not in self.graph or node not in self.graph:
+            return False
+        return node in self.path_to(label) or label in self.path_to(node)
 
     # ----------------------------------------------------------------- conversion
     def to_spec(self, node: str = ROOT) -> Any:

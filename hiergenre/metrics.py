@@ -45,6 +45,8 @@ class ModelScores:
     #: Correct rate against specificity as decoding stops earlier, on the reference tree
     #: (:mod:`hiergenre.operating`); empty when the model's genres are not the reference tree's.
     operating: dict[str, Any] = field(default_factory=dict)
+    #: Clips labelled with a group (partial labels): how many, and the share whose genre lies below it.
+    partial: dict[str, Any] = field(default_factory=dict)
     #: Calibration measures before and after each node's temperature (:mod:`hiergenre.reliability`).
     calibration: dict[str, Any] = field(default_factory=dict)
     #: ``--target-accuracy``: the threshold chosen on validation clips and its test accuracy and leaf share.

@@ -32,8 +32,9 @@ def specificity(tree: GenreTree, node: str) -> float:
 
 
 def hierarchically_correct(tree: GenreTree, node: str, genre: str) -> bool:
-    """Whether the true ``genre`` lies below (or is) the predicted ``node``."""
-    return genre in tree.leaves_under(node)
+    """Whether the true ``genre`` lies below (or is) the predicted ``node``; for a partial label
+    (a group), whether the prediction lies on its path (:meth:`~hiergenre.hierarchy.GenreTree.covers`)."""
+    return tree.covers(node, genre)
 
 
 @dataclass(frozen=True)

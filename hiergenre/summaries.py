@@ -39,6 +39,12 @@ def print_evaluation(console: Console, result: EvaluationReport) -> None:
     for name, scores in result.scores.items():
         recalls = ", ".join(f"{g} {100 * v['recall']:.0f}%" for g, v in scores.per_class.items())
         console.print(f"[bold]{name}[/]: per-class recall {recalls}", highlight=False)
+        if scores.partial:
+            console.print(
+                f"  partial labels: {scores.partial['clips']} clips labelled with a group, "
+                f"{100 * scores.partial['right_at_depth']:.0f}% given a genre below it",
+                highlight=False,
+            )
         if scores.per_node and len(scores.per_node) > 1:
             nodes = ", ".join(f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in scores.per_node.items())
             console.print(f"  node accuracy {nodes}", highlight=False)

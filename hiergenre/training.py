@@ -100,8 +100,9 @@ def preset_notes(preset: Preset) -> list[str]:
 
 
 def restrict_split(split: Split, tree: GenreTree) -> Split:
-    """The split without the clips whose genre is not in ``tree``."""
-    keep = set(tree.leaves)
+    """The split without the clips ``tree`` cannot learn from: those labelled with neither one of
+    its genres nor one of its groups (a partial label, which trains the nodes above the group)."""
+    keep = set(tree.leaves) | set(tree.groups[1:])  # the groups below the root
     parts = [tuple(c for c in split.part(p) if c.genre in keep) for p in ("train", "valid", "test")]
     return Split(*parts, description=split.description)
 
@@ -132,10 +133,17 @@ def train_workspace(
             f"genres of tree {tree.name!r} missing from the data set {dataset.root}: {', '.join(missing)}"
         )
     notes = preset_notes(preset)
-    unused = sorted(set(dataset.genres) - set(tree.leaves))
+    labels = set(tree.leaves) | set(tree.groups[1:])  # a group below the root is a partial label
+    unused = sorted(set(dataset.genres) - labels)
     if unused:
         notes.append(f"ignored genres not in the tree: {', '.join(unused)}")
-    dataset = Dataset(dataset.root, tuple(c for c in dataset.clips if c.genre in tree.leaves), dataset.synthetic)
+    partial = [c for c in dataset.clips if c.genre in labels - set(tree.leaves)]
+    if partial:
+        notes.append(
+            f"{len(partial)} clips are labelled with a group (partial labels): they train only the nodes above it, "
+            "not the flat model"
+        )
+    dataset = Dataset(dataset.root, tuple(c for c in dataset.clips if c.genre in labels), dataset.synthetic)
     if on_dataset:
         on_dataset(dataset, len(dataset.clips))
     timer = PhaseTimer()

@@ -241,6 +241,6 @@ def confident_paths(
     for row, ((path, p), genre) in enumerate(zip(paths, genres, strict=True)):
         for d in range(depth):
             node = path[min(d, len(path) - 1)]
-            correct[row, d], leaf[row, d] = genre in tree.leaves_under(node), tree.is_leaf(node)
+            correct[row, d], leaf[row, d] = tree.covers(node, genre), tree.is_leaf(node)
         probabilities[row, : len(p)] = p
     return correct, leaf, probabilities

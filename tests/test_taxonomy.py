@@ -63,3 +63,40 @@ def test_safe_names_and_bad_tables(tmp_path):
         read_fma_genres(bad)
     with pytest.raises(HierGenreError, match="not found"):
         read_fma_genres(tmp_path / "missing.csv")
+
+
+def test_partial_labels_train_the_nodes_above_their_group_and_score_at_their_depth(cli, tiny_corpus, tmp_path):
+    import json
+
+    import numpy as np
+
+    from hiergenre.datasets import Clip, Split
+    from hiergenre.node_data import node_data
+    from hiergenre.training import restrict_split
+
+    tree = GenreTree.from_file(Path(__file__).resolve().parents[1] / "hierarchies" / "default.yaml")
+    clips = [Clip(Path("a.au"), "metal"), Clip(Path("b.au"), "heavy"), Clip(Path("c.au"), "jazz")]
+    frames = {str(c.path): np.zeros((10, 13)) for c in clips}
+    assert node_data(tree, "root", clips, frames).ids == ["a.au", "b.au", "c.au"]  # heavy is below the root
+    assert node_data(tree, "heavy", clips, frames).ids == ["a.au"]  # which child of heavy is unknown
+    flat = GenreTree.flat(tree.leaves, "flat")
+    assert [c.genre for c in restrict_split(Split(tuple(clips), (), (), "all"), flat).train] == ["metal", "jazz"]
+    assert tree.covers("heavy", "heavy") and tree.covers("metal", "heavy") and tree.covers("root", "heavy")
+    assert not tree.covers("jazz", "heavy") and not tree.covers("rock", "metal")
+
+    manifest = tmp_path / "labels.csv"  # the metal and rock clips known only as "heavy"
+    rows = [
+        f"{f},{'heavy' if g in ('metal', 'rock') and f.name.endswith('0.au') else g}"
+        for g in tree.leaves
+        for f in sorted((tiny_corpus / g).glob("*.au"))
+    ]
+    manifest.write_text("path,genre\n" + "\n".join(rows) + "\n")
+    ws = tmp_path / "ws"
+    cli("build-tree", Path(__file__).resolve().parents[1] / "hierarchies" / "default.yaml", workdir=ws)
+    trained = cli("train-all", "--data", manifest, "--node-model", "stats", "--no-baseline3", workdir=ws).stdout
+    assert "2 clips are labelled with a group (partial labels)" in " ".join(trained.split())
+    out = json.loads(cli("evaluate", "--data", manifest, "--json", workdir=ws).stdout)
+    for model in ("default", "flat"):
+        partial = out["models"][model]["partial"]
+        assert partial["clips"] == 2 and 0 <= partial["right_at_depth"] <= 1
+        assert out["models"][model]["n_clips"] == 28
