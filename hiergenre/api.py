@@ -68,20 +68,53 @@ def fma_tree_file(
     Genres with fewer than ``min_tracks`` tracks (FMA's ``#tracks``) are folded into their parent;
     ``under`` keeps one top-level genre's subtree. ``output`` is not overwritten unless ``force``.
     """
-    from hiergenre.storage import atomic_file
     from hiergenre.taxonomy import fma_tree, fma_yaml, read_fma_genres
 
-    output = Path(output)
-    if output.exists() and not force:
-        raise HierGenreError(f"{output} exists; choose another file or pass --force to overwrite it")
+    output = _writable(output, force)
     if min_tracks < 0:
         raise InvalidValue(f"--min-tracks must be 0 or more, got {min_tracks}")
     made = fma_tree(read_fma_genres(genres_csv), name=output.stem, min_tracks=min_tracks, under=under)
+    _write_and_build(output, fma_yaml(made, Path(genres_csv).name, min_tracks, under), workdir)
+    return made
+
+
+def labels_tree_file(
+    output: str | Path, manifest: str | Path, *, workdir: str | Path | None = None, force: bool = False
+) -> GenreTree:
+    """The tree that a CSV manifest's path labels imply (``Electronic---House``, ``rock/punk``), written and built."""
+    import csv
+
+    from hiergenre.taxonomy import label_path, tree_from_label_paths
+
+    output = _writable(output, force)
+    try:
+        with open(manifest, newline="", encoding="utf-8") as handle:
+            labels = [row.get("genre") or "" for row in csv.DictReader(handle)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise HierGenreError(f"cannot read manifest {manifest}: {exc}") from None
+    if not any(labels):
+        raise HierGenreError(f"manifest {manifest} has no 'genre' labels")
+    tree = tree_from_label_paths((label_path(label) for label in labels if label), output.stem)
+    header = f"# derived from the path labels of {Path(manifest).name} ({len(labels)} clips)\n"
+    _write_and_build(output, header + tree.to_yaml(), workdir)
+    return tree
+
+
+def _writable(output: str | Path, force: bool) -> Path:
+    """``output`` as a Path, refused if it exists and ``force`` is not given (it may be a tree the user edited)."""
+    output = Path(output)
+    if output.exists() and not force:
+        raise HierGenreError(f"{output} exists; choose another file or pass --force to overwrite it")
+    return output
+
+
+def _write_and_build(output: Path, text: str, workdir: str | Path | None) -> None:
+    from hiergenre.storage import atomic_file
+
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(output) as out:
-        out.write(fma_yaml(made, Path(genres_csv).name, min_tracks, under))
+        out.write(text)
     build_tree(output, workdir=workdir)
-    return made
 
 
 def learn_tree(
@@ -103,9 +136,7 @@ def learn_tree(
     """
     from hiergenre.discovery import learn_tree_from_data
 
-    output = Path(output)
-    if output.exists() and not force:
-        raise HierGenreError(f"{output} exists; choose another file or pass --force to overwrite it")
+    output = _writable(output, force)
     check_split(split)
     jobs = _at_least_one(jobs, "--jobs")
     workspace = Workspace(workdir)

@@ -45,6 +45,14 @@ def build_tree_command(
             help="Write the Free Music Archive's genre hierarchy (its genres.csv) to TREE_FILE, then build it.",
         ),
     ] = None,
+    from_labels: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="MANIFEST_CSV",
+            help="Write the tree that the path labels of a CSV manifest imply (Electronic---House, rock/punk) "
+            "to TREE_FILE, then build it.",
+        ),
+    ] = None,
     min_tracks: Annotated[
         int, typer.Option(metavar="N", help="With --from-fma: fold genres with fewer tracks into their parent.")
     ] = 0,
@@ -56,7 +64,8 @@ def build_tree_command(
     split: SplitOption = "paper",
     groups: Annotated[int, typer.Option(metavar="N", help="With --learn: number of top-level groups.")] = 3,
     force: Annotated[
-        bool, typer.Option("--force", help="With --learn or --from-fma: overwrite TREE_FILE if it exists.")
+        bool,
+        typer.Option("--force", help="With --learn, --from-fma or --from-labels: overwrite TREE_FILE if it exists."),
     ] = False,
     jobs: JobsOption = 1,
     workdir: WorkdirOption = None,
@@ -83,8 +92,10 @@ def build_tree_command(
     from hiergenre.workspace import Workspace
 
     previous = api.built_tree_or_none(workdir)
-    if from_fma is not None and (learn or data is not None):
-        raise InvalidValue("--from-fma reads FMA's own table: it takes neither --learn nor --data")
+    if sum(x is not None and x is not False for x in (from_fma, from_labels, learn or None)) > 1:
+        raise InvalidValue("--learn, --from-fma and --from-labels are three ways to make TREE_FILE: choose one")
+    if (from_fma or from_labels) and data is not None:
+        raise InvalidValue("--from-fma and --from-labels read their own file: drop --data")
     if (min_tracks or under) and from_fma is None:
         raise InvalidValue("--min-tracks and --under go with --from-fma")
     if from_fma is not None:
@@ -92,6 +103,9 @@ def build_tree_command(
         folded = f"; {len(made.folded)} rarer genres folded into their parents" if made.folded else ""
         console.print(f"wrote {len(made.names)} FMA genres to {tree_file}{folded}", highlight=False)
         tree = made.tree
+    elif from_labels is not None:
+        tree = api.labels_tree_file(tree_file, from_labels, workdir=workdir, force=force)
+        console.print(f"wrote the tree of the path labels of {from_labels} to {tree_file}", highlight=False)
     elif learn:
         learned = api.learn_tree(
             tree_file, workdir=workdir, data=data, split=split, groups=groups, seed=seed, jobs=jobs, force=force

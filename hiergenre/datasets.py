@@ -20,6 +20,7 @@ import numpy as np
 
 from hiergenre.config import AUDIO_EXTENSIONS
 from hiergenre.errors import HierGenreError, InvalidValue
+from hiergenre.taxonomy import label_path
 
 PARTS = ("train", "valid", "test")
 SHIPPED_SPLITS = Path(__file__).parent / "splits"
@@ -112,7 +113,11 @@ def _load_manifest(path: Path) -> Dataset:
         if not row["path"] or not row["genre"]:
             raise HierGenreError(f"manifest {path}, line {number}: empty path or genre")
         file = Path(row["path"])
-        clips.append(Clip(file if file.is_absolute() else path.parent / file, row["genre"].strip()))
+        try:
+            label = label_path(row["genre"])[-1]  # "Electronic---House" and "electronic/house" name the genre last
+        except HierGenreError as exc:
+            raise HierGenreError(f"manifest {path}, line {number}: {exc}") from None
+        clips.append(Clip(file if file.is_absolute() else path.parent / file, label))
     return Dataset(path.parent, tuple(clips))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,6 +137,40 @@ def unique_names(genres: Mapping[int, FmaGenre]) -> dict[int, str]:
         taken.add(candidate.lower())
         names[genre.id] = candidate
     return names
+
+
+#: How a path label separates its levels: AcousticBrainz/Discogs style, or a file-system style path.
+PATH_SEPARATORS = re.compile(r"---|/")
+
+
+def label_path(text: str) -> list[str]:
+    """A label as the path of names from its top-level genre down: ``Electronic---House`` or
+    ``electronic/house`` → ``["Electronic", "House"]``; a plain label is a path of one. Each part is
+    made safe as a name (:func:`safe_name`)."""
+    parts = [part.strip() for part in PATH_SEPARATORS.split(text.strip())]
+    if not all(parts):
+        raise HierGenreError(f"label {text!r} has an empty level")
+    return [safe_name(part) for part in parts]
+
+
+def tree_from_label_paths(paths: Iterable[list[str]], name: str) -> GenreTree:
+    """The tree the path labels imply: each name under the name before it, top-level names under the root.
+
+    A name found under two different parents is an error: a tree gives each node one parent.
+    """
+    parent_of: dict[str, str] = {}
+    order: dict[str, list[str]] = {}
+    for path in paths:
+        for parent, child in zip(["root", *path[:-1]], path, strict=True):
+            if parent_of.setdefault(child, parent) != parent:
+                raise HierGenreError(f"{child!r} appears under both {parent_of[child]!r} and {parent!r}")
+            if child not in order.setdefault(parent, []):
+                order[parent].append(child)
+
+    def spec(node: str) -> list:
+        return [{child: spec(child)} if child in order else child for child in sorted(order.get(node, []))]
+
+    return GenreTree.from_spec(spec("root"), name)
 
 
 def fma_yaml(made: FmaTree, source: str, min_tracks: int, under: str | None) -> str:

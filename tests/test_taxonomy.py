@@ -100,3 +100,25 @@ def test_partial_labels_train_the_nodes_above_their_group_and_score_at_their_dep
         partial = out["models"][model]["partial"]
         assert partial["clips"] == 2 and 0 <= partial["right_at_depth"] <= 1
         assert out["models"][model]["n_clips"] == 28
+
+
+def test_path_labels_name_their_genre_last_and_imply_a_tree(cli, tone, tmp_path):
+    from hiergenre.datasets import load_dataset
+    from hiergenre.taxonomy import label_path, tree_from_label_paths
+
+    assert label_path("Electronic---House") == ["Electronic", "House"] == label_path(" Electronic / House ")
+    assert label_path("Drum & Bass") == ["Drum-and-Bass"]
+    with pytest.raises(HierGenreError, match="empty level"):
+        label_path("rock//punk")
+    tree = tree_from_label_paths([["rock", "punk"], ["rock", "metal"], ["jazz"], ["rock"]], "t")
+    assert tree.children("root") == ["jazz", "rock"] and tree.children("rock") == ["metal", "punk"]
+    with pytest.raises(HierGenreError, match="appears under both"):
+        tree_from_label_paths([["rock", "punk"], ["pop", "punk"]], "t")
+    audio = tone("a.wav")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"path,genre\n{audio},rock---punk\n{audio},rock/metal\n{audio},jazz\n{audio},rock\n")
+    assert [c.genre for c in load_dataset(manifest).clips] == ["punk", "metal", "jazz", "rock"]
+    cli("build-tree", tmp_path / "labels.yaml", "--from-labels", manifest, workdir=tmp_path / "ws")
+    assert GenreTree.from_file(tmp_path / "labels.yaml").leaves == ["jazz", "metal", "punk"]
+    both = cli("build-tree", tmp_path / "x.yaml", "--from-labels", manifest, "--learn", workdir=tmp_path, check=False)
+    assert both.returncode == 2 and "choose one" in both.stderr
