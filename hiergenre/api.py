@@ -164,6 +164,7 @@ def train_all(
     preset: str = DEFAULT_PRESET,
     node_model: str | None = None,
     calibration: str | None = None,
+    metadata: str | Path | None = None,
     epochs: int | None = None,
     jobs: int | None = None,
     seed: int = 0,
@@ -177,7 +178,8 @@ def train_all(
     ``baseline3=False`` skips the 3-class baseline (benchmarks that do not need it).
     ``epochs`` caps the preset's epoch count (for quick runs); ``node_model`` overrides the
     preset's classifier kind (cnn, stats, ensemble, auto), ``calibration`` its calibration
-    (temperature, none: :mod:`hiergenre.calibration`). Unreadable files are skipped and
+    (temperature, none: :mod:`hiergenre.calibration`). ``metadata`` is FMA's ``tracks.csv`` when
+    ``data`` is an FMA audio folder (:mod:`hiergenre.fma_data`). Unreadable files are skipped and
     listed in the report. Node models whose inputs did not change since the last run are reused.
     ``jobs`` processes (default: one per usable core) extract features and train node models; the
     models are the same whatever their number.
@@ -192,7 +194,7 @@ def train_all(
     with workspace.training_lock():
         return train_workspace(
             workspace,
-            resolve_dataset(_path(data), workspace, seed=seed),
+            resolve_dataset(_path(data), workspace, seed=seed, metadata=_path(metadata)),
             chosen,
             split=split,
             epochs=cap,
@@ -214,6 +216,7 @@ def evaluate(
     routing: str = "greedy",
     samples: bool = False,
     target_accuracy: float | None = None,
+    metadata: str | Path | None = None,
 ) -> EvaluationReport:
     """Score each trained tree on the test part of its split, or on all of ``data``.
 
@@ -222,10 +225,14 @@ def evaluate(
     Calibration is measured before and after; ``samples`` keeps every clip's confidence and
     correctness in it, so that a benchmark can pool runs. ``target_accuracy`` scores, per model,
     the minimum confidence chosen on its validation clips for that hierarchical accuracy.
+    ``metadata``: FMA's ``tracks.csv`` when ``data`` is an FMA audio folder.
     """
+    if metadata is not None and data is None:
+        raise InvalidValue("--metadata describes the audio of --data: give both")
     return evaluate_workspace(
         Workspace(workdir),
         data=_path(data),
+        metadata=_path(metadata),
         trees=trees,
         jobs=_at_least_one(jobs, "--jobs"),
         routing=get_policy(routing),

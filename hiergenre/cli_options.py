@@ -90,6 +90,14 @@ SplitOption = Annotated[
 ]
 JobsOption = Annotated[int, typer.Option(metavar="N", help="Parallel processes for feature extraction.")]
 RoutingOption = Annotated[str, typer.Option(metavar="POLICY", help=f"Routing policy: {policy_help()}")]
+MetadataOption = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="TRACKS_CSV",
+        help="FMA's tracks.csv (genres.csv beside it) when --data is an FMA audio folder such as fma_small/: "
+        "labels from each track's genres, FMA's own split as --split fma.",
+    ),
+]
 TargetAccuracyOption = Annotated[
     float | None,
     typer.Option(

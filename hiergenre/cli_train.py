@@ -13,6 +13,7 @@ from hiergenre.cli_options import (
     Command,
     DataOption,
     JobsOption,
+    MetadataOption,
     SeedOption,
     SplitOption,
     WorkdirOption,
@@ -139,6 +140,7 @@ def build_tree_command(
 @app.command("train-all", cls=Command)
 def train_all_command(
     data: DataOption = None,
+    metadata: MetadataOption = None,
     split: SplitOption = "paper",
     preset: Annotated[
         str, typer.Option(metavar="NAME", help=f"Model and training recipe. {preset_help()}")
@@ -208,6 +210,7 @@ def train_all_command(
         report = api.train_all(
             workdir=workdir,
             data=data,
+            metadata=metadata,
             split=split,
             preset=preset,
             node_model=node_model,

@@ -12,6 +12,7 @@ from hiergenre.cli_app import app, console, errors
 from hiergenre.cli_options import (
     Command,
     JobsOption,
+    MetadataOption,
     RoutingOption,
     SeedOption,
     TargetAccuracyOption,
@@ -209,6 +210,7 @@ def evaluate_command(
     report: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Write a Markdown report with PNG plots here.")
     ] = None,
+    metadata: MetadataOption = None,
     routing: RoutingOption = "greedy",
     target_accuracy: TargetAccuracyOption = None,
     jobs: JobsOption = 1,
@@ -230,7 +232,13 @@ def evaluate_command(
 
     chosen = [name for value in [*(tree or []), *(trees or [])] for name in value.split(",") if name]
     result = api.evaluate(
-        workdir=workdir, data=data, trees=chosen or None, jobs=jobs, routing=routing, target_accuracy=target_accuracy
+        workdir=workdir,
+        data=data,
+        metadata=metadata,
+        trees=chosen or None,
+        jobs=jobs,
+        routing=routing,
+        target_accuracy=target_accuracy,
     )
     if as_json:
         print(json.dumps(result.as_dict(), indent=2))

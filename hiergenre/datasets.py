@@ -32,6 +32,8 @@ class Clip:
 
     path: Path
     genre: str
+    #: The part a data set's own split puts it in (``train``, ``valid``, ``test``; FMA's), or empty.
+    part: str = ""
 
     @property
     def clip_id(self) -> str:
@@ -46,6 +48,8 @@ class Dataset:
     root: Path
     clips: tuple[Clip, ...]
     synthetic: bool = False
+    #: What loading left out and why (FMA tracks without a usable label or audio), for the summary.
+    notes: tuple[str, ...] = ()
 
     @property
     def genres(self) -> list[str]:
@@ -71,7 +75,7 @@ class Dataset:
     def without(self, paths: Iterable[str | Path]) -> Dataset:
         """The same data set minus some files (those that failed to decode)."""
         drop = {str(p) for p in paths}
-        return Dataset(self.root, tuple(c for c in self.clips if str(c.path) not in drop), self.synthetic)
+        return Dataset(self.root, tuple(c for c in self.clips if str(c.path) not in drop), self.synthetic, self.notes)
 
 
 def is_audio(path: Path) -> bool:
@@ -79,11 +83,16 @@ def is_audio(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in AUDIO_EXTENSIONS
 
 
-def load_dataset(location: str | Path) -> Dataset:
-    """Find labelled clips in a folder-per-genre tree or a CSV manifest."""
+def load_dataset(location: str | Path, metadata: str | Path | None = None) -> Dataset:
+    """Find labelled clips in a folder-per-genre tree or a CSV manifest; with ``metadata`` (FMA's
+    ``tracks.csv``), ``location`` is an FMA audio folder (:mod:`hiergenre.fma_data`)."""
     location = Path(location)
     if not location.exists():
         raise HierGenreError(f"data set not found: {location}")
+    if metadata is not None:
+        from hiergenre.fma_data import load_fma
+
+        return load_fma(location, Path(metadata))
     if location.is_file():
         return _load_manifest(location)
     if (location / "genres").is_dir():
@@ -251,13 +260,13 @@ def id_split(clips: Sequence[Clip], directory: str | Path) -> Split:
 
 SPLIT_HELP = (
     "use 'paper', ratios summing to 100 such as 80/20/0, kfold:K:I (fold I of K), "
-    "'gtzan-fault-filtered', or a directory holding train.txt, valid.txt and test.txt"
+    "'gtzan-fault-filtered', 'fma' (FMA's own split), or a directory holding train.txt, valid.txt and test.txt"
 )
 
 
 def check_split(spec: str) -> None:
     """Refuse a malformed ``--split`` value before any audio is read (see :func:`parse_split`)."""
-    if spec == "paper" or (SHIPPED_SPLITS / spec).is_dir() or Path(spec).is_dir():
+    if spec in ("paper", "fma") or (SHIPPED_SPLITS / spec).is_dir() or Path(spec).is_dir():
         return
     if spec.startswith("kfold:"):
         _kfold_numbers(spec)
@@ -276,6 +285,11 @@ def parse_split(spec: str, clips: Sequence[Clip], *, seed: int = 0) -> Split:
     check_split(spec)
     if spec == "paper":
         return ratio_split(clips, (0.7, 0.1, 0.2), seed=seed)
+    if spec == "fma":
+        if not any(c.part for c in clips):
+            raise HierGenreError("--split fma needs FMA's metadata: --data FMA_AUDIO_DIR --metadata tracks.csv")
+        parts = [tuple(c for c in clips if c.part == part) for part in ("train", "valid", "test")]
+        return Split(*parts, description="FMA's own training/validation/test split")
     if (SHIPPED_SPLITS / spec).is_dir():
         return id_split(clips, SHIPPED_SPLITS / spec)
     if Path(spec).is_dir():

@@ -66,6 +66,7 @@ def evaluate_workspace(
     routing: str | RoutingPolicy = "greedy",
     samples: bool = False,
     target_accuracy: float | None = None,
+    metadata: str | None = None,
 ) -> EvaluationReport:
     """Score each trained tree on the test part of its split, or on all of ``data``.
 
@@ -96,7 +97,7 @@ def evaluate_workspace(
             check_routing_applies(manifests[name].genre_tree, policy)
     elif single and policy.name != "greedy":
         notes.append(f"--routing {policy.name} combines a cascade's decisions: {', '.join(single)} have one node each")
-    external = load_dataset(data) if data is not None else None
+    external = load_dataset(data, metadata) if data is not None else None
     results, skipped = {}, {}
     for name in names:
         cascade = workspace.load_cascade(name, routing=routing)

@@ -56,10 +56,13 @@ class TrainingReport:
         return next((r.device for r in self.results if r.device), "")
 
 
-def resolve_dataset(data: str | None, workspace: Workspace, *, seed: int = 0) -> Dataset:
-    """The user's data set, or the embedded synthetic corpus (written on first use) when None."""
+def resolve_dataset(data: str | None, workspace: Workspace, *, seed: int = 0, metadata: str | None = None) -> Dataset:
+    """The user's data set (with ``metadata``: FMA's layout), or the embedded synthetic corpus
+    (written on first use) when None."""
     if data is not None:
-        return load_dataset(data)
+        return load_dataset(data, metadata)
+    if metadata is not None:
+        raise HierGenreError("--metadata describes the audio of --data: give both")
     root = write_corpus(workspace.corpus_dir, clips_per_genre=SYNTHETIC_CLIPS_PER_GENRE, seed=seed)
     found = load_dataset(root)
     return Dataset(found.root, found.clips, synthetic=True)
@@ -132,7 +135,7 @@ def train_workspace(
         raise HierGenreError(
             f"genres of tree {tree.name!r} missing from the data set {dataset.root}: {', '.join(missing)}"
         )
-    notes = preset_notes(preset)
+    notes = [*preset_notes(preset), *dataset.notes]
     labels = set(tree.leaves) | set(tree.groups[1:])  # a group below the root is a partial label
     unused = sorted(set(dataset.genres) - labels)
     if unused:
