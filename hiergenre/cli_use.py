@@ -256,18 +256,38 @@ def make_corpus_command(
     ],
     clips_per_genre: Annotated[int, typer.Option(metavar="N", help="Clips per genre.")] = 10,
     seconds: Annotated[float, typer.Option(metavar="SECONDS", help="Length of each clip in seconds.")] = 15.0,
+    taxonomy: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME",
+            help="'gtzan': ten genres named like GTZAN's; 'deep': 30 variants in three levels (families, "
+            "genres, variants), with its tree written to DIRECTORY/deep.yaml.",
+        ),
+    ] = "gtzan",
     seed: SeedOption = 0,
 ) -> None:
     """Write the embedded SYNTHETIC genre corpus to a folder (for demos, tests and benchmarks).
 
-    It is generated audio, not music: use a real dataset such as GTZAN for real results.
+    It is generated audio, not music: use a real dataset such as GTZAN for real results. Example:
+
+        hiergenre make-corpus deep-corpus --taxonomy deep --clips-per-genre 6 --seconds 8
     """
     from hiergenre.synthetic import write_corpus
+    from hiergenre.synthetic_deep import deep_styles, deep_tree
+    from hiergenre.synthetic_styles import STYLES
 
     if clips_per_genre < 1 or seconds <= 0:
         raise InvalidValue("--clips-per-genre must be at least 1 and --seconds positive")
-    root = write_corpus(directory, clips_per_genre=clips_per_genre, seconds=seconds, seed=seed)
-    console.print(f"wrote {clips_per_genre} synthetic clips per genre to {root}")
+    styles = {"gtzan": STYLES, "deep": deep_styles()}.get(taxonomy)
+    if styles is None:
+        raise InvalidValue(f"unknown taxonomy {taxonomy!r}; choose 'gtzan' or 'deep'")
+    root = write_corpus(directory, clips_per_genre=clips_per_genre, seconds=seconds, seed=seed, styles=styles)
+    console.print(f"wrote {clips_per_genre} synthetic clips per genre ({len(styles)} genres) to {root}")
+    if taxonomy == "deep":
+        (Path(directory) / "deep.yaml").write_text(deep_tree().to_yaml(), encoding="utf-8")
+        console.print(
+            f"its tree: {Path(directory) / 'deep.yaml'} (hiergenre build-tree {Path(directory) / 'deep.yaml'})"
+        )
 
 
 @app.command("info", cls=Command)

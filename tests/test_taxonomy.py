@@ -122,3 +122,25 @@ def test_path_labels_name_their_genre_last_and_imply_a_tree(cli, tone, tmp_path)
     assert GenreTree.from_file(tmp_path / "labels.yaml").leaves == ["jazz", "metal", "punk"]
     both = cli("build-tree", tmp_path / "x.yaml", "--from-labels", manifest, "--learn", workdir=tmp_path, check=False)
     assert both.returncode == 2 and "choose one" in both.stderr
+
+
+def test_deep_synthetic_corpus_trains_a_three_level_cascade_that_stops_inside(cli, tmp_path):
+    import json
+
+    from hiergenre.synthetic_deep import deep_styles, deep_tree
+
+    tree = deep_tree()
+    assert len(tree.leaves) == 30 and max(tree.depth(g) for g in tree.leaves) == 3 == len(tree.path_to("jazz-slow")) - 1
+    assert list(deep_styles()) == tree.leaves
+    corpus = tmp_path / "corpus"
+    cli("make-corpus", corpus, "--taxonomy", "deep", "--clips-per-genre", "3", "--seconds", "3", workdir=tmp_path)
+    ws = tmp_path / "ws"
+    cli("build-tree", corpus / "deep.yaml", workdir=ws)
+    cli("train-all", "--data", corpus, "--node-model", "stats", "--no-baseline3", workdir=ws)
+    clip = corpus / "genres" / "jazz-slow" / "jazz-slow.00000.au"
+    out = json.loads(cli("predict", clip, "--min-confidence", "0.6", "--json", workdir=ws).stdout)[0]
+    assert out["decoded"]["depth"] <= 3 and out["decoded"]["p"] >= 0.6 or out["decoded"]["depth"] == 0
+    scores = json.loads(cli("evaluate", "--json", workdir=ws).stdout)["models"]["deep"]
+    assert set(scores["per_level"]) == {"1", "2", "3"} and scores["operating"]["points"]
+    wrong = cli("make-corpus", tmp_path / "x", "--taxonomy", "wide", workdir=tmp_path, check=False)
+    assert wrong.returncode == 2 and "'deep'" in wrong.stderr
