@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from hiergenre.hierarchy import GenreTree
 from hiergenre.synthetic_styles import STYLES, Instrument, Style
 
@@ -34,13 +36,13 @@ def _varied(instrument: Instrument, rolloff: float) -> Instrument:
     return replace(instrument, rolloff=max(0.4, instrument.rolloff + rolloff))
 
 
-def deep_styles() -> dict[str, Style]:
-    """The 30 variant styles by name, in tree order."""
+def deep_styles(variants: dict[str, tuple[float, float]] | None = None) -> dict[str, Style]:
+    """The variant styles by name, in tree order: 30 with :data:`VARIANTS`, or ten per entry of ``variants``."""
     out = {}
     for genres in FAMILIES.values():
         for genre in genres:
             base = STYLES[genre]
-            for variant, (tempo, rolloff) in VARIANTS.items():
+            for variant, (tempo, rolloff) in (variants or VARIANTS).items():
                 out[f"{genre}-{variant}"] = replace(
                     base,
                     tempo=(base.tempo[0] * tempo, base.tempo[1] * tempo),
@@ -50,9 +52,16 @@ def deep_styles() -> dict[str, Style]:
     return out
 
 
-def deep_tree() -> GenreTree:
-    """Families → genres → variants (30 genres, 15 node models)."""
+def deep_tree(variants: dict[str, tuple[float, float]] | None = None, name: str = "deep") -> GenreTree:
+    """Families → genres → variants (30 genres and 15 node models with :data:`VARIANTS`)."""
+    names = list(variants or VARIANTS)
     spec = {
-        family: [{genre: [f"{genre}-{v}" for v in VARIANTS]} for genre in genres] for family, genres in FAMILIES.items()
+        family: [{genre: [f"{genre}-{v}" for v in names]} for genre in genres] for family, genres in FAMILIES.items()
     }
-    return GenreTree.from_spec(spec, "deep")
+    return GenreTree.from_spec(spec, name)
+
+
+def spread_variants(count: int) -> dict[str, tuple[float, float]]:
+    """``count`` variants per genre, tempo from 0.75× to 1.3× and roll-off from +0.6 to −0.6 (``v01``...)."""
+    steps = np.linspace(0.0, 1.0, count) if count > 1 else np.array([0.5])
+    return {f"v{i + 1:02d}": (0.75 + 0.55 * x, 0.6 - 1.2 * x) for i, x in enumerate(steps)}
