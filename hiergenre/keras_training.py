@@ -28,6 +28,8 @@ from hiergenre.progress import ModelProgress, PhaseTimer, SilentProgress
 keras = import_keras()
 
 History = dict[str, list[float]]
+#: Windows per forward pass when whole validation sets are scored.
+FORWARD_CHUNK = 4096
 
 
 def fit_cnn(
@@ -318,7 +320,12 @@ class ClipValidation:
         if self.x is None:
             return np.zeros((0, n_classes))
         forward = network.forward if isinstance(network, CompiledLoop) else lambda x: network(x, training=False)
-        window_proba = np.asarray(forward(self.x), dtype=np.float64)
+        window_proba = np.concatenate(  # in chunks: a large validation set must not be one giant batch
+            [
+                np.asarray(forward(self.x[i : i + FORWARD_CHUNK]), dtype=np.float64)
+                for i in range(0, len(self.x), FORWARD_CHUNK)
+            ]
+        )
         return np.add.reduceat(window_proba, self.starts, axis=0) / self.sizes[:, None]
 
     def score(self, loop: CompiledLoop) -> dict[str, float]:
