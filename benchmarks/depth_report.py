@@ -334,15 +334,32 @@ def reliability_pooled_png(runs: list[dict], names: Sequence[str], path: Path) -
     return save_figure(fig, path)
 
 
+def compact_for_commit(path: Path) -> None:
+    """Shrink a results.json before committing: per-run per-class tables dropped (each run's confusion
+    matrix gives them; the pooled tables stay), operating-curve numbers rounded to 4 digits."""
+    results = json.loads(path.read_text())
+    for run in results["runs"]:
+        for entry in run["models"].values():
+            scores = entry["scores"]
+            scores.pop("per_class", None)
+            for point in scores.get("operating", {}).get("points", []):
+                for key, value in point.items():
+                    point[key] = round(value, 4)
+    path.write_text(json.dumps(results, separators=(",", ":")))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m benchmarks.depth_report FOLDER [--previous RESULTS.json]``."""
+    """``python -m benchmarks.depth_report FOLDER [--previous RESULTS.json] [--compact]``."""
     import argparse
 
     parser = argparse.ArgumentParser(description=write_depth_report.__doc__)
     parser.add_argument("folder", type=Path, help="a flat_vs_hier output folder (with results.json)")
     parser.add_argument("--previous", type=Path, help="results.json of an earlier run of the same seeds and folds")
+    parser.add_argument("--compact", action="store_true", help="then shrink results.json for committing")
     args = parser.parse_args(argv)
     print(write_depth_report(args.folder, args.previous))
+    if args.compact:
+        compact_for_commit(args.folder / "results.json")
     return 0
 
 
