@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from benchmarks.common import paired, paired_text
+from benchmarks.depth_plots import GRID, correct_at, operating_mean_png, reliability_pooled_png
 from hiergenre.calibration import ece_summary
 from hiergenre.reports import markdown_table
 
@@ -58,8 +58,6 @@ NAMED = ("flat", "learned+product", "learned+blend", "default+product", "default
 #: The hierarchical model the curve target is judged on, named in advance: the best leaf accuracy
 #: of hiergenre 0.3's 30-run benchmark (results/gtzan-mini-5fold-30runs).
 PRIMARY = "learned+blend"
-#: Specificities at which curves are compared run by run (correct rate interpolated on each curve).
-GRID = tuple(np.round(np.linspace(0.0, 1.0, 11), 1))
 
 
 def pooled_ece(runs: list[dict], name: str, stage: str, where: str = "model") -> dict[str, Any]:
@@ -73,15 +71,6 @@ def pooled_ece(runs: list[dict], name: str, stage: str, where: str = "model") ->
         return {}
     samples = np.array(rows, dtype=float)
     return ece_summary(samples[:, 0], samples[:, 1])
-
-
-def correct_at(points: list[dict], grid: Sequence[float] = GRID) -> np.ndarray:
-    """The curve's correct rate at each specificity of ``grid`` (upper envelope, linear between points)."""
-    best: dict[float, float] = {}
-    for p in points:
-        best[p["specificity"]] = max(best.get(p["specificity"], 0.0), p["correct"])
-    x = np.array(sorted(best))
-    return np.interp(grid, x, [best[v] for v in x])
 
 
 def curve_comparison(runs: list[dict], name: str, against: str = "flat") -> dict[str, Any]:
@@ -207,7 +196,7 @@ def write_depth_report(out: Path, previous: Path | None = None) -> Path:
             ),
             "",
         ]
-    operating_mean_png(runs, names, out / "operating-curves-mean.png")
+    operating_mean_png(runs, names, out / "operating-curves-mean.png", highlight=("flat", PRIMARY))
     reliability_pooled_png(runs, names, out / "reliability-pooled.png")
     path = out / "calibration-and-depth.md"
     path.write_text("\n".join(text), encoding="utf-8")
@@ -282,56 +271,6 @@ def check_row(runs: list[dict], earlier: list[dict], name: str) -> list[str]:
     d = leaf_accuracy_check(runs, earlier, name)
     now = np.mean([r["models"][name]["scores"]["accuracy"] for r in runs])
     return [name, f"{100 * now:.1f}%", paired_text(d) if d else "–", f"{100 * d['sem']:.1f}" if d else "–"]
-
-
-def operating_mean_png(runs: list[dict], names: Sequence[str], path: Path) -> Path:
-    """Each named model's correct rate at the grid's specificities, mean over runs."""
-    from hiergenre.reports import pyplot, save_figure
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    for name in names:
-        curves = np.array([correct_at(r["models"][name]["scores"]["operating"]["points"]) for r in runs])
-        ax.plot(GRID, curves.mean(axis=0), marker=".", label=name, linewidth=2.2 if name in ("flat", PRIMARY) else 1)
-    ax.axhline(0.9, color="#999999", linewidth=0.8, linestyle=":")
-    ax.set_xlabel("specificity (1: a genre for every clip, 0: the root)")
-    ax.set_ylabel("hierarchically right (mean over runs)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    ax.set_title(f"Operating curves, mean of {len(runs)} runs")
-    return save_figure(fig, path)
-
-
-def reliability_pooled_png(runs: list[dict], names: Sequence[str], path: Path) -> Path:
-    """Pooled reliability of each named model's genre probability, before and after calibration."""
-    from hiergenre.calibration import reliability_bins
-    from hiergenre.reports import pyplot, save_figure
-
-    plt = pyplot()
-    fig, axes = plt.subplots(1, len(names), figsize=(3.0 * len(names), 3.3), squeeze=False)
-    for ax, name in zip(axes[0], names, strict=True):
-        ax.plot([0, 1], [0, 1], color="#999999", linewidth=0.8, linestyle=":")
-        for stage, color in (("before", "#d62728"), ("after", "#1f77b4")):
-            rows = [s for r in runs for s in r["models"][name]["scores"]["calibration"][stage]["model"]["samples"]]
-            samples = np.array(rows, dtype=float)
-            bins = reliability_bins(samples[:, 0], samples[:, 1])
-            ax.plot(
-                [b["confidence"] for b in bins],
-                [b["accuracy"] for b in bins],
-                marker="o",
-                color=color,
-                markersize=3,
-                label=stage,
-            )
-        ax.set_title(name, fontsize=9)
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1.02)
-        ax.set_xlabel("confidence in its genre")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
-    axes[0][0].set_ylabel("share right")
-    fig.suptitle(f"Reliability, all {len(runs)} runs' test clips pooled", fontsize=10)
-    return save_figure(fig, path)
 
 
 def compact_for_commit(path: Path) -> None:
