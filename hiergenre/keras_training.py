@@ -131,7 +131,7 @@ def fit_network(
     with timer.phase("setup"):
         keras.utils.set_random_seed(seed)
         config = preset.train
-        network = build_cnn(n_classes, preset.model, preset.features)
+        network = build_cnn(n_classes, preset.model, preset.features, seed=seed)
         draws = EpochDraws(train, fixed, normalizer, preset, n_classes, np.random.default_rng(seed))
         loop = CompiledLoop.for_network(network, preset, n_classes)
         validation = ClipValidation(valid, normalizer, preset)

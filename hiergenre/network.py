@@ -58,8 +58,12 @@ def training_device() -> str:
     return f"GPU ({', '.join(g.name for g in gpus)})" if gpus else "CPU"
 
 
-def build_cnn(n_classes: int, model: ModelConfig, features: FeatureConfig) -> Any:
+def build_cnn(n_classes: int, model: ModelConfig, features: FeatureConfig, *, seed: int | None = None) -> Any:
     """The small LMFCC CNN with ``n_classes`` softmax outputs.
+
+    ``seed`` seeds each layer's initial weights and the dropout masks explicitly. Without it Keras
+    draws layer seeds from Python's global ``random``, which other threads of the process may use
+    at the same time (a Dask worker's event loop does), so the same seed could give another network.
 
     Input ``(window_frames, n_mfcc, 1)``. Conv 1 has kernel ``(first_kernel_time, n_mfcc)``,
     spanning all coefficients, and stride ``first_stride_time`` over time (the kernel length by
@@ -74,6 +78,10 @@ def build_cnn(n_classes: int, model: ModelConfig, features: FeatureConfig) -> An
     inputs = keras.Input((features.window_frames, features.n_mfcc, 1), name="lmfcc")
     x = inputs
     kernels = [(model.first_kernel_time, features.n_mfcc), (model.kernel_time, 1), (model.kernel_time, 1)]
+
+    def seeded(offset: int) -> dict[str, Any]:  # the same initialiser Keras picks, with an explicit seed
+        return {} if seed is None else {"kernel_initializer": keras.initializers.GlorotUniform(seed=seed + offset)}
+
     for index, kernel in enumerate(kernels):
         first = index == 0
         x = layers.Conv2D(
@@ -83,6 +91,7 @@ def build_cnn(n_classes: int, model: ModelConfig, features: FeatureConfig) -> An
             padding="valid" if first else "same",
             use_bias=not model.batch_norm,
             name=f"conv{index + 1}",
+            **seeded(index),
         )(x)
         if model.batch_norm:
             x = layers.BatchNormalization(name=f"bn{index + 1}")(x)
@@ -95,8 +104,8 @@ def build_cnn(n_classes: int, model: ModelConfig, features: FeatureConfig) -> An
         x = layers.Concatenate(name="mean_variance")([x, _time_variance(keras, conv_output)])
         if model.batch_norm:
             x = layers.BatchNormalization(name="bn_stats")(x)
-    x = layers.Dropout(model.dropout, name="dropout")(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="softmax")(x)
+    x = layers.Dropout(model.dropout, name="dropout", seed=None if seed is None else seed + 10)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="softmax", **seeded(11))(x)
     return keras.Model(inputs, outputs, name="lmfcc_cnn")
 
 
