@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from hiergenre.backends import open_backend, parse_cluster, usable_cores
 from hiergenre.calibration import get_calibration
 from hiergenre.cascade import Cascade
 from hiergenre.config import DEFAULT_PRESET, get_preset, with_calibration, with_node_model
@@ -24,7 +25,6 @@ from hiergenre.discovery import LearnedTree
 from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.evaluation import EvaluationReport, evaluate_workspace
 from hiergenre.hierarchy import GenreTree, check_not_reserved
-from hiergenre.parallel import usable_cores
 from hiergenre.prediction import Prediction, Predictor
 from hiergenre.progress import Reporter
 from hiergenre.routing import get_policy
@@ -167,6 +167,7 @@ def train_all(
     metadata: str | Path | None = None,
     epochs: int | None = None,
     jobs: int | None = None,
+    cluster: str | None = None,
     seed: int = 0,
     reporter: Reporter | None = None,
     on_extracted: Callable[[], None] | None = None,
@@ -182,23 +183,25 @@ def train_all(
     ``data`` is an FMA audio folder (:mod:`hiergenre.fma_data`). Unreadable files are skipped and
     listed in the report. Node models whose inputs did not change since the last run are reused.
     ``jobs`` processes (default: one per usable core) extract features and train node models; the
-    models are the same whatever their number.
+    models are the same whatever their number. ``cluster`` runs those jobs on a Dask cluster
+    instead (``local:N`` or a scheduler address, :mod:`hiergenre.backends`).
     """
     chosen = with_calibration(with_node_model(get_preset(preset), node_model), calibration)
     get_calibration(chosen.train.calibration)  # a clear error for an unknown name
     cap = chosen.train.epochs if epochs is None else min(_at_least_one(epochs, "--epochs"), chosen.train.epochs)
     jobs = usable_cores() if jobs is None else _at_least_one(jobs, "--jobs")
     check_split(split)
-    workspace = Workspace(workdir)
+    parse_cluster(cluster)
+    workspace = _workspace(workdir, cluster)
     workspace.built_tree()  # a clear error before any data is read
-    with workspace.training_lock():
+    with workspace.training_lock(), open_backend(cluster, jobs) as backend:
         return train_workspace(
             workspace,
             resolve_dataset(_path(data), workspace, seed=seed, metadata=_path(metadata)),
             chosen,
             split=split,
             epochs=cap,
-            jobs=jobs,
+            backend=backend,
             seed=seed,
             baseline3=baseline3,
             reporter=reporter,
@@ -213,6 +216,7 @@ def evaluate(
     data: str | Path | None = None,
     trees: Sequence[str] | None = None,
     jobs: int = 1,
+    cluster: str | None = None,
     routing: str = "greedy",
     samples: bool = False,
     target_accuracy: float | None = None,
@@ -225,20 +229,25 @@ def evaluate(
     Calibration is measured before and after; ``samples`` keeps every clip's confidence and
     correctness in it, so that a benchmark can pool runs. ``target_accuracy`` scores, per model,
     the minimum confidence chosen on its validation clips for that hierarchical accuracy.
-    ``metadata``: FMA's ``tracks.csv`` when ``data`` is an FMA audio folder.
+    ``metadata``: FMA's ``tracks.csv`` when ``data`` is an FMA audio folder. Features are
+    extracted by ``jobs`` local processes, or on the Dask cluster ``cluster``.
     """
     if metadata is not None and data is None:
         raise InvalidValue("--metadata describes the audio of --data: give both")
-    return evaluate_workspace(
-        Workspace(workdir),
-        data=_path(data),
-        metadata=_path(metadata),
-        trees=trees,
-        jobs=_at_least_one(jobs, "--jobs"),
-        routing=get_policy(routing),
-        samples=samples,
-        target_accuracy=target_accuracy,
-    )
+    jobs = _at_least_one(jobs, "--jobs")
+    policy = get_policy(routing)
+    parse_cluster(cluster)
+    with open_backend(cluster, jobs) as backend:
+        return evaluate_workspace(
+            _workspace(workdir, cluster),
+            data=_path(data),
+            metadata=_path(metadata),
+            trees=trees,
+            backend=backend,
+            routing=policy,
+            samples=samples,
+            target_accuracy=target_accuracy,
+        )
 
 
 def load_cascade(
@@ -287,6 +296,7 @@ def predict(
     routing: str = "greedy",
     backend: str = "litert",
     jobs: int = 1,
+    cluster: str | None = None,
     predictor: Predictor | None = None,
     on_done: Callable[[], None] | None = None,
     timeline_hop: float | None = None,
@@ -294,13 +304,17 @@ def predict(
     """Route each file root to leaf; a file that cannot be read gets an error, not an exception.
 
     Directories expand to the audio files below them. ``jobs`` threads decode and compute features
-    in parallel; results keep the input order. ``timeline_hop`` (seconds, 0 for one analysis
-    window) adds each file's genre timeline over the whole file (:mod:`hiergenre.timeline`).
+    in parallel (or batches of files go to the workers of the Dask cluster ``cluster``); results
+    keep the input order. ``timeline_hop`` (seconds, 0 for one analysis window) adds each file's
+    genre timeline over the whole file (:mod:`hiergenre.timeline`).
     """
+    jobs = _at_least_one(jobs, "--jobs")
+    parse_cluster(cluster)
     predictor = predictor or load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
     if timeline_hop is not None and timeline_hop < 0:
         raise InvalidValue(f"--hop must be positive, got {timeline_hop}")
-    return predictor.predict(paths, jobs=_at_least_one(jobs, "--jobs"), on_done=on_done, timeline_hop=timeline_hop)
+    with open_backend(cluster, jobs) as workers:
+        return predictor.predict(paths, backend=workers, on_done=on_done, timeline_hop=timeline_hop)
 
 
 def info(*, workdir: str | Path | None = None) -> dict:
@@ -318,3 +332,9 @@ def built_tree_or_none(workdir: str | Path | None = None) -> GenreTree | None:
 
 def _path(value: str | Path | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _workspace(workdir: str | Path | None, cluster: str | None) -> Workspace:
+    """The workspace; at an absolute path for a cluster, whose workers write into it from other folders."""
+    workspace = Workspace(workdir)
+    return Workspace(workspace.root.absolute()) if cluster else workspace

@@ -89,6 +89,19 @@ SplitOption = Annotated[
     ),
 ]
 JobsOption = Annotated[int, typer.Option(metavar="N", help="Parallel processes for feature extraction.")]
+ClusterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        envvar="HIERGENRE_CLUSTER",
+        metavar="ADDRESS",
+        help="Run the independent jobs on a Dask cluster instead of --jobs local processes: 'local:N' starts "
+        "a local cluster of N worker processes, 'tcp://host:8786' connects to a running scheduler (workers "
+        "started with --nthreads 1). The workspace and the data must be at the same path on every worker "
+        "(a shared filesystem). Needs pip install 'hiergenre[cluster]'.",
+        show_default="local processes, no dask",
+    ),
+]
 RoutingOption = Annotated[str, typer.Option(metavar="POLICY", help=f"Routing policy: {policy_help()}")]
 MetadataOption = Annotated[
     Path | None,

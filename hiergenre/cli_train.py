@@ -10,6 +10,7 @@ import typer
 from hiergenre.calibration import calibration_help
 from hiergenre.cli_app import SYNTHETIC_NOTICE, app, console, errors
 from hiergenre.cli_options import (
+    ClusterOption,
     Command,
     DataOption,
     JobsOption,
@@ -177,6 +178,7 @@ def train_all_command(
             show_default="one per core",
         ),
     ] = None,
+    cluster: ClusterOption = None,
     baseline3: Annotated[
         bool, typer.Option("--baseline3/--no-baseline3", help="Also train the report's 3-class baseline.")
     ] = True,
@@ -217,6 +219,7 @@ def train_all_command(
             calibration=calibration,
             epochs=epochs,
             jobs=jobs,
+            cluster=cluster,
             seed=seed,
             reporter=ProgressReporter(progress),
             on_extracted=lambda: progress.advance(extraction),

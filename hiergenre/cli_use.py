@@ -10,6 +10,7 @@ import typer
 
 from hiergenre.cli_app import app, console, errors
 from hiergenre.cli_options import (
+    ClusterOption,
     Command,
     JobsOption,
     MetadataOption,
@@ -49,6 +50,7 @@ def predict_command(
     jobs: Annotated[
         int, typer.Option(metavar="N", help="Threads decoding files and computing features in parallel.")
     ] = 2,
+    cluster: ClusterOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of text.")] = False,
     top: Annotated[
         int,
@@ -149,6 +151,7 @@ def predict_command(
             files,
             predictor=predictor,
             jobs=jobs,
+            cluster=cluster,
             on_done=lambda: progress.advance(task),
             timeline_hop=(hop or 0.0) if timeline else None,
         )
@@ -214,6 +217,7 @@ def evaluate_command(
     routing: RoutingOption = "greedy",
     target_accuracy: TargetAccuracyOption = None,
     jobs: JobsOption = 1,
+    cluster: ClusterOption = None,
     workdir: WorkdirOption = None,
 ) -> None:
     """Score the trained cascade, flat model and 3-class baseline on held-out clips.
@@ -237,6 +241,7 @@ def evaluate_command(
         metadata=metadata,
         trees=chosen or None,
         jobs=jobs,
+        cluster=cluster,
         routing=routing,
         target_accuracy=target_accuracy,
     )

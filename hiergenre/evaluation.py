@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from hiergenre.backends import Backend, LocalBackend
 from hiergenre.cascade import Cascade, ClipScores
 from hiergenre.datasets import Clip, Split, load_dataset
 from hiergenre.errors import HierGenreError
@@ -63,6 +64,7 @@ def evaluate_workspace(
     data: str | None = None,
     trees: Sequence[str] | None = None,
     jobs: int = 1,
+    backend: Backend | None = None,
     routing: str | RoutingPolicy = "greedy",
     samples: bool = False,
     target_accuracy: float | None = None,
@@ -75,8 +77,10 @@ def evaluate_workspace(
     probabilities; calibration is measured before and after. ``samples`` keeps each clip's
     confidence and correctness in the calibration numbers (to pool runs of a benchmark).
     ``target_accuracy`` also scores, per model, the minimum confidence chosen on its validation
-    clips for that hierarchical accuracy (:mod:`hiergenre.validation`).
+    clips for that hierarchical accuracy (:mod:`hiergenre.validation`). Features are extracted on
+    ``backend`` (default: ``jobs`` local processes).
     """
+    backend = backend or LocalBackend(jobs)
     reference = workspace.built_tree()
     trained = workspace.trained_trees()
     first = [n for n in (reference.name, "flat", "baseline3") if n in trained]
@@ -98,11 +102,13 @@ def evaluate_workspace(
     elif single and policy.name != "greedy":
         notes.append(f"--routing {policy.name} combines a cascade's decisions: {', '.join(single)} have one node each")
     external = load_dataset(data, metadata) if data is not None else None
+    visible = {"workspace": workspace.root} | ({"data set": Path(external.root)} if external else {})
+    backend.check_visible(visible, writable=["workspace"])
     results, skipped = {}, {}
     for name in names:
         cascade = workspace.load_cascade(name, routing=routing)
         pool = external.clips if external is not None else manifests[name].test_split.test
-        how = HowToScore(policy, jobs, samples, target_accuracy, manifests[name].test_split if external else None)
+        how = HowToScore(policy, backend, samples, target_accuracy, manifests[name].test_split if external else None)
         results[name], extra = score_model(name, cascade, pool, reference, workspace, how, skipped)
         notes += extra
     source = str(data) if data is not None else "test part of each model's split"
@@ -115,7 +121,7 @@ class HowToScore:
     """The settings of one evaluation (see :func:`evaluate_workspace`)."""
 
     policy: RoutingPolicy
-    jobs: int
+    backend: Backend
     samples: bool
     target_accuracy: float | None
     #: The model's split when scoring other data: its training clips among them are counted apart.
@@ -144,7 +150,7 @@ def score_model(
         raise HierGenreError(f"no test clip for tree {name!r} (its split has an empty test part; use --data)")
     policy = how.policy
     scorable = [c for c in pool if c.genre in genres | groups]
-    readable, raw = score_clips(cascade, scorable, workspace, how.jobs, skipped, policy)
+    readable, raw = score_clips(cascade, scorable, workspace, how.backend, skipped, policy)
     calibrated = cascade.calibrated(raw)
     routes = cascade.routes_of(calibrated, policy)
     labels = [c.genre for c in readable]
@@ -210,13 +216,14 @@ def score_clips(
     cascade: Cascade,
     clips: Sequence[Clip],
     workspace: Workspace,
-    jobs: int,
+    backend: Backend,
     skipped: dict[str, str],
     routing: str | RoutingPolicy,
 ) -> tuple[list[Clip], ClipScores]:
     """The clips that could be read and their raw model scores; the others are added to ``skipped``."""
     config = next(iter(cascade.classifiers.values())).features
-    frames, failures = extract_many([c.path for c in clips], config, cache=FeatureCache(workspace.cache_dir), jobs=jobs)
+    cache = FeatureCache(workspace.cache_dir)
+    frames, failures = extract_many([c.path for c in clips], config, cache=cache, backend=backend)
     skipped.update(failures)
     readable = [c for c in clips if str(c.path) in frames]
     stacks = [prediction_windows(frames[str(c.path)], config) for c in readable]

@@ -13,13 +13,15 @@ is recomputed rather than trusted. No pickle is involved.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from hiergenre.audio import load_audio
+from hiergenre.backends import Backend, LocalBackend, batches
 from hiergenre.config import FeatureConfig
 from hiergenre.errors import HierGenreError
 from hiergenre.storage import atomic_file
@@ -260,34 +262,42 @@ def _extract_or_reason(path: str, config: FeatureConfig, cache_dir: str | None) 
         return path, None, failure_reason(path, exc)
 
 
+def _extract_batch(
+    paths: Sequence[str], config: FeatureConfig, cache_dir: str | None
+) -> list[tuple[str, np.ndarray | None, str]]:
+    """One job of :func:`extract_many`: a batch of files (a worker process or a Dask worker)."""
+    return [_extract_or_reason(path, config, cache_dir) for path in paths]
+
+
 def extract_many(
     paths: Sequence[str | Path],
     config: FeatureConfig,
     *,
     cache: FeatureCache | None = None,
     jobs: int = 1,
+    backend: Backend | None = None,
     on_done: Callable[[], None] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Features of many files in parallel; unreadable files are returned apart, not raised.
 
-    Returns ``(features, failures)``: path to LMFCC matrix, and path to a one-line reason.
+    The files are cut into batches that run on ``backend`` (default: ``jobs`` local processes);
+    workers read and fill the cache themselves. Returns ``(features, failures)``: path to LMFCC
+    matrix, and path to a one-line reason.
     """
-    from joblib import Parallel, delayed
-
-    cache_dir = str(cache.directory) if cache else None
-    tasks: Iterable[tuple[str, np.ndarray | None, str]]
-    if jobs == 1 or len(paths) < 2:
-        tasks = (_extract_or_reason(str(p), config, cache_dir) for p in paths)
-    else:
-        parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
-        tasks = parallel(delayed(_extract_or_reason)(str(p), config, cache_dir) for p in paths)
+    backend = backend or LocalBackend(jobs)
+    cache_dir = str(cache.directory.absolute()) if cache else None
+    # Workers get absolute paths (a Dask worker's folder is not this one); results keep the caller's spelling.
+    names = {str(Path(p).absolute()): str(p) for p in paths}
+    work = partial(_extract_batch, config=config, cache_dir=cache_dir)
     features: dict[str, np.ndarray] = {}
     failures: dict[str, str] = {}
-    for path, frames, reason in tasks:
-        if frames is None:
-            failures[path] = reason
-        else:
-            features[path] = frames
-        if on_done:
-            on_done()
+    for batch in backend.map_unordered(work, batches(list(names), backend.batch_size(len(names)))):
+        for absolute, frames, reason in batch:
+            path = names[absolute]
+            if frames is None:
+                failures[path] = reason.replace(absolute, path, 1)
+            else:
+                features[path] = frames
+            if on_done:
+                on_done()
     return features, failures

@@ -3,8 +3,9 @@
 Two feature paths give the same numbers: the reference one (librosa, with the Keras backend) and
 the lean one (numpy and the matrices stored with the models, with the LiteRT backend), which keeps
 TensorFlow, Keras and librosa out of the prediction process. Decoding and LMFCC of a batch run
-in a small thread pool (libsndfile, soxr, the FFT and the matrix products release the GIL); the
-routing itself is milliseconds per clip. A file that cannot be read becomes a failed
+in a small thread pool (libsndfile, soxr, the FFT and the matrix products release the GIL), or in
+batches of files on the workers of a Dask cluster (:mod:`hiergenre.backends`); the routing itself
+is milliseconds per clip and runs here. A file that cannot be read becomes a failed
 :class:`Prediction` with a one-line reason, never an exception, so one bad file never stops a batch.
 """
 
@@ -14,7 +15,6 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from hiergenre.audio import load_audio
+from hiergenre.backends import Backend, LocalBackend, batches
 from hiergenre.cascade import Cascade
 from hiergenre.config import FeatureConfig
 from hiergenre.datasets import is_audio
@@ -86,6 +87,36 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[tuple[str, str | None]]:
     return out
 
 
+@dataclass(frozen=True)
+class WindowReader:
+    """Decode files and cut their LMFCC into prediction windows: one job of a batch prediction.
+
+    ``matrices`` set: LMFCC in numpy (the lean path); None: librosa (the reference path).
+    Picklable, so that a worker process or a Dask worker can run it.
+    """
+
+    features: FeatureConfig
+    matrices: LmfccMatrices | None = None
+
+    def __call__(self, paths: Sequence[str]) -> list[tuple[str, np.ndarray | str]]:
+        """Each file's windows ``(n_windows, window_frames, n_mfcc)``, or the one-line reason it failed."""
+        return [(path, self.windows_or_reason(path)) for path in paths]
+
+    def windows_or_reason(self, path: str) -> np.ndarray | str:
+        """One file's prediction windows, or why it cannot be read."""
+        try:
+            signal = load_audio(path, sample_rate=self.features.sample_rate, max_seconds=self.features.max_seconds)
+            return prediction_windows(self.frames(signal), self.features)
+        except (HierGenreError, OSError) as exc:
+            return failure_reason(path, exc)
+
+    def frames(self, signal: np.ndarray) -> np.ndarray:
+        """LMFCC ``(n_frames, n_mfcc)`` of a mono signal."""
+        if self.matrices is not None:
+            return lmfcc_numpy(signal, self.features, self.matrices)
+        return lmfcc(signal, self.features)
+
+
 @dataclass
 class Predictor:
     """A loaded cascade plus the feature path and routing policy predictions use.
@@ -143,47 +174,48 @@ class Predictor:
         leaves = np.array([[route.distribution[leaf] for leaf in tree.leaves]])
         return self.decoder.decode(tree, leaves, [route.genre])[0]
 
-    def clip_windows(self, path: str) -> np.ndarray:
-        """Decode one file and cut its LMFCC into prediction windows."""
-        signal = load_audio(path, sample_rate=self.features.sample_rate, max_seconds=self.features.max_seconds)
-        return prediction_windows(self.frames(signal), self.features)
+    @property
+    def window_reader(self) -> WindowReader:
+        """Decoding and LMFCC of this predictor, as a picklable job for a worker."""
+        return WindowReader(self.features, self.matrices)
 
     def frames(self, signal: np.ndarray) -> np.ndarray:
         """LMFCC ``(n_frames, n_mfcc)`` of a mono signal, on this predictor's feature path."""
-        if self.matrices is not None:
-            return lmfcc_numpy(signal, self.features, self.matrices)
-        return lmfcc(signal, self.features)
+        return self.window_reader.frames(signal)
 
     def predict(
         self,
         paths: Iterable[str | Path],
         *,
         jobs: int = 1,
+        backend: Backend | None = None,
         on_done: Callable[[], None] | None = None,
         timeline_hop: float | None = None,
     ) -> list[Prediction]:
         """Classify every file (directories expand to their audio files), in input order.
 
-        ``timeline_hop`` (seconds; 0 for one analysis window) adds each file's genre timeline.
+        Files are decoded and their LMFCC computed in batches on ``backend`` (default: ``jobs``
+        local threads); the routing runs here. ``timeline_hop`` (seconds; 0 for one analysis
+        window) adds each file's genre timeline.
         """
+        backend = backend or LocalBackend(jobs)
         inputs = expand_inputs(paths)
-        readable = [path for path, error in inputs if error is None]
+        # Workers get absolute paths (a Dask worker's folder is not this one); results keep the user's spelling.
+        readable = {str(Path(path).absolute()): path for path, error in inputs if error is None}
         results: dict[str, Prediction] = {}
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            for path, outcome in zip(readable, pool.map(self._windows_or_reason, readable), strict=True):
+        work = self.window_reader
+        jobs = batches(list(readable), backend.batch_size(len(readable)))
+        for batch in backend.map_unordered(work, jobs, threads=True):
+            for absolute, outcome in batch:
+                path = readable[absolute]
                 if isinstance(outcome, str):
+                    outcome = outcome.replace(absolute, path, 1)
                     results[path] = Prediction(path, error=outcome)
                 else:
                     results[path] = self._route(path, outcome, timeline_hop)
                 if on_done:
                     on_done()
         return [results[path] if error is None else Prediction(path, error=error) for path, error in inputs]
-
-    def _windows_or_reason(self, path: str) -> np.ndarray | str:
-        try:
-            return self.clip_windows(path)
-        except (HierGenreError, OSError) as exc:
-            return failure_reason(path, exc)
 
     def _route(self, path: str, windows: np.ndarray, timeline_hop: float | None) -> Prediction:
         try:

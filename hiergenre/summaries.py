@@ -105,8 +105,12 @@ def print_training(console: Console, report: TrainingReport) -> None:
     label = "SYNTHETIC corpus" if report.synthetic else "dataset"
     console.print(f"{label}: {report.dataset}\nsplit: {report.split}\ntime: {report.seconds:.1f} s", highlight=False)
     if report.device:
-        processes = f"{report.workers} worker processes of" if report.workers > 1 else "one process,"
-        console.print(f"trained on: {report.device}, {processes} one TensorFlow thread", highlight=False)
+        if report.backend.startswith("Dask"):
+            processes = f"{report.backend}, one TensorFlow thread per worker"
+        else:
+            processes = f"{report.workers} worker processes of" if report.workers > 1 else "one process,"
+            processes += " one TensorFlow thread"
+        console.print(f"trained on: {report.device}, {processes}", highlight=False)
     if report.timings:
         phases = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report.timings.items())
         summed = f", summed over {report.workers} worker processes" if report.workers > 1 else ""

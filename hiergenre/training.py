@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hiergenre.backends import Backend, LocalBackend
 from hiergenre.config import Preset, stable_hash
 from hiergenre.datasets import Dataset, Split, load_dataset, parse_split
 from hiergenre.errors import HierGenreError
@@ -49,6 +50,8 @@ class TrainingReport:
     timings: dict[str, float] = field(default_factory=dict)
     #: Processes that trained node models (``--jobs``, at most one per model).
     workers: int = 1
+    #: Where the jobs ran (:meth:`hiergenre.backends.Backend.describe`).
+    backend: str = ""
 
     @property
     def device(self) -> str:
@@ -117,18 +120,22 @@ def train_workspace(
     *,
     split: str,
     epochs: int,
-    jobs: int,
+    jobs: int = 1,
     seed: int,
     baseline3: bool = True,
+    backend: Backend | None = None,
     reporter: Reporter | None = None,
     on_extracted: Callable[[], None] | None = None,
     on_dataset: Callable[[Dataset, int], None] | None = None,
 ) -> TrainingReport:
     """Train every model of the workspace on ``dataset`` (see the module docstring).
 
-    ``epochs`` is the epoch count each network runs at most (already capped by the caller).
+    ``epochs`` is the epoch count each network runs at most (already capped by the caller). The
+    features are extracted and the node models trained on ``backend`` (default: ``jobs`` local
+    processes), whose workers must see the workspace and the data.
     """
     started = time.perf_counter()
+    backend = backend or LocalBackend(jobs)
     tree = workspace.built_tree()
     missing = sorted(set(tree.leaves) - set(dataset.genres))
     if missing:
@@ -147,6 +154,7 @@ def train_workspace(
             "not the flat model"
         )
     dataset = Dataset(dataset.root, tuple(c for c in dataset.clips if c.genre in labels), dataset.synthetic)
+    backend.check_visible({"workspace": workspace.root, "data set": Path(dataset.root)}, writable=["workspace"])
     if on_dataset:
         on_dataset(dataset, len(dataset.clips))
     timer = PhaseTimer()
@@ -155,7 +163,7 @@ def train_workspace(
             [c.path for c in dataset.clips],
             preset.features,
             cache=FeatureCache(workspace.cache_dir),
-            jobs=jobs,
+            backend=backend,
             on_done=on_extracted,
         )
     dataset = dataset.without(failures)
@@ -189,7 +197,9 @@ def train_workspace(
             )
         )
     all_jobs = [job for tree_jobs in jobs_of_tree for job in tree_jobs]
-    everything = run_node_jobs(all_jobs, workers=jobs, reporter=reporter)
+    everything = run_node_jobs(all_jobs, backend=backend, reporter=reporter)
+    for out_dir in out_dirs:  # what a worker killed while writing left (its job ran again elsewhere)
+        remove_leftovers(out_dir)
     results: list[NodeResult] = []
     for (role, model_tree), tree_jobs, out_dir, pool in zip(plan, jobs_of_tree, out_dirs, pools, strict=True):
         tree_results, everything = everything[: len(tree_jobs)], everything[len(tree_jobs) :]
@@ -225,7 +235,8 @@ def train_workspace(
         notes=notes,
         seconds=time.perf_counter() - started,
         timings=timer.seconds,
-        workers=min(jobs, len(all_jobs)),
+        workers=min(backend.workers, len(all_jobs)),
+        backend=backend.describe(),
     )
 
 

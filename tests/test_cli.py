@@ -189,13 +189,14 @@ def test_litert_and_keras_backends_agree(cli, trained, tiny_corpus):
         assert [s["choice"] for s in a["path"]] == [s["choice"] for s in b["path"]]
 
 
-def test_prediction_path_imports_neither_tensorflow_nor_librosa(trained, tiny_corpus):
+def test_prediction_path_imports_neither_tensorflow_nor_librosa_nor_dask(trained, tiny_corpus):
     script = (
         "import json, sys\n"
         "from hiergenre.cli import run\n"
         f"code = run(['predict', {str(tiny_corpus / 'jazz')!r}, '--routing', 'blend', '--workdir', {str(trained)!r}])\n"
         "assert code == 0, code\n"
-        "print(json.dumps(sorted(m for m in ('tensorflow', 'keras', 'librosa') if m in sys.modules)))\n"
+        "print(json.dumps(sorted(m for m in ('tensorflow', 'keras', 'librosa', 'dask', 'distributed') "
+        "if m in sys.modules)))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.count("jazz.0000") == 3  # it did classify
