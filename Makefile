@@ -1,7 +1,8 @@
 # Two commands do all the setup on a fresh machine:
 #   make demo   create .venv, install hiergenre, run build-tree -> train-all -> predict on the
 #               embedded SYNTHETIC corpus
-#   make test   create .venv, install hiergenre with test tools, run ruff and the test suite
+#   make test   create .venv, install hiergenre with test tools and the cluster extra, run ruff and the
+#               test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ DEMO_EPOCHS ?= 60
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,cluster]"
 	touch $@
 
 install: $(BIN)/.installed
