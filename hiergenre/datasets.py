@@ -83,16 +83,12 @@ def is_audio(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in AUDIO_EXTENSIONS
 
 
-def load_dataset(location: str | Path, metadata: str | Path | None = None) -> Dataset:
-    """Find labelled clips in a folder-per-genre tree or a CSV manifest; with ``metadata`` (FMA's
-    ``tracks.csv``), ``location`` is an FMA audio folder (:mod:`hiergenre.fma_data`)."""
+def load_dataset(location: str | Path) -> Dataset:
+    """Find labelled clips in a folder-per-genre tree or a CSV manifest (FMA's layout, which needs
+    its ``tracks.csv`` too: :func:`hiergenre.fma_data.load_labelled`)."""
     location = Path(location)
     if not location.exists():
         raise HierGenreError(f"data set not found: {location}")
-    if metadata is not None:
-        from hiergenre.fma_data import load_fma
-
-        return load_fma(location, Path(metadata))
     if location.is_file():
         return _load_manifest(location)
     if (location / "genres").is_dir():

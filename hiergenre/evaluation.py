@@ -17,9 +17,10 @@ import numpy as np
 
 from hiergenre.backends import Backend, LocalBackend
 from hiergenre.cascade import Cascade, ClipScores
-from hiergenre.datasets import Clip, Split, load_dataset
+from hiergenre.datasets import Clip, Split
 from hiergenre.errors import HierGenreError
 from hiergenre.features import FeatureCache, extract_many, prediction_windows
+from hiergenre.fma_data import load_labelled
 from hiergenre.hierarchy import GenreTree
 from hiergenre.metrics import ModelScores, score
 from hiergenre.operating import operating_curve
@@ -101,7 +102,7 @@ def evaluate_workspace(
             check_routing_applies(manifests[name].genre_tree, policy)
     elif single and policy.name != "greedy":
         notes.append(f"--routing {policy.name} combines a cascade's decisions: {', '.join(single)} have one node each")
-    external = load_dataset(data, metadata) if data is not None else None
+    external = load_labelled(data, metadata) if data is not None else None
     visible = {"workspace": workspace.root} | ({"data set": Path(external.root)} if external else {})
     backend.check_visible(visible, writable=["workspace"])
     results, skipped = {}, {}

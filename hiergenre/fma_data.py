@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from hiergenre.datasets import Clip, Dataset
+from hiergenre.datasets import Clip, Dataset, load_dataset
 from hiergenre.errors import HierGenreError
 from hiergenre.taxonomy import FmaGenre, read_fma_genres, unique_names
 
@@ -142,3 +142,13 @@ def load_fma(folder: Path, tracks_csv: Path) -> Dataset:
     if absent:
         notes.append(f"{absent} FMA tracks have no audio in {folder} (another subset)")
     return Dataset(folder, tuple(clips), notes=tuple(notes))
+
+
+def load_labelled(location: str | Path, metadata: str | Path | None = None) -> Dataset:
+    """A folder per genre or a CSV manifest (:func:`~hiergenre.datasets.load_dataset`); with
+    ``metadata`` (FMA's ``tracks.csv``), ``location`` is an FMA audio folder."""
+    if metadata is None:
+        return load_dataset(location)
+    if not Path(location).exists():
+        raise HierGenreError(f"data set not found: {location}")
+    return load_fma(Path(location), Path(metadata))

@@ -21,6 +21,7 @@ from hiergenre.config import Preset, stable_hash
 from hiergenre.datasets import Dataset, Split, load_dataset, parse_split
 from hiergenre.errors import HierGenreError
 from hiergenre.features import FeatureCache, LmfccMatrices, extract_many
+from hiergenre.fma_data import load_labelled
 from hiergenre.hierarchy import BASELINE3_GENRES, GenreTree, is_reference_tree, reference_tree, same_decisions
 from hiergenre.parallel import run_node_jobs
 from hiergenre.progress import PhaseTimer, Reporter
@@ -63,7 +64,7 @@ def resolve_dataset(data: str | None, workspace: Workspace, *, seed: int = 0, me
     """The user's data set (with ``metadata``: FMA's layout), or the embedded synthetic corpus
     (written on first use) when None."""
     if data is not None:
-        return load_dataset(data, metadata)
+        return load_labelled(data, metadata)
     if metadata is not None:
         raise HierGenreError("--metadata describes the audio of --data: give both")
     root = write_corpus(workspace.corpus_dir, clips_per_genre=SYNTHETIC_CLIPS_PER_GENRE, seed=seed)
