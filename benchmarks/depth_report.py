@@ -53,8 +53,9 @@ def _summary(metrics: dict[str, Any], *, samples: bool) -> dict[str, Any]:
     return kept
 
 
-#: The models compared, named before the 30-run benchmark was run (all calibrated the same way).
-NAMED = ("flat", "learned+product", "learned+blend", "default+product", "default+blend")
+#: The models compared, named before the 30-run benchmark was run (all calibrated the same way);
+#: ``{tree}`` is the benchmark's own tree (``default`` on GTZAN, ``deep`` on the deep synthetic corpus).
+NAMED = ("flat", "learned+product", "learned+blend", "{tree}+product", "{tree}+blend")
 #: The hierarchical model the curve target is judged on, named in advance: the best leaf accuracy
 #: of hiergenre 0.3's 30-run benchmark (results/gtzan-mini-5fold-30runs).
 PRIMARY = "learned+blend"
@@ -115,19 +116,22 @@ def leaf_accuracy_check(runs: list[dict], previous: list[dict], name: str) -> di
     return paired([a for a, _ in pairs], [b for _, b in pairs])
 
 
-def write_depth_report(out: Path, previous: Path | None = None) -> Path:
-    """``calibration-and-depth.md`` and its PNGs from a flat_vs_hier ``results.json`` in ``out``."""
+def write_depth_report(out: Path, previous: Path | None = None, primary: str = PRIMARY) -> Path:
+    """``calibration-and-depth.md`` and its PNGs from a flat_vs_hier ``results.json`` in ``out``;
+    ``primary`` is the hierarchical model judged against flat (named before the benchmark ran)."""
     results = json.loads((out / "results.json").read_text())
     runs = results["runs"]
-    names = [n for n in NAMED if n in runs[0]["models"]]
+    tree = runs[0]["reference"]
+    names = [n.format(tree=tree) for n in NAMED if n.format(tree=tree) in runs[0]["models"]]
+    why = "the best leaf accuracy of hiergenre 0.3's 30-run benchmark" if primary == PRIMARY else "named before the run"
     earlier = json.loads(previous.read_text())["runs"] if previous and previous.is_file() else []
     text = [
         "# Calibration, operating curves and stopping early",
         "",
         f"From `results.json` of this folder: {len(runs)} runs (seeds × folds), the test part of each. Models "
         f"named before the run: {', '.join(f'`{n}`' for n in names)}; every node calibrated with its temperature "
-        f"(fitted out of fold on its own training clips); the hierarchical model judged against flat: `{PRIMARY}` "
-        "(the best leaf accuracy of hiergenre 0.3's 30-run benchmark). No choice below was made on test folds.",
+        f"(fitted out of fold on its own training clips); the hierarchical model judged against flat: `{primary}` "
+        f"({why}). No choice below was made on test folds.",
         "",
         "## Calibration of the predicted genre's probability",
         "",
@@ -157,7 +161,7 @@ def write_depth_report(out: Path, previous: Path | None = None) -> Path:
         "Each run's curve (hierarchically right against specificity as the minimum confidence rises) is compared "
         "with flat's of the same run: area, and the share of clips still given a genre where 90% are "
         "hierarchically right (a run whose curve never reaches 90% before the root counts 0). Every model's "
-        "distribution is summed up the built tree `default`, the learned cascades' too. Paired differences in "
+        f"distribution is summed up the built tree `{tree}`, the learned cascades' too. Paired differences in "
         "points: mean ± std (wins/ties/losses); standard error = std / √runs.",
         "",
         markdown_table(
@@ -172,9 +176,9 @@ def write_depth_report(out: Path, previous: Path | None = None) -> Path:
             [curve_row(runs, n) for n in names],
         ),
         "",
-        f"`{PRIMARY}` against flat at each specificity (correct rate interpolated on each run's curve):",
+        f"`{primary}` against flat at each specificity (correct rate interpolated on each run's curve):",
         "",
-        markdown_table(["specificity", "Δ correct (points)", "standard error"], grid_rows(runs)),
+        markdown_table(["specificity", "Δ correct (points)", "standard error"], grid_rows(runs, primary)),
         "",
         "![operating curves](operating-curves-mean.png)",
         "",
@@ -192,11 +196,11 @@ def write_depth_report(out: Path, previous: Path | None = None) -> Path:
             "",
             markdown_table(
                 ["model", "accuracy now", "Δ vs 0.3 (points)", "standard error"],
-                [check_row(runs, earlier, n) for n in [*names, "default", "learned"]],
+                [check_row(runs, earlier, n) for n in [*names, tree, "learned"]],
             ),
             "",
         ]
-    operating_mean_png(runs, names, out / "operating-curves-mean.png", highlight=("flat", PRIMARY))
+    operating_mean_png(runs, names, out / "operating-curves-mean.png", highlight=("flat", primary))
     reliability_pooled_png(runs, names, out / "reliability-pooled.png")
     path = out / "calibration-and-depth.md"
     path.write_text("\n".join(text), encoding="utf-8")
@@ -245,9 +249,9 @@ def curve_row(runs: list[dict], name: str) -> list[str]:
     ]
 
 
-def grid_rows(runs: list[dict]) -> list[list[str]]:
+def grid_rows(runs: list[dict], primary: str) -> list[list[str]]:
     """The primary model against flat at each specificity of :data:`GRID`."""
-    compared = curve_comparison(runs, PRIMARY)["grid"]
+    compared = curve_comparison(runs, primary)["grid"]
     return [[s, paired_text(d), f"{100 * d['sem']:.1f}"] for s, d in compared.items()]
 
 
@@ -295,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path, help="a flat_vs_hier output folder (with results.json)")
     parser.add_argument("--previous", type=Path, help="results.json of an earlier run of the same seeds and folds")
     parser.add_argument("--compact", action="store_true", help="then shrink results.json for committing")
+    parser.add_argument("--primary", default=PRIMARY, help="the hierarchical model judged against flat")
     args = parser.parse_args(argv)
-    print(write_depth_report(args.folder, args.previous))
+    print(write_depth_report(args.folder, args.previous, args.primary))
     if args.compact:
         compact_for_commit(args.folder / "results.json")
     return 0
