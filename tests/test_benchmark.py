@@ -48,6 +48,11 @@ def test_runner_writes_report_with_paired_differences(tmp_path, monkeypatch):
         "confusion-baseline3.png",
         "learning-curves.png",
     }
+    from benchmarks.depth_report import write_depth_report
+
+    depth = write_depth_report(out, primary="default+blend").read_text()  # the run's own tree among the models
+    assert "`default+product`, `default+blend`" in depth and "judged against flat: `default+blend`" in depth
+    assert "summed up the built tree `default`" in depth and (out / "operating-curves-mean.png").is_file()
 
 
 def test_kfold_specs_cover_every_fold():
