@@ -256,9 +256,7 @@ def evaluate_command(
 
 @app.command("make-corpus", cls=Command)
 def make_corpus_command(
-    directory: Annotated[
-        Path, typer.Argument(metavar="DIRECTORY", help="Where to write genres/GENRE/GENRE.000NN.au.")
-    ],
+    directory: Annotated[Path, typer.Argument(metavar="DIRECTORY", help="Where to write genres/GENRE/GENRE.000NN.au.")],
     clips_per_genre: Annotated[int, typer.Option(metavar="N", help="Clips per genre.")] = 10,
     seconds: Annotated[float, typer.Option(metavar="SECONDS", help="Length of each clip in seconds.")] = 15.0,
     taxonomy: Annotated[
