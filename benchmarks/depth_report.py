@@ -10,6 +10,7 @@ by run, against the flat model, at fixed specificities.
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -116,10 +117,19 @@ def leaf_accuracy_check(runs: list[dict], previous: list[dict], name: str) -> di
     return paired([a for a, _ in pairs], [b for _, b in pairs])
 
 
+def read_results(out: Path) -> dict[str, Any]:
+    """A benchmark folder's ``results.json``, or its committed gzip (``results.json.gz``, kept small)."""
+    plain = out / "results.json"
+    if plain.is_file():
+        return json.loads(plain.read_text())
+    with gzip.open(out / "results.json.gz", "rt", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 def write_depth_report(out: Path, previous: Path | None = None, primary: str = PRIMARY) -> Path:
     """``calibration-and-depth.md`` and its PNGs from a flat_vs_hier ``results.json`` in ``out``;
     ``primary`` is the hierarchical model judged against flat (named before the benchmark ran)."""
-    results = json.loads((out / "results.json").read_text())
+    results = read_results(out)
     runs = results["runs"]
     tree = runs[0]["reference"]
     names = [n.format(tree=tree) for n in NAMED if n.format(tree=tree) in runs[0]["models"]]
