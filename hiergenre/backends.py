@@ -62,8 +62,6 @@ class EventChannel(Protocol):
 class Backend:
     """Runs independent jobs somewhere and yields their results as they finish (see the module docstring)."""
 
-    #: ``local`` or ``dask``, for messages and benchmark tables.
-    kind = "local"
     #: How many jobs run at once.
     workers = 1
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
+from hiergenre.backends import CLUSTER_ENV
 from hiergenre.routing import policy_help
 
 EXIT_CODES_HELP = (
@@ -93,7 +94,7 @@ ClusterOption = Annotated[
     str | None,
     typer.Option(
         "--cluster",
-        envvar="HIERGENRE_CLUSTER",
+        envvar=CLUSTER_ENV,
         metavar="ADDRESS",
         help="Run the independent jobs on a Dask cluster instead of --jobs local processes: 'local:N' starts "
         "a local cluster of N worker processes, 'tcp://host:8786' connects to a running scheduler (workers "

@@ -18,7 +18,6 @@ import logging
 import math
 import os
 import secrets
-import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -41,20 +40,15 @@ CONNECT_TIMEOUT = 15
 class DaskBackend(Backend):
     """Jobs as futures of a Dask client (see the module docstring)."""
 
-    kind = "dask"
-
-    def __init__(self, client: Client, cluster: LocalCluster | None, address: str, startup_seconds: float) -> None:
+    def __init__(self, client: Client, cluster: LocalCluster | None, address: str) -> None:
         self.client = client
         self.cluster = cluster
         self.address = address
-        #: Seconds the cluster took to start (or the client to connect): reported apart from the work.
-        self.startup_seconds = startup_seconds
         self.workers = max(1, sum(client.nthreads().values()))
 
     @classmethod
     def start(cls, kind: str, value: int | str) -> DaskBackend:
         """``("local", N)``: a LocalCluster of N single-threaded processes; ``("address", url)``: connect."""
-        started = time.perf_counter()
         if kind == "local":
             cluster = LocalCluster(
                 n_workers=int(value),
@@ -64,7 +58,7 @@ class DaskBackend(Backend):
                 silence_logs=logging.CRITICAL,  # a lost worker is retried, or reported as our own one-line error
             )
             client = Client(cluster)
-            return cls(client, cluster, f"local:{value}", time.perf_counter() - started)
+            return cls(client, cluster, f"local:{value}")
         try:
             client = Client(str(value), timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
@@ -72,7 +66,7 @@ class DaskBackend(Backend):
         if not client.nthreads():
             client.close()
             raise HierGenreError(f"the Dask scheduler at {value} has no workers")
-        return cls(client, None, str(value), time.perf_counter() - started)
+        return cls(client, None, str(value))
 
     def map_unordered(self, function: Callable[[T], R], items: Sequence[T], *, threads: bool = False) -> Iterator[R]:
         """See :meth:`hiergenre.backends.Backend.map_unordered` (``threads`` does not apply)."""
