@@ -21,7 +21,7 @@ import numpy as np
 from benchmarks import flat_vs_hier
 from benchmarks.common import mean_std_text, paired, paired_text, provenance, provenance_line
 from hiergenre.config import PRESETS
-from hiergenre.reports import markdown_table
+from hiergenre.viz.reports import markdown_table
 
 #: (label, preset, node model, the variant it adds one change to).
 VARIANTS = [

@@ -22,7 +22,7 @@ def correct_at(points: list[dict], grid: Sequence[float] = GRID) -> np.ndarray:
 
 def operating_mean_png(runs: list[dict], names: Sequence[str], path: Path, highlight: Sequence[str] = ()) -> Path:
     """Each named model's correct rate at the grid's specificities, mean over runs."""
-    from hiergenre.reports import pyplot, save_figure
+    from hiergenre.viz.reports import pyplot, save_figure
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
@@ -40,8 +40,8 @@ def operating_mean_png(runs: list[dict], names: Sequence[str], path: Path, highl
 
 def reliability_pooled_png(runs: list[dict], names: Sequence[str], path: Path) -> Path:
     """Pooled reliability of each named model's genre probability, before and after calibration."""
-    from hiergenre.calibration import reliability_bins
-    from hiergenre.reports import pyplot, save_figure
+    from hiergenre.cascade.calibration import reliability_bins
+    from hiergenre.viz.reports import pyplot, save_figure
 
     plt = pyplot()
     fig, axes = plt.subplots(1, len(names), figsize=(3.0 * len(names), 3.3), squeeze=False)

@@ -20,8 +20,8 @@ import numpy as np
 
 from benchmarks.common import paired, paired_text
 from benchmarks.depth_plots import GRID, correct_at, operating_mean_png, reliability_pooled_png
-from hiergenre.calibration import ece_summary
-from hiergenre.reports import markdown_table
+from hiergenre.cascade.calibration import ece_summary
+from hiergenre.viz.reports import markdown_table
 
 #: Numbers of one calibration entry kept per run (samples are kept where pooling needs them).
 SUMMARY_KEYS = ("clips", "ece", "brier", "log_loss", "accuracy", "confidence")

@@ -5,8 +5,8 @@ clips, split, feature settings, preset, epoch budget and seed train: the cascade
 tree, the flat model over the same genres, the 3-class baseline, and (unless ``--no-learned``) the
 cascade of a tree learned from that run's train+valid clips. Every cascade is scored under every
 routing policy (greedy, product, blend) without retraining. Two non-deep bars are scored on the
-same clips: LMFCC clip statistics (:func:`hiergenre.timbre.lmfcc_statistics`) with an RBF SVM and
-with logistic regression, each a flat :class:`~hiergenre.estimator.HierarchicalClassifier`,
+same clips: LMFCC clip statistics (:func:`hiergenre.models.statistics.lmfcc_statistics`) with an RBF SVM and
+with logistic regression, each a flat :class:`~hiergenre.cascade.estimator.HierarchicalClassifier`,
 trained on the train+valid parts (they need no validation data, so they get it as training data).
 
 The report (:mod:`benchmarks.flat_vs_hier_report`) gives mean ± standard deviation over runs, the
@@ -39,13 +39,13 @@ from benchmarks.common import git_commit, write_json
 from benchmarks.depth_report import compact_scores
 from benchmarks.pooling import aggregate
 from hiergenre import api
+from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.config import DEFAULT_PRESET, get_preset
-from hiergenre.datasets import Dataset, load_dataset
-from hiergenre.features import FeatureCache, extract_many
-from hiergenre.hierarchy import GenreTree
-from hiergenre.metrics import score
-from hiergenre.synthetic import write_corpus
-from hiergenre.workspace import Workspace
+from hiergenre.data.datasets import Dataset, load_dataset
+from hiergenre.data.synthetic.corpus import write_corpus
+from hiergenre.evaluation.metrics import score
+from hiergenre.features.lmfcc import FeatureCache, extract_many
+from hiergenre.workspace.layout import Workspace
 
 POLICIES = ("greedy", "product", "blend")
 
@@ -257,8 +257,8 @@ def statistics_bars(workdir: Path, reference: GenreTree, options: Options, seed:
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
-    from hiergenre.estimator import HierarchicalClassifier
-    from hiergenre.timbre import lmfcc_statistics
+    from hiergenre.cascade.estimator import HierarchicalClassifier
+    from hiergenre.models.statistics import lmfcc_statistics
 
     split = Workspace(workdir).manifest("flat").test_split
     seen = [c for c in (*split.train, *split.valid) if c.genre in reference.leaves]

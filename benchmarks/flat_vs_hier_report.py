@@ -6,9 +6,9 @@ from pathlib import Path
 
 from benchmarks.common import paired_text, provenance_line, write_json
 from benchmarks.flat_vs_hier import Options
-from hiergenre.hierarchy import GenreTree
-from hiergenre.metrics import ModelScores
-from hiergenre.reports import (
+from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.evaluation.metrics import ModelScores
+from hiergenre.viz.reports import (
     SUMMARY_HEADER,
     cascade_section,
     confusion_png,

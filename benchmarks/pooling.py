@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmarks.common import paired, provenance
-from hiergenre.datasets import Dataset
-from hiergenre.hierarchy import GenreTree
-from hiergenre.metrics import score
+from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.data.datasets import Dataset
+from hiergenre.evaluation.metrics import score
 
 if TYPE_CHECKING:
     from benchmarks.flat_vs_hier import Options

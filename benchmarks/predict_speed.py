@@ -29,11 +29,11 @@ import numpy as np
 
 from benchmarks.common import ROOT, output_and_scratch, provenance, provenance_line, write_json
 from hiergenre import api
-from hiergenre.audio import load_audio
-from hiergenre.datasets import load_dataset
-from hiergenre.features import lmfcc, lmfcc_numpy
-from hiergenre.reports import markdown_table
-from hiergenre.workspace import Workspace
+from hiergenre.data.audio import load_audio
+from hiergenre.data.datasets import load_dataset
+from hiergenre.features.lmfcc import lmfcc, lmfcc_numpy
+from hiergenre.viz.reports import markdown_table
+from hiergenre.workspace.layout import Workspace
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

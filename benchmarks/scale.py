@@ -34,14 +34,14 @@ from pathlib import Path
 from benchmarks.common import output_and_scratch, provenance, write_json
 from benchmarks.scale_report import write_report
 from hiergenre import api
-from hiergenre.backends import Backend, open_backend, usable_cores
+from hiergenre.cascade.hierarchy import ROOT
 from hiergenre.config import DEFAULT_PRESET, get_preset
-from hiergenre.datasets import load_dataset
-from hiergenre.features import FeatureCache, extract_many
-from hiergenre.hierarchy import ROOT
-from hiergenre.synthetic import write_corpus
-from hiergenre.synthetic_deep import FAMILIES, deep_styles, deep_tree, spread_variants
-from hiergenre.taxonomy import fma_tree, read_fma_genres
+from hiergenre.data.datasets import load_dataset
+from hiergenre.data.synthetic.corpus import write_corpus
+from hiergenre.data.synthetic.deep import FAMILIES, deep_styles, deep_tree, spread_variants
+from hiergenre.data.taxonomy import fma_tree, read_fma_genres
+from hiergenre.features.lmfcc import FeatureCache, extract_many
+from hiergenre.parallel.backends import Backend, open_backend, usable_cores
 
 #: (label, --cluster, --jobs): the local default on this machine's cores, then Dask with 1 and 2 workers.
 BACKENDS = (("local", None, 2), ("dask local:1", "local:1", 1), ("dask local:2", "local:2", 2))
@@ -61,7 +61,7 @@ def warm(item: object) -> object:
     """A job that imports what extraction needs, so that the timed extraction does not pay for imports."""
     import librosa  # noqa: F401
 
-    import hiergenre.features  # noqa: F401
+    import hiergenre.features.lmfcc  # noqa: F401
 
     return item
 

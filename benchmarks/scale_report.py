@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.common import provenance_line
-from hiergenre.reports import markdown_table
+from hiergenre.viz.reports import markdown_table
 
 
 def write_report(results: dict, out: Path) -> Path:

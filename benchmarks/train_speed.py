@@ -32,8 +32,8 @@ from io import BytesIO
 from pathlib import Path
 
 from benchmarks.common import ROOT, output_and_scratch, provenance, provenance_line, write_json
-from hiergenre.parallel import usable_cores
-from hiergenre.reports import markdown_table
+from hiergenre.training.jobs import usable_cores
+from hiergenre.viz.reports import markdown_table
 
 #: Multiply-accumulates of one forward pass of the default preset's network on one window (see ``flops``).
 FLOP_PER_TRAINING_WINDOW_FACTOR = 3  # backward ≈ twice the forward
@@ -154,8 +154,8 @@ def dense_ceiling(batch: int = 512, repeats: int = 20) -> dict:
     import numpy as np
 
     from hiergenre.config import get_preset
-    from hiergenre.keras_training import CompiledLoop
-    from hiergenre.network import build_cnn
+    from hiergenre.models.network import build_cnn
+    from hiergenre.training.keras_loop import CompiledLoop
 
     preset = get_preset("improved-cv3-s1")
     network = build_cnn(10, preset.model, preset.features)

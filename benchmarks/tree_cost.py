@@ -1,7 +1,7 @@
 """What a bigger tree costs: training time, disk, peak memory and cold prediction, against its genres.
 
 For each size (10, 30, 60 and 160 genres by default) the synthetic deep taxonomy is made with that
-many variants (:func:`hiergenre.synthetic_deep.spread_variants`: families → genres → variants),
+many variants (:func:`hiergenre.data.synthetic.deep.spread_variants`: families → genres → variants),
 ``--clips`` clips per genre of ``--seconds`` seconds are rendered, and, each in a fresh process and
 workspace: ``build-tree``, ``train-all`` (epochs capped by ``--epochs``, default preset, paper
 split, ``--jobs`` workers, no 3-class baseline), the size of the trained models on disk, and a cold
@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 
 from benchmarks.common import output_and_scratch, provenance, provenance_line, write_json
-from hiergenre.reports import markdown_table
-from hiergenre.synthetic import write_corpus
-from hiergenre.synthetic_deep import FAMILIES, deep_styles, deep_tree, spread_variants
+from hiergenre.data.synthetic.corpus import write_corpus
+from hiergenre.data.synthetic.deep import FAMILIES, deep_styles, deep_tree, spread_variants
+from hiergenre.viz.reports import markdown_table
 
 #: Runs a command and reports the largest resident set among its processes: a fresh parent per
 #: command, so that ``RUSAGE_CHILDREN`` holds that command's processes only.

@@ -2,22 +2,22 @@
 
 hiclass (Miranda et al., JMLR 2023) is the reference library for local hierarchical classifiers.
 Both libraries here get the same clips, folds, features (each clip's LMFCC statistics,
-:func:`hiergenre.timbre.lmfcc_statistics`, standardised on the training part) and the same
+:func:`hiergenre.models.statistics.lmfcc_statistics`, standardised on the training part) and the same
 ``LogisticRegression(max_iter=1000)`` at every parent node of the same tree:
 
 1. **Parity.** hiclass's ``LocalClassifierPerParentNode.predict`` against
-   :class:`~hiergenre.estimator.HierarchicalClassifier` with greedy routing, both fitted on
+   :class:`~hiergenre.cascade.estimator.HierarchicalClassifier` with greedy routing, both fitted on
    train+valid: the same algorithm, so the genres should agree clip for clip; fit and predict time.
 2. **Calibration.** hiclass's calibrators (``sigmoid``, ``isotonic``, ``beta``, ``ivap``, ``cvap``)
    need a calibration set apart from the training data: they are fitted on the train part and
    calibrated on the valid part. hiergenre fits on train+valid and calibrates with out-of-fold
    temperatures. Every variant's node probabilities are combined the same way (products along
-   paths, :mod:`hiergenre.routing`), so only the calibration differs. hiclass's own combined
+   paths, :mod:`hiergenre.cascade.routing`), so only the calibration differs. hiclass's own combined
    ``predict_proba`` is not used: on a tree whose genres sit at different depths its last level is
    not a distribution over the genres, and it fills a level only below parents that some row of
    the batch was predicted to reach.
 3. **Decoding.** hiclass predicts genres only; hiergenre's confidence decoder sweeps the operating
-   curve (hierarchically right against specificity, :mod:`hiergenre.operating`) on every variant's
+   curve (hierarchically right against specificity, :mod:`hiergenre.evaluation.operating`) on every variant's
    distributions, hiclass's included.
 
     python -m benchmarks.vs_hiclass ../shared/gtzan-mini/genres --seeds 0 1 2 3 4 5 \\
@@ -39,14 +39,14 @@ import numpy as np
 
 from benchmarks.common import output_and_scratch, provenance, write_json
 from benchmarks.vs_hiclass_report import write_report
+from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.cascade.routing import decide, get_policy
 from hiergenre.config import get_preset
-from hiergenre.datasets import kfold_splits, load_dataset
-from hiergenre.features import FeatureCache, extract_many
-from hiergenre.hierarchy import GenreTree
-from hiergenre.operating import operating_curve
-from hiergenre.routing import decide, get_policy
-from hiergenre.synthetic import write_corpus
-from hiergenre.timbre import lmfcc_statistics
+from hiergenre.data.datasets import kfold_splits, load_dataset
+from hiergenre.data.synthetic.corpus import write_corpus
+from hiergenre.evaluation.operating import operating_curve
+from hiergenre.features.lmfcc import FeatureCache, extract_many
+from hiergenre.models.statistics import lmfcc_statistics
 
 #: hiclass's calibration methods, each fitted on the train part and calibrated on the valid part.
 HICLASS_METHODS = ("sigmoid", "isotonic", "beta", "ivap", "cvap")
@@ -136,7 +136,7 @@ def hiergenre_model(tree: GenreTree, routing: str, calibration: str):  # noqa: A
     """The estimator with the shared local classifier."""
     from sklearn.linear_model import LogisticRegression
 
-    from hiergenre.estimator import HierarchicalClassifier
+    from hiergenre.cascade.estimator import HierarchicalClassifier
 
     return HierarchicalClassifier(tree, LogisticRegression(max_iter=1000), routing=routing, calibration=calibration)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import mean_std_text, paired, paired_text, provenance_line
-from hiergenre.calibration import ece_summary
-from hiergenre.hierarchy import GenreTree
-from hiergenre.reports import markdown_table
+from hiergenre.cascade.calibration import ece_summary
+from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.viz.reports import markdown_table
 
 #: The variant every other is compared with, run by run.
 BASE = "hiclass none (train only)"

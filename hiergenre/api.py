@@ -1,8 +1,8 @@
 """The Python API: what the CLI commands do, callable from Python.
 
 Each function checks its arguments once, here, and hands the work to a stage module
-(:mod:`~hiergenre.training`, :mod:`~hiergenre.evaluation`, :mod:`~hiergenre.prediction`,
-:mod:`~hiergenre.discovery`, :mod:`~hiergenre.workspace`).
+(:mod:`~hiergenre.training.run`, :mod:`~hiergenre.evaluation.evaluate`, :mod:`~hiergenre.prediction.predictor`,
+:mod:`~hiergenre.training.discovery`, :mod:`~hiergenre.workspace.layout`).
 
 >>> import hiergenre
 >>> tree = hiergenre.build_tree("hierarchies/default.yaml", workdir="ws")   # doctest: +SKIP
@@ -15,22 +15,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from hiergenre.backends import open_backend, parse_cluster, usable_cores
-from hiergenre.calibration import get_calibration
-from hiergenre.cascade import Cascade
+from hiergenre.cascade.calibration import get_calibration
+from hiergenre.cascade.cascade import Cascade
+from hiergenre.cascade.decoding import get_decoder
+from hiergenre.cascade.hierarchy import GenreTree, check_not_reserved
+from hiergenre.cascade.routing import get_policy
 from hiergenre.config import DEFAULT_PRESET, get_preset, with_calibration, with_node_model
-from hiergenre.datasets import Dataset, check_split
-from hiergenre.decoding import get_decoder
-from hiergenre.discovery import LearnedTree
+from hiergenre.data.datasets import Dataset, check_split
+from hiergenre.data.taxonomy import FmaTree
 from hiergenre.errors import HierGenreError, InvalidValue
-from hiergenre.evaluation import EvaluationReport, evaluate_workspace
-from hiergenre.hierarchy import GenreTree, check_not_reserved
-from hiergenre.prediction import Prediction, Predictor
+from hiergenre.evaluation.evaluate import EvaluationReport, evaluate_workspace
+from hiergenre.parallel.backends import open_backend, parse_cluster, usable_cores
+from hiergenre.prediction.predictor import Prediction, Predictor
 from hiergenre.progress import Reporter
-from hiergenre.routing import get_policy
-from hiergenre.taxonomy import FmaTree
-from hiergenre.training import TrainingReport, resolve_dataset, train_workspace
-from hiergenre.workspace import Workspace
+from hiergenre.training.discovery import LearnedTree
+from hiergenre.training.run import TrainingReport, resolve_dataset, train_workspace
+from hiergenre.workspace.layout import Workspace
 
 __all__ = ["build_tree", "learn_tree", "train_all", "evaluate", "load_cascade", "load_predictor", "predict", "info"]
 
@@ -48,7 +48,7 @@ def build_tree(tree_file: str | Path, *, workdir: str | Path | None = None, draw
     workspace = Workspace(workdir)
     workspace.save_built_tree(tree)
     if draw:
-        from hiergenre.render import draw_tree
+        from hiergenre.viz.render import draw_tree
 
         draw_tree(tree, workspace.tree_png)
     return tree
@@ -68,7 +68,7 @@ def fma_tree_file(
     Genres with fewer than ``min_tracks`` tracks (FMA's ``#tracks``) are folded into their parent;
     ``under`` keeps one top-level genre's subtree. ``output`` is not overwritten unless ``force``.
     """
-    from hiergenre.taxonomy import fma_tree, fma_yaml, read_fma_genres
+    from hiergenre.data.taxonomy import fma_tree, fma_yaml, read_fma_genres
 
     output = _writable(output, force)
     if min_tracks < 0:
@@ -84,7 +84,7 @@ def labels_tree_file(
     """The tree that a CSV manifest's path labels imply (``Electronic---House``, ``rock/punk``), written and built."""
     import csv
 
-    from hiergenre.taxonomy import label_path, tree_from_label_paths
+    from hiergenre.data.taxonomy import label_path, tree_from_label_paths
 
     output = _writable(output, force)
     try:
@@ -134,7 +134,7 @@ def learn_tree(
     The test part is never looked at, so a cascade of the learned tree can be scored honestly on
     it. ``output`` is not overwritten unless ``force``: it may be a tree the user edited.
     """
-    from hiergenre.discovery import learn_tree_from_data
+    from hiergenre.training.discovery import learn_tree_from_data
 
     output = _writable(output, force)
     check_split(split)
@@ -179,12 +179,12 @@ def train_all(
     ``baseline3=False`` skips the 3-class baseline (benchmarks that do not need it).
     ``epochs`` caps the preset's epoch count (for quick runs); ``node_model`` overrides the
     preset's classifier kind (cnn, stats, ensemble, auto), ``calibration`` its calibration
-    (temperature, none: :mod:`hiergenre.calibration`). ``metadata`` is FMA's ``tracks.csv`` when
-    ``data`` is an FMA audio folder (:mod:`hiergenre.fma_data`). Unreadable files are skipped and
+    (temperature, none: :mod:`hiergenre.cascade.calibration`). ``metadata`` is FMA's ``tracks.csv`` when
+    ``data`` is an FMA audio folder (:mod:`hiergenre.data.fma`). Unreadable files are skipped and
     listed in the report. Node models whose inputs did not change since the last run are reused.
     ``jobs`` processes (default: one per usable core) extract features and train node models; the
     models are the same whatever their number. ``cluster`` runs those jobs on a Dask cluster
-    instead (``local:N`` or a scheduler address, :mod:`hiergenre.backends`).
+    instead (``local:N`` or a scheduler address, :mod:`hiergenre.parallel.backends`).
     """
     chosen = with_calibration(with_node_model(get_preset(preset), node_model), calibration)
     get_calibration(chosen.train.calibration)  # a clear error for an unknown name
@@ -225,7 +225,7 @@ def evaluate(
     """Score each trained tree on the test part of its split, or on all of ``data``.
 
     Hierarchical metrics use the built tree as reference for every model. ``routing`` is the
-    cascade's routing policy (see :mod:`hiergenre.routing`); single-node models are unaffected.
+    cascade's routing policy (see :mod:`hiergenre.cascade.routing`); single-node models are unaffected.
     Calibration is measured before and after; ``samples`` keeps every clip's confidence and
     correctness in it, so that a benchmark can pool runs. ``target_accuracy`` scores, per model,
     the minimum confidence chosen on its validation clips for that hierarchical accuracy.
@@ -272,10 +272,10 @@ def load_predictor(
     min_confidence: float | None = None,
     target_accuracy: float | None = None,
 ) -> Predictor:
-    """Everything prediction needs, loaded once (see :meth:`hiergenre.prediction.Predictor.load`).
+    """Everything prediction needs, loaded once (see :meth:`hiergenre.prediction.predictor.Predictor.load`).
 
     ``min_confidence``, ``decode="hf1"`` or ``target_accuracy`` let predictions stop at an inner
-    node of the tree (:mod:`hiergenre.decoding`, :mod:`hiergenre.validation`).
+    node of the tree (:mod:`hiergenre.cascade.decoding`, :mod:`hiergenre.workspace.validation`).
     """
     decoder = get_decoder(decode, min_confidence)
     return Predictor.load(
@@ -306,7 +306,7 @@ def predict(
     Directories expand to the audio files below them. ``jobs`` threads decode and compute features
     in parallel (or batches of files go to the workers of the Dask cluster ``cluster``); results
     keep the input order. ``timeline_hop`` (seconds, 0 for one analysis window) adds each file's
-    genre timeline over the whole file (:mod:`hiergenre.timeline`).
+    genre timeline over the whole file (:mod:`hiergenre.prediction.timeline`).
     """
     jobs = _at_least_one(jobs, "--jobs")
     parse_cluster(cluster)
@@ -318,8 +318,8 @@ def predict(
 
 
 def info(*, workdir: str | Path | None = None) -> dict:
-    """What the workspace holds (see :func:`hiergenre.info.workspace_info`)."""
-    from hiergenre.info import workspace_info
+    """What the workspace holds (see :func:`hiergenre.workspace.info.workspace_info`)."""
+    from hiergenre.workspace.info import workspace_info
 
     return workspace_info(Workspace(workdir))
 

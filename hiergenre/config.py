@@ -97,7 +97,7 @@ class TrainConfig:
     early-stop on (see ``training.cross_fit_parts``): the ensemble then learns from every clip,
     as the statistics baseline does, at the price of having no untouched validation clips left.
     ``calibration`` names how each node's probabilities are calibrated after training
-    (:mod:`hiergenre.calibration`; it never changes a node's most probable child).
+    (:mod:`hiergenre.cascade.calibration`; it never changes a node's most probable child).
     """
 
     epochs: int = 1000

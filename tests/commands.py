@@ -46,7 +46,7 @@ def model_dir(workdir: Path, tree: str) -> Path:
 
 def train_tree(*args, **kwargs):
     """Every node model of one tree, trained in this process (``plan_tree``'s arguments)."""
-    from hiergenre.parallel import run_node_jobs
-    from hiergenre.tree_training import plan_tree
+    from hiergenre.training.jobs import run_node_jobs
+    from hiergenre.training.tree import plan_tree
 
     return run_node_jobs(plan_tree(*args, **kwargs), workers=1)

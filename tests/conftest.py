@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hiergenre.audio import save_audio
-from hiergenre.synthetic import write_corpus
+from hiergenre.data.audio import save_audio
+from hiergenre.data.synthetic.corpus import write_corpus
 from tests.commands import ROOT
 
 
@@ -98,7 +98,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     from tests.commands import Result
 
     def run(*args: object, workdir: Path | None = None, check: bool = True) -> Result:
-        from hiergenre.cli import run as run_cli
+        from hiergenre.cli.main import run as run_cli
 
         if workdir is not None:
             monkeypatch.setenv("HIERGENRE_WORKDIR", str(workdir))

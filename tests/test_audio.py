@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hiergenre.audio import load_audio, save_audio
+from hiergenre.data.audio import load_audio, save_audio
 from hiergenre.errors import HierGenreError
 
 

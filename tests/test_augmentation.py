@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hiergenre.augmentation import mask_runs, mixup, random_crops
+from hiergenre.training.augmentation import mask_runs, mixup, random_crops
 
 
 def test_random_crops_are_contiguous_slices_of_their_clip():

@@ -104,7 +104,7 @@ def test_train_speed_parts_count_what_the_loop_did(trained, tmp_path):
 
     from benchmarks import train_speed
     from hiergenre.config import get_preset
-    from hiergenre.network import build_cnn
+    from hiergenre.models.network import build_cnn
 
     records = train_speed.node_records(trained)
     assert len(records) == 7 and all(r["windows_trained"] > 0 and r["steps_seconds"] > 0 for r in records)

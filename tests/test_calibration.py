@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from hiergenre.calibration import (
+from hiergenre.cascade.calibration import (
     TEMPERATURE_BOUNDS,
     HeldOut,
     TemperatureScaling,
@@ -15,12 +15,12 @@ from hiergenre.calibration import (
     expected_calibration_error,
     get_calibration,
 )
-from hiergenre.cascade import Cascade
-from hiergenre.decoding import ConfidenceDecoder
+from hiergenre.cascade.cascade import Cascade
+from hiergenre.cascade.decoding import ConfidenceDecoder
+from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.errors import InvalidValue
-from hiergenre.hierarchy import GenreTree
-from hiergenre.reliability import level_metrics, node_metrics
-from hiergenre.validation import choose_min_confidence, confident_paths, tree_validation
+from hiergenre.evaluation.reliability import level_metrics, node_metrics
+from hiergenre.workspace.validation import choose_min_confidence, confident_paths, tree_validation
 
 TREE = GenreTree.from_yaml_text("tree: {a: [x, y], b: [z, w]}")  # leaves x, y, z, w
 
@@ -86,7 +86,7 @@ def test_levels_and_nodes_are_scored_on_their_own_clips():
     levels = level_metrics(TREE, ["y", "w"], leaves)
     assert levels["1"]["accuracy"] == 1.0 and levels["1"]["confidence"] == pytest.approx(0.8)
     assert levels["2"]["accuracy"] == 0.5
-    from hiergenre.cascade import ClipScores
+    from hiergenre.cascade.cascade import ClipScores
 
     scores = ClipScores({"root": np.array([[0.8, 0.2], [0.2, 0.8]]), "a": np.array([[0.4, 0.6], [0.5, 0.5]])})
     nodes = node_metrics(TREE, ["y", "w"], scores)

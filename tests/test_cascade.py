@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from hiergenre.cascade import Cascade
+from hiergenre.cascade.cascade import Cascade
+from hiergenre.cascade.hierarchy import ROOT, GenreTree
 from hiergenre.errors import HierGenreError
-from hiergenre.hierarchy import ROOT, GenreTree
 
 TREE = GenreTree.from_yaml_text("tree: {heavy: [metal, rock], soft: [jazz, {calm: [classical]}]}")
 
@@ -89,7 +89,8 @@ def test_cascade_module_does_not_need_tensorflow():
     import sys
 
     code = (
-        "import hiergenre.cascade, hiergenre.hierarchy, sys; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+        "import hiergenre.cascade.cascade, hiergenre.cascade.hierarchy, sys; "
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hiergenre.hierarchy import GenreTree
+from hiergenre.cascade.hierarchy import GenreTree
 from tests.commands import ROOT, hiergenre
 
 
@@ -133,8 +133,8 @@ def test_routing_policies_through_predict_and_evaluate(cli, trained, tiny_corpus
 
 
 def test_help_lists_what_the_registries_hold(cli):
+    from hiergenre.cascade.routing import ROUTING_POLICIES
     from hiergenre.config import PRESETS
-    from hiergenre.routing import ROUTING_POLICIES
 
     text = " ".join(cli("train-all", "--help").stdout.split())
     assert all(f"'{name}'" in text for name in PRESETS) and "'auto'" in text
@@ -192,7 +192,7 @@ def test_litert_and_keras_backends_agree(cli, trained, tiny_corpus):
 def test_prediction_path_imports_neither_tensorflow_nor_librosa_nor_dask(trained, tiny_corpus):
     script = (
         "import json, sys\n"
-        "from hiergenre.cli import run\n"
+        "from hiergenre.cli.main import run\n"
         f"code = run(['predict', {str(tiny_corpus / 'jazz')!r}, '--routing', 'blend', '--workdir', {str(trained)!r}])\n"
         "assert code == 0, code\n"
         "print(json.dumps(sorted(m for m in ('tensorflow', 'keras', 'librosa', 'dask', 'distributed') "

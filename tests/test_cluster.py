@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hiergenre.backends import LocalBackend, open_backend, parse_cluster
 from hiergenre.config import get_preset
 from hiergenre.errors import HierGenreError, InvalidValue
-from hiergenre.features import extract_many
-from hiergenre.nodes import load_node
-from hiergenre.parallel import run_node_jobs
-from hiergenre.tree_training import plan_tree
+from hiergenre.features.lmfcc import extract_many
+from hiergenre.models.nodes import load_node
+from hiergenre.parallel.backends import LocalBackend, open_backend, parse_cluster
+from hiergenre.training.jobs import run_node_jobs
+from hiergenre.training.tree import plan_tree
 from tests.commands import ROOT, model_dir
 from tests.test_training import PRESET, TREE, RecordingReporter, data
 
@@ -51,8 +51,9 @@ def test_cluster_addresses_are_checked_before_any_work(cli, tmp_path, monkeypatc
 
 def test_nothing_imports_dask_without_a_cluster():
     script = (
-        "import sys, hiergenre.api, hiergenre.cli, hiergenre.training, hiergenre.evaluation, hiergenre.prediction\n"
-        "from hiergenre.backends import open_backend\n"
+        "import sys, hiergenre.api, hiergenre.cli, hiergenre.training.run\n"
+        "import hiergenre.evaluation.evaluate, hiergenre.prediction.predictor\n"
+        "from hiergenre.parallel.backends import open_backend\n"
         "open_backend(None, 2).close()\n"
         "print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))\n"
     )

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from hiergenre.datasets import Clip, id_split, kfold_splits, load_dataset, parse_split, ratio_split
+from hiergenre.data.datasets import Clip, id_split, kfold_splits, load_dataset, parse_split, ratio_split
 from hiergenre.errors import HierGenreError
 
 
@@ -78,7 +78,7 @@ def test_id_split_matches_by_clip_id_whatever_the_extension(tmp_path):
 
 
 def test_shipped_fault_filtered_split_has_published_sizes():
-    from hiergenre.datasets import SHIPPED_SPLITS
+    from hiergenre.data.datasets import SHIPPED_SPLITS
 
     sizes = [
         len((SHIPPED_SPLITS / "gtzan-fault-filtered" / f"{p}.txt").read_text().split())

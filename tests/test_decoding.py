@@ -3,10 +3,16 @@
 import numpy as np
 import pytest
 
-from hiergenre.decoding import ConfidenceDecoder, ExpectedHF1Decoder, get_decoder, hf1_matrix, node_probabilities
+from hiergenre.cascade.decoding import (
+    ConfidenceDecoder,
+    ExpectedHF1Decoder,
+    get_decoder,
+    hf1_matrix,
+    node_probabilities,
+)
+from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.errors import InvalidValue
-from hiergenre.hierarchy import GenreTree
-from hiergenre.metrics import hierarchical_scores
+from hiergenre.evaluation.metrics import hierarchical_scores
 
 TREE = GenreTree.from_yaml_text("tree: {a: [x, y], b: [z, w]}")  # leaves x, y, z, w
 
@@ -86,7 +92,7 @@ def test_estimator_predict_node_stops_at_groups_and_cli_reports_depth(cli, train
 
 
 def test_operating_curve_runs_from_leaf_accuracy_to_the_root():
-    from hiergenre.operating import operating_curve, specificity
+    from hiergenre.evaluation.operating import operating_curve, specificity
 
     assert specificity(TREE, "x") == 1.0 and specificity(TREE, "root") == 0.0
     assert specificity(TREE, "a") == pytest.approx(0.5)  # 2 of 4 genres below: log 2 / log 4

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from hiergenre.discovery import learn_tree, learned_yaml, tree_from_affinity
+from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.errors import HierGenreError
-from hiergenre.hierarchy import GenreTree
+from hiergenre.training.discovery import learn_tree, learned_yaml, tree_from_affinity
 
 GENRES = ["a", "b", "c", "d", "e"]
 

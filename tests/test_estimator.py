@@ -15,10 +15,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from hiergenre.cascade import Cascade
-from hiergenre.estimator import HierarchicalClassifier
-from hiergenre.hierarchy import GenreTree
-from hiergenre.nodes import ConstantNode
+from hiergenre.cascade.cascade import Cascade
+from hiergenre.cascade.estimator import HierarchicalClassifier
+from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.models.nodes import ConstantNode
 
 SPEC = {"heavy": ["metal", "rock"], "soft": ["jazz", {"calm": ["classical", "ambient"]}]}
 CENTERS = {"metal": (0, 0), "rock": (0, 2), "jazz": (6, 0), "classical": (6, 6), "ambient": (8, 6)}

@@ -1,7 +1,8 @@
 import pytest
 
-from hiergenre.hierarchy import GenreTree
-from hiergenre.metrics import (
+from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.cascade.routing import Route, Step
+from hiergenre.evaluation.metrics import (
     confusion_text,
     hierarchical_scores,
     level_accuracy,
@@ -10,7 +11,6 @@ from hiergenre.metrics import (
     severity,
     tree_distance,
 )
-from hiergenre.routing import Route, Step
 
 TREE = GenreTree.from_yaml_text("tree: {heavy: [metal, rock], soft: [jazz, {calm: [classical, ambient]}]}")
 

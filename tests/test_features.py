@@ -1,10 +1,18 @@
 import numpy as np
 import pytest
 
-from hiergenre import features
 from hiergenre.config import FeatureConfig
 from hiergenre.errors import HierGenreError
-from hiergenre.features import FeatureCache, Normalizer, clip_features, extract_many, lmfcc, window_starts, windows
+from hiergenre.features import lmfcc as features
+from hiergenre.features.lmfcc import (
+    FeatureCache,
+    Normalizer,
+    clip_features,
+    extract_many,
+    lmfcc,
+    window_starts,
+    windows,
+)
 
 CFG = FeatureConfig()
 
@@ -105,8 +113,8 @@ def test_extract_many_reports_failures_without_raising(tmp_path, tone, jobs):
 
 @pytest.mark.parametrize("lifter", [22, 0])
 def test_lean_lmfcc_matches_librosa_on_synthetic_music(tiny_corpus, lifter):
-    from hiergenre.audio import load_audio
-    from hiergenre.features import LmfccMatrices, lmfcc_numpy
+    from hiergenre.data.audio import load_audio
+    from hiergenre.features.lmfcc import LmfccMatrices, lmfcc_numpy
 
     config = FeatureConfig(lifter=lifter)
     matrices = LmfccMatrices.from_librosa(config)
@@ -119,8 +127,8 @@ def test_lean_lmfcc_matches_librosa_on_synthetic_music(tiny_corpus, lifter):
 
 
 def test_lean_lmfcc_matches_librosa_on_short_stereo_and_quiet_input(tone):
-    from hiergenre.audio import load_audio
-    from hiergenre.features import LmfccMatrices, lmfcc_numpy
+    from hiergenre.data.audio import load_audio
+    from hiergenre.features.lmfcc import LmfccMatrices, lmfcc_numpy
 
     config = FeatureConfig()
     matrices = LmfccMatrices.from_librosa(config)
@@ -132,7 +140,7 @@ def test_lean_lmfcc_matches_librosa_on_short_stereo_and_quiet_input(tone):
 
 
 def test_feature_matrices_round_trip_and_damage_is_one_line(tmp_path):
-    from hiergenre.features import LmfccMatrices
+    from hiergenre.features.lmfcc import LmfccMatrices
 
     matrices = LmfccMatrices.from_librosa(FeatureConfig())
     assert matrices.mel_basis.shape == (40, 1025) and matrices.dct_lifter.shape == (13, 40)

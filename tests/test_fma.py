@@ -2,8 +2,8 @@
 
 import json
 
-from hiergenre.fma_data import lowest_common_genre, read_tracks, track_labels
-from hiergenre.taxonomy import read_fma_genres
+from hiergenre.data.fma import lowest_common_genre, read_tracks, track_labels
+from hiergenre.data.taxonomy import read_fma_genres
 from tests.fma_fixture import write_fma
 
 

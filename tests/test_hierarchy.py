@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from hiergenre.cascade.hierarchy import ROOT, GenreTree
 from hiergenre.errors import HierGenreError
-from hiergenre.hierarchy import ROOT, GenreTree
 
 HIERARCHIES = Path(__file__).parent.parent / "hierarchies"
 
@@ -46,7 +46,7 @@ def test_yaml_round_trip_preserves_tree():
 
 
 def test_reference_tree_names_are_reserved_for_those_trees():
-    from hiergenre.hierarchy import check_not_reserved, reference_tree, unreserved_name
+    from hiergenre.cascade.hierarchy import check_not_reserved, reference_tree, unreserved_name
 
     check_not_reserved(GenreTree.flat(["metal", "classical", "disco"], "baseline3"))  # the baseline itself is fine
     check_not_reserved(reference_tree("flat", ["a", "b"]))
@@ -98,13 +98,13 @@ def test_shipped_hierarchies(name, leaves, models):
 
 
 def test_default_tree_covers_the_ten_gtzan_genres():
-    from hiergenre.synthetic import GENRES
+    from hiergenre.data.synthetic.corpus import GENRES
 
     assert sorted(GenreTree.from_file(HIERARCHIES / "default.yaml").leaves) == sorted(GENRES)
 
 
 def test_flat_trees_make_the_same_decisions_in_any_genre_order():
-    from hiergenre.hierarchy import is_reference_tree, reference_tree, same_decisions
+    from hiergenre.cascade.hierarchy import is_reference_tree, reference_tree, same_decisions
 
     shuffled = GenreTree.flat(["metal", "disco", "classical"], "baseline3")
     assert is_reference_tree(shuffled) and same_decisions(shuffled, reference_tree("baseline3", ()))

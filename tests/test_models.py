@@ -5,10 +5,10 @@ import pytest
 
 from hiergenre.config import FeatureConfig, ModelConfig, get_preset
 from hiergenre.errors import HierGenreError
-from hiergenre.features import Normalizer
-from hiergenre.network import build_cnn, import_keras
-from hiergenre.nodes import NODE_KINDS, CnnNode, ConstantNode, EnsembleNode, StatsNode, load_node, save_node
-from hiergenre.timbre import StatsClassifier
+from hiergenre.features.lmfcc import Normalizer
+from hiergenre.models.network import build_cnn, import_keras
+from hiergenre.models.nodes import NODE_KINDS, CnnNode, ConstantNode, EnsembleNode, StatsNode, load_node, save_node
+from hiergenre.models.statistics import StatsClassifier
 
 keras = import_keras()  # a broken Keras fails these tests instead of skipping them
 CLASSES = ["q", "l", "w"]

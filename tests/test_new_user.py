@@ -9,7 +9,7 @@ import stat
 import pytest
 
 import hiergenre
-from hiergenre.workspace import Workspace
+from hiergenre.workspace.layout import Workspace
 from tests.commands import ROOT, model_dir
 
 SMALL_TREE = "name: small\ntree: {loud: [metal, disco], calm: [classical, jazz]}\n"

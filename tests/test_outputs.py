@@ -50,7 +50,7 @@ def test_info_says_what_the_workspace_holds(cli, trained, tmp_path):
 
 
 def test_timeline_reads_the_whole_file_in_text_json_csv_and_a_plot(cli, trained, tiny_corpus, tmp_path):
-    from hiergenre.audio import load_audio, save_audio
+    from hiergenre.data.audio import load_audio, save_audio
 
     clips = [load_audio(path) for path in sorted(tiny_corpus.glob("*/*.000*.au"))]
     song = np.tile(np.concatenate(clips), 8)[: 22050 * 660]  # 11 minutes: beyond predict's 10-minute cap
@@ -75,8 +75,8 @@ def test_timeline_reads_the_whole_file_in_text_json_csv_and_a_plot(cli, trained,
 
 
 def test_confusion_group_lines_fall_between_top_level_groups():
-    from hiergenre.hierarchy import GenreTree
-    from hiergenre.reports import group_edges
+    from hiergenre.cascade.hierarchy import GenreTree
+    from hiergenre.viz.reports import group_edges
 
     tree = GenreTree.from_yaml_text("tree: {a: [x, y], b: [z], c: [u, v]}")
     assert group_edges(["x", "y", "z", "u", "v"], tree) == [1.5, 2.5]

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from hiergenre.cascade.estimator import HierarchicalClassifier
+from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.cascade.routing import ROUTING_POLICIES, routes
 from hiergenre.config import FeatureConfig
-from hiergenre.estimator import HierarchicalClassifier
-from hiergenre.features import LmfccMatrices, lmfcc, lmfcc_numpy
-from hiergenre.hierarchy import GenreTree
-from hiergenre.routing import ROUTING_POLICIES, routes
-from hiergenre.synthetic import synthesize_clip
+from hiergenre.data.synthetic.corpus import synthesize_clip
+from hiergenre.features.lmfcc import LmfccMatrices, lmfcc, lmfcc_numpy
 
 PINS = Path(__file__).parent / "data" / "regression.npz"
 SPEC = {"heavy": ["metal", "rock"], "soft": ["jazz", {"calm": ["classical", "ambient"]}], "solo": ["pop"]}

@@ -17,9 +17,9 @@ import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hiergenre.audio import load_audio, save_audio
+from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.data.audio import load_audio, save_audio
 from hiergenre.errors import HierGenreError
-from hiergenre.hierarchy import GenreTree
 from tests.commands import ROOT, model_dir
 
 EXTENSIONS = [".au", ".wav", ".flac", ".ogg", ".mp3", ".aiff"]
@@ -238,8 +238,8 @@ def test_ctrl_c_exits_130_without_traceback(tiny_corpus, tmp_path):
 
 def test_single_class_node_gets_a_constant_model(tmp_path):
     from hiergenre.config import FeatureConfig, Preset, TrainConfig
-    from hiergenre.datasets import Clip
-    from hiergenre.nodes import ConstantNode, load_node
+    from hiergenre.data.datasets import Clip
+    from hiergenre.models.nodes import ConstantNode, load_node
     from tests.commands import train_tree
 
     tree = GenreTree.from_yaml_text("tree: {soft: [jazz, blues], heavy: [metal, rock]}")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from hiergenre.cascade.hierarchy import ROOT, GenreTree
+from hiergenre.cascade.routing import ROUTING_POLICIES, decide, get_policy, leaf_probabilities, policy_help, routes
 from hiergenre.errors import HierGenreError
-from hiergenre.hierarchy import ROOT, GenreTree
-from hiergenre.routing import ROUTING_POLICIES, decide, get_policy, leaf_probabilities, policy_help, routes
 
 TREE = GenreTree.from_yaml_text("tree: {heavy: [metal, rock], soft: [jazz, {calm: [classical]}]}")
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from hiergenre.config import FeatureConfig
-from hiergenre.datasets import load_dataset
-from hiergenre.features import lmfcc
-from hiergenre.synthetic import GENRES, synthesize_clip, write_corpus
+from hiergenre.data.datasets import load_dataset
+from hiergenre.data.synthetic.corpus import GENRES, synthesize_clip, write_corpus
+from hiergenre.features.lmfcc import lmfcc
 
 
 def test_deterministic_and_distinct_per_index():

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from hiergenre.cascade.hierarchy import GenreTree, valid_name
+from hiergenre.data.taxonomy import fma_tree, read_fma_genres, safe_name
 from hiergenre.errors import HierGenreError
-from hiergenre.hierarchy import GenreTree, valid_name
-from hiergenre.taxonomy import fma_tree, read_fma_genres, safe_name
 
 FMA_GENRES = Path(__file__).resolve().parents[2] / "shared" / "fma" / "genres.csv"
 needs_table = pytest.mark.skipif(not FMA_GENRES.is_file(), reason="../shared/fma/genres.csv is not beside the repo")
@@ -70,9 +70,9 @@ def test_partial_labels_train_the_nodes_above_their_group_and_score_at_their_dep
 
     import numpy as np
 
-    from hiergenre.datasets import Clip, Split
-    from hiergenre.node_data import node_data
-    from hiergenre.training import restrict_split
+    from hiergenre.data.datasets import Clip, Split
+    from hiergenre.training.node_data import node_data
+    from hiergenre.training.run import restrict_split
 
     tree = GenreTree.from_file(Path(__file__).resolve().parents[1] / "hierarchies" / "default.yaml")
     clips = [Clip(Path("a.au"), "metal"), Clip(Path("b.au"), "heavy"), Clip(Path("c.au"), "jazz")]
@@ -103,8 +103,8 @@ def test_partial_labels_train_the_nodes_above_their_group_and_score_at_their_dep
 
 
 def test_path_labels_name_their_genre_last_and_imply_a_tree(cli, tone, tmp_path):
-    from hiergenre.datasets import load_dataset
-    from hiergenre.taxonomy import label_path, tree_from_label_paths
+    from hiergenre.data.datasets import load_dataset
+    from hiergenre.data.taxonomy import label_path, tree_from_label_paths
 
     assert label_path("Electronic---House") == ["Electronic", "House"] == label_path(" Electronic / House ")
     assert label_path("Drum & Bass") == ["Drum-and-Bass"]
@@ -127,7 +127,7 @@ def test_path_labels_name_their_genre_last_and_imply_a_tree(cli, tone, tmp_path)
 def test_deep_synthetic_corpus_trains_a_three_level_cascade_that_stops_inside(cli, tmp_path):
     import json
 
-    from hiergenre.synthetic_deep import deep_styles, deep_tree
+    from hiergenre.data.synthetic.deep import deep_styles, deep_tree
 
     tree = deep_tree()
     assert len(tree.leaves) == 30 and max(tree.depth(g) for g in tree.leaves) == 3 == len(tree.path_to("jazz-slow")) - 1

@@ -4,10 +4,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.config import FeatureConfig, Preset, TrainConfig
-from hiergenre.datasets import Clip
-from hiergenre.hierarchy import GenreTree
-from hiergenre.node_data import (
+from hiergenre.data.datasets import Clip
+from hiergenre.models.nodes import CnnNode, ConstantNode, EnsembleNode, StatsNode, load_node, save_node
+from hiergenre.progress import SilentProgress
+from hiergenre.training.jobs import run_node_jobs
+from hiergenre.training.node import AUTO_CNN_WEIGHTS, choose_cnn_weight, fit_node
+from hiergenre.training.node_data import (
     NodeData,
     balanced_weights,
     clip_log_loss,
@@ -16,11 +20,7 @@ from hiergenre.node_data import (
     node_data,
     stacked_windows,
 )
-from hiergenre.node_training import AUTO_CNN_WEIGHTS, choose_cnn_weight, fit_node
-from hiergenre.nodes import CnnNode, ConstantNode, EnsembleNode, StatsNode, load_node, save_node
-from hiergenre.parallel import run_node_jobs
-from hiergenre.progress import SilentProgress
-from hiergenre.tree_training import plan_tree
+from hiergenre.training.tree import plan_tree
 from tests.commands import train_tree
 
 TREE = GenreTree.from_yaml_text("tree: {heavy: [metal, rock], soft: [jazz, blues]}")
@@ -216,7 +216,7 @@ def test_auto_chooses_the_weight_with_the_lowest_clip_log_loss():
 
 def test_auto_node_model_on_cross_fitted_preset_is_flagged():
     from hiergenre.config import get_preset, with_node_model
-    from hiergenre.training import preset_notes
+    from hiergenre.training.run import preset_notes
 
     flagged = preset_notes(with_node_model(get_preset("improved-cv3"), "auto"))
     assert len(flagged) == 1 and "--preset improved" in flagged[0]

@@ -1,0 +1,1 @@
+"""The command line, a thin layer over :mod:`hiergenre.api`: entry point (:mod:`~hiergenre.cli.main`), app, commands."""

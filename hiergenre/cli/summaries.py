@@ -1,0 +1,175 @@
+"""What the commands print after their work: the training summary, the evaluation, the workspace info."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from hiergenre.viz.render import training_table
+
+if TYPE_CHECKING:
+    from hiergenre.evaluation.evaluate import EvaluationReport
+    from hiergenre.training.run import TrainingReport
+
+
+def print_evaluation(console: Console, result: EvaluationReport) -> None:
+    """``evaluate``'s text: the summary table (its reference tree named), notes, then per model
+    its per-class recall, node accuracy and confusion matrix."""
+    from hiergenre.evaluation.metrics import confusion_text
+    from hiergenre.viz.reports import SUMMARY_HEADER, summary_rows
+
+    table = Table(
+        title=f"Evaluation on {result.source}",
+        box=box.SIMPLE_HEAD,
+        caption=f"hierarchical scores of every model are measured on tree {result.reference.name!r} (the built tree)",
+    )
+    for column in SUMMARY_HEADER:
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in summary_rows(result.scores):
+        table.add_row(*map(str, row))
+    console.print(table)
+    print_calibration(console, result)
+    print_targets(console, result)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+    for name, scores in result.scores.items():
+        recalls = ", ".join(f"{g} {100 * v['recall']:.0f}%" for g, v in scores.per_class.items())
+        console.print(f"[bold]{name}[/]: per-class recall {recalls}", highlight=False)
+        if scores.partial:
+            console.print(
+                f"  partial labels: {scores.partial['clips']} clips labelled with a group, "
+                f"{100 * scores.partial['right_at_depth']:.0f}% given a genre below it",
+                highlight=False,
+            )
+        if scores.per_node and len(scores.per_node) > 1:
+            nodes = ", ".join(f"{n} {100 * v['accuracy']:.0f}% (n={v['support']})" for n, v in scores.per_node.items())
+            console.print(f"  node accuracy {nodes}", highlight=False)
+        console.print(confusion_text(scores), highlight=False)
+
+
+def print_calibration(console: Console, result: EvaluationReport) -> None:
+    """The calibration of each model's genre probability, before and after its nodes' temperatures."""
+    from hiergenre.viz.calibration import CALIBRATION_HEADER, calibration_rows
+
+    rows = calibration_rows(result.scores)
+    if not rows:
+        return
+    table = Table(
+        title="Calibration of the probability of the predicted genre",
+        box=box.SIMPLE_HEAD,
+        caption="ECE: 15 bins of the probability; 'if calibrated': what a perfectly calibrated model with the same "
+        "probabilities shows on this many clips. Per level and node: --report",
+    )
+    for column in CALIBRATION_HEADER:
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def print_targets(console: Console, result: EvaluationReport) -> None:
+    """``--target-accuracy``: per model, the threshold chosen on validation clips and what it gives on test."""
+    targets = {name: s.target for name, s in result.scores.items() if s.target}
+    if not targets:
+        return
+    target = next(iter(targets.values()))["target"]
+    table = Table(
+        title=f"Stopping early for {100 * target:.0f}% hierarchically right (threshold chosen on validation clips)",
+        box=box.SIMPLE_HEAD,
+        caption="right: the true genre lies under the prediction; at a genre: clips that get a genre, not a group",
+    )
+    for column in ("model", "min confidence", "validation clips", "valid right", "valid at a genre"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for column in ("test right", "test at a genre"):
+        table.add_column(column, justify="right")
+    for name, t in targets.items():
+        table.add_row(
+            name,
+            f"{t['min_confidence']:.2f}" + ("" if t["reached"] else " (not reached)"),
+            str(t["validation_clips"]),
+            f"{100 * t['validation_accuracy']:.1f}%",
+            f"{100 * t['validation_leaf_share']:.0f}%",
+            f"{100 * t['test_accuracy']:.1f}%",
+            f"{100 * t['test_leaf_share']:.0f}%",
+        )
+    console.print(table)
+
+
+def print_training(console: Console, report: TrainingReport) -> None:
+    """``train-all``'s summary: the table, the data and split, the time by phase, notes, skipped files."""
+    console.print(training_table(report.results))
+    label = "SYNTHETIC corpus" if report.synthetic else "dataset"
+    console.print(f"{label}: {report.dataset}\nsplit: {report.split}\ntime: {report.seconds:.1f} s", highlight=False)
+    if report.device:
+        if report.backend.startswith("Dask"):
+            processes = f"{report.backend}, one TensorFlow thread per worker"
+        else:
+            processes = f"{report.workers} worker processes of" if report.workers > 1 else "one process,"
+            processes += " one TensorFlow thread"
+        console.print(f"trained on: {report.device}, {processes}", highlight=False)
+    if report.timings:
+        phases = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report.timings.items())
+        summed = f", summed over {report.workers} worker processes" if report.workers > 1 else ""
+        console.print(f"seconds by phase{summed}: {phases}", highlight=False, soft_wrap=True)
+    for note in report.notes:
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    if report.skipped_files:
+        console.print(f"[yellow]skipped {len(report.skipped_files)} unreadable file(s):[/]")
+        for reason in report.skipped_files.values():
+            console.print(f"  - {reason}", highlight=False, soft_wrap=True)
+
+
+def megabytes(count: int) -> str:
+    """``12.3 MB``."""
+    return f"{count / 1e6:.1f} MB"
+
+
+def print_info(console: Console, info: Mapping) -> None:
+    """``info``'s text: the built tree, a table of trained trees, sizes on disk."""
+    built = info["built_tree"]
+    console.print(f"workspace {info['workspace']} (hiergenre {info['hiergenre_version']})", highlight=False)
+    if built is None:
+        console.print("no tree built: run 'hiergenre build-tree hierarchies/default.yaml'")
+    else:
+        console.print(
+            f"built tree {built['name']!r}: {len(built['genres'])} genres, {built['node_models']} node model(s)",
+            highlight=False,
+        )
+    table = Table(title="Trained trees", box=box.SIMPLE_HEAD)
+    for column in ("tree", "genres", "nodes", "kinds", "preset", "epochs", "seed", "trained (UTC)", "version", "size"):
+        table.add_column(column, no_wrap=True)
+    sources: dict[str, list[str]] = {}
+    for name, tree in info["trained_trees"].items():
+        kinds = ", ".join(f"{count} {kind}" for kind, count in tree["node_kinds"].items())
+        table.add_row(
+            name + (" *" if tree["is_built_tree"] else ""),
+            str(tree["genres"]),
+            str(tree["node_models"]),
+            kinds,
+            tree["preset"],
+            f"≤{tree['epochs_cap']}",
+            str(tree["seed"]),
+            tree["trained_at"].replace("T", " ")[:16],
+            tree["hiergenre_version"],
+            megabytes(tree["bytes"]),
+        )
+        synthetic = ", SYNTHETIC" if tree["synthetic"] else ""
+        source = f"{tree['dataset']} ({tree['clips']} clips{synthetic}), {tree['split']}"
+        sources.setdefault(source, []).append(name)
+    if info["trained_trees"]:
+        console.print(table)
+        console.print("* the built tree (what predict and evaluate use by default)", style="dim")
+        for source, names in sources.items():
+            console.print(f"{', '.join(names)} trained on {source}", highlight=False, soft_wrap=True)
+    else:
+        console.print("nothing trained yet: run 'hiergenre train-all --data DIR'")
+    sizes = info["bytes"]
+    console.print(
+        f"on disk: {megabytes(sizes['total'])} in all, models {megabytes(sizes['models'])}, "
+        f"feature cache {megabytes(sizes['feature_cache'])}",
+        highlight=False,
+    )

@@ -1,0 +1,309 @@
+"""Commands that use what was trained: ``predict``, ``evaluate``, and ``make-corpus`` for demo data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hiergenre.cli.app import app, console, errors
+from hiergenre.cli.options import (
+    ClusterOption,
+    Command,
+    JobsOption,
+    MetadataOption,
+    RoutingOption,
+    SeedOption,
+    TargetAccuracyOption,
+    TreeOption,
+    WorkdirOption,
+)
+from hiergenre.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from hiergenre.workspace.validation import TargetChoice
+
+
+@app.command("predict", cls=Command)
+def predict_command(
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Audio files or folders (au, wav, flac, ogg, mp3).")
+    ],
+    tree: TreeOption = None,
+    routing: RoutingOption = "greedy",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write all predictions to this .csv or .json file (atomically)."
+        ),
+    ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME",
+            help="'litert': the exported LiteRT models with numpy features, no TensorFlow or librosa (fast start); "
+            "'keras': the Keras models with librosa features (the reference).",
+        ),
+    ] = "litert",
+    jobs: Annotated[
+        int, typer.Option(metavar="N", help="Threads decoding files and computing features in parallel.")
+    ] = 2,
+    cluster: ClusterOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of text.")] = False,
+    top: Annotated[
+        int,
+        typer.Option(
+            metavar="K",
+            help="Also list the K most probable genres (each genre's whole-path probability) in text, JSON and CSV.",
+        ),
+    ] = 0,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            metavar="P",
+            help="Stop at an inner node (a group) when the most probable child below it has less than P "
+            "of the probability: 'rhythmic (disco, pop, hiphop, reggae)' instead of a guess.",
+        ),
+    ] = None,
+    decode: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="'hf1': predict the node (genre or group) with the highest expected hierarchical F1.",
+            show_default="the genre the routing reaches",
+        ),
+    ] = None,
+    target_accuracy: TargetAccuracyOption = None,
+    timeline: Annotated[
+        bool,
+        typer.Option("--timeline", help="Also classify the whole file segment by segment (streamed: any length)."),
+    ] = False,
+    hop: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS",
+            help="With --timeline: seconds between segment starts.",
+            show_default="one analysis window, ~13.9 s",
+        ),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE.png", help="With --timeline and one file: draw genre probability over time."),
+    ] = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Classify songs by routing them root to leaf through the trained tree.
+
+    Each step prints the chosen group and its probability; long songs are scored on several
+    windows whose probabilities are averaged. Folders are searched for audio files. A file that
+    cannot be read is reported on stderr and the others are still classified; the exit code is
+    non-zero only if no file could be classified. Examples:
+
+        hiergenre predict song.au
+
+        hiergenre predict ~/music --output genres.csv --jobs 4
+
+        hiergenre predict mix.wav --timeline --plot mix.png
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hiergenre import api
+    from hiergenre.cascade.routing import get_policy
+    from hiergenre.prediction.predictor import output_format, write_predictions
+    from hiergenre.viz.render import prediction_legend, prediction_text
+    from hiergenre.viz.timeline import draw_timeline, timeline_lines
+
+    if output is not None:
+        output_format(output)
+    if top < 0:
+        raise InvalidValue(f"--top must be 0 or more, got {top}")
+    if (hop is not None or plot is not None) and not timeline:
+        raise InvalidValue("--hop and --plot go with --timeline")
+    if plot is not None and (len(files) != 1 or not files[0].is_file()):
+        raise InvalidValue("--plot draws the timeline of one file: give exactly one file")
+    if hop is not None and hop <= 0:
+        raise InvalidValue(f"--hop must be positive, got {hop}")
+    predictor = api.load_predictor(
+        workdir=workdir,
+        tree=tree,
+        routing=routing,
+        backend=backend,
+        decode=decode,
+        min_confidence=min_confidence,
+        target_accuracy=target_accuracy,
+    )
+    if predictor.target is not None:
+        errors.print(target_text(predictor.target), highlight=False, soft_wrap=True)
+    single = len(files) == 1 and files[0].is_file()
+    with Progress(
+        TextColumn("classifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=single or not errors.is_terminal,
+    ) as progress:
+        task = progress.add_task("classifying", total=None)
+        predictions = api.predict(
+            files,
+            predictor=predictor,
+            jobs=jobs,
+            cluster=cluster,
+            on_done=lambda: progress.advance(task),
+            timeline_hop=(hop or 0.0) if timeline else None,
+        )
+    if as_json:
+        print(json.dumps([p.as_dict(top) for p in predictions], indent=2))
+    elif output is None:
+        built = api.built_tree_or_none(workdir)
+        legend = prediction_legend(predictor.cascade.tree, get_policy(predictor.routing).name, built, predictor.decoder)
+        console.print(legend, style="dim", highlight=False, soft_wrap=True)
+    for p in predictions:
+        if p.error:
+            errors.print(f"error: {p.error}", highlight=False, soft_wrap=True)
+        elif not as_json and output is None:
+            console.print(prediction_text(p, predictor.cascade.tree), highlight=False, soft_wrap=True)
+            if top:
+                ranked = ", ".join(f"{genre} {prob:.2f}" for genre, prob in p.route.top(top))
+                console.print(f"  top {top}: {ranked}", highlight=False, soft_wrap=True)
+            for line in timeline_lines(p.timeline or []):
+                console.print(f"  {line}", highlight=False)
+    if plot is not None and predictions[0].timeline:
+        draw_timeline(predictions[0], predictor.cascade.tree, plot)
+        errors.print(f"timeline drawn to {plot}")
+    classified = sum(p.route is not None for p in predictions)
+    if output is not None:
+        write_predictions(predictions, output, top=top)
+        errors.print(f"wrote {len(predictions)} predictions ({classified} classified) to {output}")
+    if not classified:
+        raise typer.Exit(1)
+
+
+def target_text(choice: TargetChoice) -> str:
+    """What ``--target-accuracy`` chose, and what it gave on the validation clips."""
+    text = (
+        f"min confidence {choice.min_confidence:.2f}: on {choice.clips} validation clips, "
+        f"{100 * choice.accuracy:.1f}% hierarchically right, {100 * choice.leaf_share:.0f}% of clips given a genre"
+    )
+    if not choice.reached:
+        text += f" (the target {100 * choice.target:.0f}% was not reached)"
+    return text
+
+
+@app.command("evaluate", cls=Command)
+def evaluate_command(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR|CSV", help="Score on this whole dataset instead of the test part of each model's split."
+        ),
+    ] = None,
+    trees: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="TREE", help="Trained trees to score, e.g. default flat.", show_default="all"),
+    ] = None,
+    tree: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME", help="A tree to score (repeatable; same as the TREE arguments)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every number as JSON instead of text.")] = False,
+    report: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write a Markdown report with PNG plots here.")
+    ] = None,
+    metadata: MetadataOption = None,
+    routing: RoutingOption = "greedy",
+    target_accuracy: TargetAccuracyOption = None,
+    jobs: JobsOption = 1,
+    cluster: ClusterOption = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Score the trained cascade, flat model and 3-class baseline on held-out clips.
+
+    Prints accuracy, balanced accuracy, per-class precision/recall/F1, per-node and per-level
+    accuracy, hierarchical precision/recall/F1 and mistake severity (tree edges between the
+    predicted and the true genre, measured on the built tree for every model), operating curves
+    (right against specific as predictions stop earlier), the calibration of each model's
+    probabilities before and after its temperatures, and confusion matrices. With
+    --target-accuracy, each model's threshold chosen on its validation clips and what it gives
+    on the test clips.
+    """
+    from hiergenre import api
+    from hiergenre.cli.summaries import print_evaluation
+    from hiergenre.viz.reports import write_evaluation_report
+
+    chosen = [name for value in [*(tree or []), *(trees or [])] for name in value.split(",") if name]
+    result = api.evaluate(
+        workdir=workdir,
+        data=data,
+        metadata=metadata,
+        trees=chosen or None,
+        jobs=jobs,
+        cluster=cluster,
+        routing=routing,
+        target_accuracy=target_accuracy,
+    )
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print_evaluation(console, result)
+    if report is not None:
+        path = write_evaluation_report(result, report)
+        errors.print(f"report written to {path}")
+
+
+@app.command("make-corpus", cls=Command)
+def make_corpus_command(
+    directory: Annotated[Path, typer.Argument(metavar="DIRECTORY", help="Where to write genres/GENRE/GENRE.000NN.au.")],
+    clips_per_genre: Annotated[int, typer.Option(metavar="N", help="Clips per genre.")] = 10,
+    seconds: Annotated[float, typer.Option(metavar="SECONDS", help="Length of each clip in seconds.")] = 15.0,
+    taxonomy: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME",
+            help="'gtzan': ten genres named like GTZAN's; 'deep': 30 variants in three levels (families, "
+            "genres, variants), with its tree written to DIRECTORY/deep.yaml.",
+        ),
+    ] = "gtzan",
+    seed: SeedOption = 0,
+) -> None:
+    """Write the embedded SYNTHETIC genre corpus to a folder (for demos, tests and benchmarks).
+
+    It is generated audio, not music: use a real dataset such as GTZAN for real results. Example:
+
+        hiergenre make-corpus deep-corpus --taxonomy deep --clips-per-genre 6 --seconds 8
+    """
+    from hiergenre.data.synthetic.corpus import write_corpus
+    from hiergenre.data.synthetic.deep import deep_styles, deep_tree
+    from hiergenre.data.synthetic.styles import STYLES
+
+    if clips_per_genre < 1 or seconds <= 0:
+        raise InvalidValue("--clips-per-genre must be at least 1 and --seconds positive")
+    styles = {"gtzan": STYLES, "deep": deep_styles()}.get(taxonomy)
+    if styles is None:
+        raise InvalidValue(f"unknown taxonomy {taxonomy!r}; choose 'gtzan' or 'deep'")
+    root = write_corpus(directory, clips_per_genre=clips_per_genre, seconds=seconds, seed=seed, styles=styles)
+    console.print(f"wrote {clips_per_genre} synthetic clips per genre ({len(styles)} genres) to {root}")
+    if taxonomy == "deep":
+        (Path(directory) / "deep.yaml").write_text(deep_tree().to_yaml(), encoding="utf-8")
+        console.print(
+            f"its tree: {Path(directory) / 'deep.yaml'} (hiergenre build-tree {Path(directory) / 'deep.yaml'})"
+        )
+
+
+@app.command("info", cls=Command)
+def info_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON instead of text.")] = False,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Show what a workspace holds: the built tree, the trained trees and how each was trained, sizes on disk."""
+    from hiergenre import api
+    from hiergenre.cli.summaries import print_info
+
+    found = api.info(workdir=workdir)
+    if as_json:
+        print(json.dumps(found, indent=2))
+    else:
+        print_info(console, found)

@@ -1,0 +1,1 @@
+"""Data sets and audio: decoding, folder and CSV layouts, splits, FMA, taxonomies, the synthetic corpora."""

@@ -1,0 +1,1 @@
+"""The embedded synthetic corpus: a renderer, genre styles and the deep 30-variant taxonomy."""

@@ -1,0 +1,1 @@
+"""Scoring trained trees: the evaluation loop, metrics, operating curves, reliability."""

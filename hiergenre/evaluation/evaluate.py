@@ -1,0 +1,238 @@
+"""Evaluating a workspace: each trained model routes held-out clips, and the numbers are computed.
+
+Hierarchical scores are always measured against a *reference tree* (the built tree), also for
+the flat model: this tells whether the flat model's mistakes stay inside the right group, which
+is the question a cascade bets on. The metrics themselves are in :mod:`hiergenre.evaluation.metrics`;
+calibration in :mod:`hiergenre.evaluation.reliability`, operating curves in :mod:`hiergenre.evaluation.operating`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hiergenre.cascade.cascade import Cascade, ClipScores
+from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.cascade.routing import RoutingPolicy, check_routing_applies, get_policy
+from hiergenre.data.datasets import Clip, Split
+from hiergenre.data.fma import load_labelled
+from hiergenre.errors import HierGenreError
+from hiergenre.evaluation.metrics import ModelScores, score
+from hiergenre.evaluation.operating import operating_curve
+from hiergenre.evaluation.reliability import model_calibration
+from hiergenre.features.lmfcc import FeatureCache, extract_many, prediction_windows
+from hiergenre.parallel.backends import Backend, LocalBackend
+from hiergenre.workspace.layout import Manifest, Workspace
+from hiergenre.workspace.validation import target_on_test
+
+
+@dataclass
+class EvaluationReport:
+    """Scores of every trained model of a workspace on the same kind of clips."""
+
+    reference: GenreTree
+    scores: dict[str, ModelScores]
+    source: str
+    skipped_files: dict[str, str]
+    #: What the user should know about the scores (seen clips, trees not trained).
+    notes: list[str] = field(default_factory=list)
+    #: The routing policy of the cascades.
+    routing: str = "greedy"
+    #: How each scored model was trained: preset, node model, epoch cap, seed, data set, split, when, version.
+    training: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {
+            "reference_tree_name": self.reference.name,
+            "reference_tree": self.reference.to_spec(),
+            "source": self.source,
+            "notes": self.notes,
+            "routing": self.routing,
+            "training": self.training,
+            "skipped_files": self.skipped_files,
+            "models": {name: s.as_dict() for name, s in self.scores.items()},
+        }
+
+
+def evaluate_workspace(
+    workspace: Workspace,
+    *,
+    data: str | None = None,
+    trees: Sequence[str] | None = None,
+    jobs: int = 1,
+    backend: Backend | None = None,
+    routing: str | RoutingPolicy = "greedy",
+    samples: bool = False,
+    target_accuracy: float | None = None,
+    metadata: str | None = None,
+) -> EvaluationReport:
+    """Score each trained tree on the test part of its split, or on all of ``data``.
+
+    Hierarchical metrics use the built tree as reference for every model, so the flat model's
+    mistakes are judged by the same groups as the cascade's. Predictions use the calibrated
+    probabilities; calibration is measured before and after. ``samples`` keeps each clip's
+    confidence and correctness in the calibration numbers (to pool runs of a benchmark).
+    ``target_accuracy`` also scores, per model, the minimum confidence chosen on its validation
+    clips for that hierarchical accuracy (:mod:`hiergenre.workspace.validation`). Features are extracted on
+    ``backend`` (default: ``jobs`` local processes).
+    """
+    backend = backend or LocalBackend(jobs)
+    reference = workspace.built_tree()
+    trained = workspace.trained_trees()
+    first = [n for n in (reference.name, "flat", "baseline3") if n in trained]
+    names = list(trees) if trees else first + [n for n in trained if n not in first]
+    if not names:
+        raise HierGenreError(f"nothing trained in workspace {workspace.root}: run 'hiergenre train-all' first")
+    notes = []
+    if not trees and reference.name not in trained:
+        notes.append(
+            f"the built tree {reference.name!r} is not trained, so only {', '.join(names)} are scored: "
+            "run 'hiergenre train-all' to train it"
+        )
+    policy = get_policy(routing)
+    manifests = {name: workspace.manifest(name) for name in names}  # read once: load_cascade reads its own
+    single = [n for n in names if len(manifests[n].genre_tree.model_nodes) == 1]
+    if trees:
+        for name in single:
+            check_routing_applies(manifests[name].genre_tree, policy)
+    elif single and policy.name != "greedy":
+        notes.append(f"--routing {policy.name} combines a cascade's decisions: {', '.join(single)} have one node each")
+    external = load_labelled(data, metadata) if data is not None else None
+    visible = {"workspace": workspace.root} | ({"data set": Path(external.root)} if external else {})
+    backend.check_visible(visible, writable=["workspace"])
+    results, skipped = {}, {}
+    for name in names:
+        cascade = workspace.load_cascade(name, routing=routing)
+        pool = external.clips if external is not None else manifests[name].test_split.test
+        how = HowToScore(policy, backend, samples, target_accuracy, manifests[name].test_split if external else None)
+        results[name], extra = score_model(name, cascade, pool, reference, workspace, how, skipped)
+        notes += extra
+    source = str(data) if data is not None else "test part of each model's split"
+    training = {name: training_context(manifests[name]) for name in results}
+    return EvaluationReport(reference, results, source, skipped, notes, policy.name, training)
+
+
+@dataclass(frozen=True)
+class HowToScore:
+    """The settings of one evaluation (see :func:`evaluate_workspace`)."""
+
+    policy: RoutingPolicy
+    backend: Backend
+    samples: bool
+    target_accuracy: float | None
+    #: The model's split when scoring other data: its training clips among them are counted apart.
+    seen_split: Split | None
+
+
+def score_model(
+    name: str,
+    cascade: Cascade,
+    pool: Sequence[Clip],
+    reference: GenreTree,
+    workspace: Workspace,
+    how: HowToScore,
+    skipped: dict[str, str],
+) -> tuple[ModelScores, list[str]]:
+    """Every number of one model on the clips of ``pool`` it can be scored on, and notes.
+
+    Clips labelled with a genre of the model get every metric. When the model's genres are the
+    reference tree's, clips labelled with one of its groups (partial labels) are scored at their
+    depth (right when the genre predicted lies below the group) and join the operating curve.
+    """
+    genres = set(cascade.tree.leaves)
+    whole = genres == set(reference.leaves)
+    groups = set(reference.groups[1:]) if whole else set()
+    if not any(c.genre in genres for c in pool):
+        raise HierGenreError(f"no test clip for tree {name!r} (its split has an empty test part; use --data)")
+    policy = how.policy
+    scorable = [c for c in pool if c.genre in genres | groups]
+    readable, raw = score_clips(cascade, scorable, workspace, how.backend, skipped, policy)
+    calibrated = cascade.calibrated(raw)
+    routes = cascade.routes_of(calibrated, policy)
+    labels = [c.genre for c in readable]
+    full = [i for i, label in enumerate(labels) if label in genres]
+    true, full_routes = [labels[i] for i in full], [routes[i] for i in full]
+    scores = score(name, true, [r.genre for r in full_routes], reference, full_routes, cascade.tree)
+    notes = []
+    partial = [i for i, label in enumerate(labels) if label not in genres]
+    if partial:
+        right = np.mean([reference.covers(routes[i].genre, labels[i]) for i in partial])
+        scores.partial = {"clips": len(partial), "right_at_depth": float(right)}
+    if full:
+        before = (raw.rows(full), cascade.routes_of(raw.rows(full), policy))
+        after = (calibrated.rows(full), full_routes)
+        scores.calibration = model_calibration(
+            reference, cascade.tree, true, before, after, temperatures(cascade), samples=how.samples
+        )
+    if whole and routes:
+        leaves = np.array([[r.distribution.get(g, 0.0) for g in reference.leaves] for r in routes])
+        scores.operating = operating_curve(reference, leaves, labels).as_dict()
+        if how.target_accuracy is not None:
+            try:
+                test = (leaves, labels)
+                scores.target = target_on_test(workspace, cascade, policy, reference, test, how.target_accuracy)
+            except HierGenreError as exc:  # no validation clips: the other numbers still stand
+                notes.append(f"{name}: --target-accuracy: {exc}")
+    if how.seen_split is not None:
+        notes += mark_seen_clips(scores, [readable[i] for i in full], [r.genre for r in full_routes], how.seen_split)
+    return scores, notes
+
+
+def training_context(manifest: Manifest) -> dict[str, Any]:
+    """What a report records of how a model was trained."""
+    synthetic = " (SYNTHETIC)" if manifest.dataset.get("synthetic") else ""
+    return {
+        "preset": manifest.preset,
+        "node_model": manifest.node_model,
+        "epochs_cap": manifest.epochs_cap,
+        "seed": manifest.seed,
+        "dataset": f"{manifest.dataset.get('root')}{synthetic}, {manifest.dataset.get('clips')} clips",
+        "split": manifest.split.get("description"),
+        "trained_at": manifest.trained_at.replace("T", " ")[:16],
+        "hiergenre_version": manifest.hiergenre_version,
+    }
+
+
+def mark_seen_clips(scores: ModelScores, clips: Sequence[Clip], pred: Sequence[str], split: Split) -> list[str]:
+    """Count the clips that trained or validated the model, score the others apart; a note when there are any."""
+    seen_paths = {str(Path(c.path).resolve()) for c in (*split.train, *split.valid)}
+    seen = [str(Path(c.path).resolve()) in seen_paths for c in clips]
+    scores.seen_clips = sum(seen)
+    if not scores.seen_clips:
+        return []
+    unseen = [c.genre == p for c, p, s in zip(clips, pred, seen, strict=True) if not s]
+    scores.unseen_accuracy = float(np.mean(unseen)) if unseen else None
+    text = f"{scores.model}: {scores.seen_clips} of {len(clips)} clips were its training or validation data"
+    if unseen:
+        return [f"{text}; accuracy on the {len(unseen)} unseen clips: {100 * scores.unseen_accuracy:.1f}%"]
+    return [f"{text}: its accuracy here says nothing about new music"]
+
+
+def score_clips(
+    cascade: Cascade,
+    clips: Sequence[Clip],
+    workspace: Workspace,
+    backend: Backend,
+    skipped: dict[str, str],
+    routing: str | RoutingPolicy,
+) -> tuple[list[Clip], ClipScores]:
+    """The clips that could be read and their raw model scores; the others are added to ``skipped``."""
+    config = next(iter(cascade.classifiers.values())).features
+    cache = FeatureCache(workspace.cache_dir)
+    frames, failures = extract_many([c.path for c in clips], config, cache=cache, backend=backend)
+    skipped.update(failures)
+    readable = [c for c in clips if str(c.path) in frames]
+    stacks = [prediction_windows(frames[str(c.path)], config) for c in readable]
+    empty = ClipScores({node: np.zeros((0, len(cascade.tree.children(node)))) for node in cascade.tree.model_nodes})
+    return readable, cascade.scores(stacks, routing) if stacks else empty
+
+
+def temperatures(cascade: Cascade) -> dict[str, float]:
+    """Each model's temperature (1 for one without), the flat model's as ``flat``."""
+    models = {**cascade.classifiers, **({"flat": cascade.flat} if cascade.flat is not None else {})}
+    return {name: float(getattr(model, "temperature", 1.0)) for name, model in models.items()}

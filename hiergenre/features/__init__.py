@@ -1,0 +1,1 @@
+"""Feature front-ends: what a node model sees of a signal (LMFCC windows, their cache)."""

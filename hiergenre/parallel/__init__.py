@@ -1,0 +1,1 @@
+"""One parallel backend for independent jobs: local processes (joblib) or a Dask cluster."""

@@ -1,0 +1,1 @@
+"""Classifying files and signals with a trained tree: the predictor, timelines of long files."""

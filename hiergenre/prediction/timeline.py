@@ -1,0 +1,109 @@
+"""A genre timeline for long or mixed files: consecutive segments of the whole file, each routed.
+
+``predict`` scores a file on at most 8 windows of its first 10 minutes and averages them: one
+answer per file. A timeline instead reads the file to its end as a stream (one decoded block in
+memory at a time, one resampler for the whole file) and routes one analysis window every ``hop``
+seconds. Each segment's LMFCC is computed from exactly the samples its frames cover, so a
+segment's features do not depend on where the decoded blocks happened to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hiergenre.cascade.routing import Route
+from hiergenre.data.audio import SILENCE_PEAK, stream_audio
+from hiergenre.errors import HierGenreError, InvalidValue
+
+if TYPE_CHECKING:
+    from hiergenre.prediction.predictor import Predictor
+
+#: Segments routed together (one batch of node-model calls).
+SEGMENTS_PER_BATCH = 32
+
+
+@dataclass(frozen=True)
+class Segment:
+    """``start``..``end`` seconds of a file and its route (None for a silent segment)."""
+
+    start: float
+    end: float
+    route: Route | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form: start, end, genre, p (genre None when silent)."""
+        return {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "genre": self.route.genre if self.route else None,
+            "p": self.route.p if self.route else None,
+        }
+
+
+def segment_samples(predictor: Predictor) -> int:
+    """Samples one analysis window spans (frames of one CNN input)."""
+    features = predictor.features
+    return features.frame_length + (features.window_frames - 1) * features.hop_length
+
+
+def window_seconds(predictor: Predictor) -> float:
+    """Seconds one analysis window spans: the default hop of a timeline (segments side by side)."""
+    return segment_samples(predictor) / predictor.features.sample_rate
+
+
+def timeline(predictor: Predictor, path: str | Path, hop_seconds: float | None = None) -> list[Segment]:
+    """The whole file as segments of one analysis window, one every ``hop_seconds``, each routed.
+
+    A file shorter than one window gets one segment, repeated to fill the window as ``predict``
+    does. Segments whose samples are silent get no route.
+    """
+    hop = window_seconds(predictor) if hop_seconds is None else hop_seconds
+    if hop <= 0:
+        raise InvalidValue(f"--hop must be positive, got {hop_seconds}")
+    rate = predictor.features.sample_rate
+    segments: list[Segment] = []
+    pending: list[tuple[float, float, np.ndarray | None]] = []
+    for start, end, samples in segment_signals(path, segment_samples(predictor), max(1, round(hop * rate)), rate):
+        silent = float(np.max(np.abs(samples))) < SILENCE_PEAK
+        frames = None if silent else predictor.frames(samples)[: predictor.features.window_frames]
+        pending.append((start, end, frames))
+        if len(pending) == SEGMENTS_PER_BATCH:
+            segments += route_segments(predictor, pending)
+            pending = []
+    segments += route_segments(predictor, pending)
+    if not segments:
+        raise HierGenreError(f"{path}: contains no audio samples")
+    return segments
+
+
+def segment_signals(path: str | Path, length: int, hop: int, rate: int) -> Iterator[tuple[float, float, np.ndarray]]:
+    """``(start, end, samples)`` of every full segment of ``length`` samples, one every ``hop`` (seconds).
+
+    Memory holds at most one segment plus one decoded block. A file shorter than one segment
+    yields it once, repeated to fill it (its end is the file's end).
+    """
+    buffer = np.zeros(0, np.float32)
+    offset = 0  # sample index of buffer[0]
+    next_start = 0
+    for block in stream_audio(path, sample_rate=rate):
+        buffer = np.concatenate([buffer, block])
+        while next_start + length <= offset + len(buffer):
+            begin = next_start - offset
+            yield next_start / rate, (next_start + length) / rate, buffer[begin : begin + length]
+            next_start += hop
+        drop = min(next_start - offset, len(buffer))
+        buffer, offset = buffer[drop:], offset + drop
+    if next_start == 0 and offset + len(buffer) > 0:  # shorter than one segment: repeat it, as predict does
+        yield 0.0, (offset + len(buffer)) / rate, np.resize(buffer, length)
+
+
+def route_segments(predictor: Predictor, pending: list[tuple[float, float, np.ndarray | None]]) -> list[Segment]:
+    """Route the non-silent segments of ``pending`` in one batch."""
+    audible = [frames[None] for _, _, frames in pending if frames is not None]
+    routes = iter(predictor.cascade.route_clips(audible, predictor.routing) if audible else [])
+    return [Segment(start, end, next(routes) if frames is not None else None) for start, end, frames in pending]

@@ -1,0 +1,130 @@
+"""A decision node's training data, and how a node model is scored on it clip by clip.
+
+Each decision node learns to tell its children apart from the clips whose genre lies below it:
+a clip's label at a node is the child on the path to its genre. Training data never leaks
+validation or test clips, since the split is made before any of this is computed. Models are
+scored as prediction uses them: windows spread over each clip, probabilities averaged per clip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hiergenre.cascade.cascade import NodeClassifier
+from hiergenre.cascade.cascade import clip_probabilities as cascade_clip_probabilities
+from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.config import FeatureConfig, Preset
+from hiergenre.data.datasets import Clip
+from hiergenre.features.lmfcc import prediction_windows, windows
+
+
+@dataclass
+class NodeData:
+    """The clips below one node: their LMFCC matrices ``(frames, n_mfcc)``, child indices and ids (paths)."""
+
+    clips: list[np.ndarray]
+    labels: np.ndarray
+    ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.ids:  # anonymous clips (tests, tools): numbered
+            self.ids = [f"#{i}" for i in range(len(self.clips))]
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def subset(self, keep: np.ndarray) -> NodeData:
+        """The clips where the boolean mask ``keep`` is true."""
+        chosen = np.flatnonzero(keep)
+        return NodeData([self.clips[i] for i in chosen], self.labels[keep], [self.ids[i] for i in chosen])
+
+
+def node_data(tree: GenreTree, node: str, clips: Sequence[Clip], frames: Mapping[str, np.ndarray]) -> NodeData:
+    """Clips whose genre lies below ``node``, labelled by the child on the path to their genre."""
+    children = tree.children(node)
+    matrices, labels, ids = [], [], []
+    for clip in clips:
+        child = tree.child_towards(node, clip.genre)
+        if child is not None and str(clip.path) in frames:
+            matrices.append(frames[str(clip.path)])
+            labels.append(children.index(child))
+            ids.append(str(clip.path))
+    return NodeData(matrices, np.asarray(labels, dtype=int), ids)
+
+
+def pooled(*parts: NodeData) -> NodeData:
+    """The clips of several NodeData together."""
+    return NodeData(
+        [c for p in parts for c in p.clips],
+        np.concatenate([p.labels for p in parts]).astype(int),
+        [i for p in parts for i in p.ids],
+    )
+
+
+def stacked_windows(data: NodeData, preset: Preset, *, mode: str, hop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every clip's windows (cut by ``mode``, see :func:`~hiergenre.features.lmfcc.windows`) stacked.
+
+    Returns ``(n_windows, window_frames, n_mfcc)`` and one label per window.
+    """
+    if not len(data):
+        shape = (0, preset.features.window_frames, preset.features.n_mfcc)
+        return np.zeros(shape, np.float32), np.zeros(0, int)
+    stacks = [windows(f, preset.features.window_frames, mode=mode, hop=hop) for f in data.clips]
+    labels = [np.full(len(stack), label) for stack, label in zip(stacks, data.labels, strict=True)]
+    return np.concatenate(stacks), np.concatenate(labels)
+
+
+def cross_fit_parts(train: NodeData, valid: NodeData, folds: int, seed: int) -> list[tuple[NodeData, NodeData]]:
+    """``folds`` (train, validation) pairs that together use every clip of train and valid.
+
+    The clips are pooled and dealt class by class into ``folds`` stratified folds; pair ``k``
+    validates on fold ``k`` and trains on the rest. Each member of a cross-fitted ensemble thus
+    early-stops on clips it never trained on, while the ensemble as a whole learns from all of
+    them (as the statistics baseline, which needs no validation clips, does).
+    """
+    pool = pooled(train, valid)
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(pool), dtype=int)
+    for label in np.unique(pool.labels):
+        of_class = rng.permutation(np.flatnonzero(pool.labels == label))
+        fold[of_class] = (np.arange(len(of_class)) + rng.integers(folds)) % folds
+    return [(pool.subset(fold != k), pool.subset(fold == k)) for k in range(folds)]
+
+
+def balanced_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Class weights inversely proportional to class frequency (1.0 everywhere when balanced)."""
+    counts = np.bincount(labels, minlength=n_classes).astype(float)
+    present = counts > 0
+    weights = np.ones(n_classes)
+    weights[present] = counts[present].sum() / (present.sum() * counts[present])
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+def clip_probabilities(model: NodeClassifier, data: NodeData, features: FeatureConfig) -> np.ndarray:
+    """``(n_clips, n_classes)``: the model's window probabilities averaged per clip, as prediction does.
+
+    Columns follow ``model.classes``; all clips' windows go to the model in one call. These are
+    the raw probabilities, before the model's calibration.
+    """
+    if not len(data):
+        return np.zeros((0, len(model.classes)))
+    stacks = [prediction_windows(f, features) for f in data.clips]
+    return cascade_clip_probabilities(
+        model, stacks, list(model.classes), f"model of node {getattr(model, 'node', '?')!r}"
+    )
+
+
+def clip_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log-probability of each clip's true class."""
+    picked = probabilities[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
+
+
+def clip_accuracy(model: NodeClassifier, data: NodeData, features: FeatureConfig) -> float | None:
+    """Share of clips whose child is predicted right (prediction windows); None without clips."""
+    if not len(data):
+        return None
+    return float(np.mean(clip_probabilities(model, data, features).argmax(axis=1) == data.labels))

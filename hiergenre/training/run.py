@@ -1,0 +1,278 @@
+"""``train-all``: every model of a workspace, from data to manifests.
+
+The built tree's nodes, the flat model over the same genres and the report's 3-class baseline
+(when the data has its genres) are trained on the same split of the same features, so the
+benchmarks and ``evaluate`` compare like with like. Steps: resolve the data set (or write the
+embedded synthetic corpus), extract LMFCC (cached), split, plan one job per node model of every
+tree (:func:`~hiergenre.training.tree.plan_tree`), run them in parallel worker processes
+(:func:`~hiergenre.training.jobs.run_node_jobs`), then write each tree's LMFCC matrices into its model
+folder and publish it with its :class:`~hiergenre.workspace.layout.Manifest`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hiergenre.cascade.hierarchy import BASELINE3_GENRES, GenreTree, is_reference_tree, reference_tree, same_decisions
+from hiergenre.config import Preset, stable_hash
+from hiergenre.data.datasets import Dataset, Split, load_dataset, parse_split
+from hiergenre.data.fma import load_labelled
+from hiergenre.data.synthetic.corpus import write_corpus
+from hiergenre.errors import HierGenreError
+from hiergenre.features.lmfcc import FeatureCache, LmfccMatrices, extract_many
+from hiergenre.parallel.backends import Backend, LocalBackend
+from hiergenre.progress import PhaseTimer, Reporter
+from hiergenre.training.jobs import run_node_jobs
+from hiergenre.training.tree import NodeResult, model_version, plan_tree, remove_leftovers
+from hiergenre.workspace.layout import FEATURE_MATRICES, Manifest, Workspace
+from hiergenre.workspace.validation import write_tree_validation
+
+SYNTHETIC_CLIPS_PER_GENRE = 10
+
+
+@dataclass
+class TrainingReport:
+    """What train-all did: the data, the split, each model's numbers, and what was skipped."""
+
+    dataset: str
+    synthetic: bool
+    split: str
+    results: list[NodeResult]
+    skipped_files: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    #: Seconds per phase, summed over worker processes: ``features`` (decoding and LMFCC), the
+    #: training phases of every node (``import``, ``setup``, ``draw``, ``steps``, ``validation``,
+    #: ``statistics``), ``export``
+    #: (Keras and LiteRT files), ``score`` (the summary's accuracies) and ``write`` (manifests).
+    timings: dict[str, float] = field(default_factory=dict)
+    #: Processes that trained node models (``--jobs``, at most one per model).
+    workers: int = 1
+    #: Where the jobs ran (:meth:`hiergenre.parallel.backends.Backend.describe`).
+    backend: str = ""
+
+    @property
+    def device(self) -> str:
+        """Where the networks of this run trained (``CPU``, ``GPU (...)``), or empty when none trained."""
+        return next((r.device for r in self.results if r.device), "")
+
+
+def resolve_dataset(data: str | None, workspace: Workspace, *, seed: int = 0, metadata: str | None = None) -> Dataset:
+    """The user's data set (with ``metadata``: FMA's layout), or the embedded synthetic corpus
+    (written on first use) when None."""
+    if data is not None:
+        return load_labelled(data, metadata)
+    if metadata is not None:
+        raise HierGenreError("--metadata describes the audio of --data: give both")
+    root = write_corpus(workspace.corpus_dir, clips_per_genre=SYNTHETIC_CLIPS_PER_GENRE, seed=seed)
+    found = load_dataset(root)
+    return Dataset(found.root, found.clips, synthetic=True)
+
+
+def trees_to_train(
+    tree: GenreTree, genres: Iterable[str], *, baseline3: bool = True
+) -> tuple[list[tuple[str, GenreTree]], list[str]]:
+    """The built tree, the flat model over its leaves, and the 3-class baseline, without duplicates."""
+    genres = set(genres)
+    if is_reference_tree(tree):  # the built tree is flat or baseline3 itself: its canonical genre order
+        tree = reference_tree(tree.name, tree.leaves)
+    candidates = [("tree", tree), ("flat", reference_tree("flat", tree.leaves))]
+    notes = []
+    if baseline3 and set(BASELINE3_GENRES) <= genres:
+        candidates.append(("baseline3", reference_tree("baseline3", ())))
+    elif baseline3:
+        missing = sorted(set(BASELINE3_GENRES) - genres)
+        notes.append(f"skipped the 3-class baseline: the data has no {', '.join(missing)}")
+    chosen: list[tuple[str, GenreTree]] = []
+    for role, candidate in candidates:
+        twin = next((t for _, t in chosen if same_decisions(t, candidate)), None)
+        if twin is not None:
+            notes.append(f"the {role} model is the same as tree {twin.name!r}: trained once")
+            continue
+        chosen.append((role, candidate))
+    return chosen, notes
+
+
+def preset_notes(preset: Preset) -> list[str]:
+    """Warnings about a preset and node-model pairing that trains but measures the wrong thing."""
+    if preset.train.node_model == "auto" and preset.train.cross_fitted:
+        return [
+            f"--node-model auto chooses on validation clips that the cross-fitted networks of preset "
+            f"{preset.name!r} trained on, so the choice favours the CNN; use --preset improved for a fair choice"
+        ]
+    return []
+
+
+def restrict_split(split: Split, tree: GenreTree) -> Split:
+    """The split without the clips ``tree`` cannot learn from: those labelled with neither one of
+    its genres nor one of its groups (a partial label, which trains the nodes above the group)."""
+    keep = set(tree.leaves) | set(tree.groups[1:])  # the groups below the root
+    parts = [tuple(c for c in split.part(p) if c.genre in keep) for p in ("train", "valid", "test")]
+    return Split(*parts, description=split.description)
+
+
+def train_workspace(
+    workspace: Workspace,
+    dataset: Dataset,
+    preset: Preset,
+    *,
+    split: str,
+    epochs: int,
+    jobs: int = 1,
+    seed: int,
+    baseline3: bool = True,
+    backend: Backend | None = None,
+    reporter: Reporter | None = None,
+    on_extracted: Callable[[], None] | None = None,
+    on_dataset: Callable[[Dataset, int], None] | None = None,
+) -> TrainingReport:
+    """Train every model of the workspace on ``dataset`` (see the module docstring).
+
+    ``epochs`` is the epoch count each network runs at most (already capped by the caller). The
+    features are extracted and the node models trained on ``backend`` (default: ``jobs`` local
+    processes), whose workers must see the workspace and the data.
+    """
+    started = time.perf_counter()
+    backend = backend or LocalBackend(jobs)
+    tree = workspace.built_tree()
+    missing = sorted(set(tree.leaves) - set(dataset.genres))
+    if missing:
+        raise HierGenreError(
+            f"genres of tree {tree.name!r} missing from the data set {dataset.root}: {', '.join(missing)}"
+        )
+    notes = [*preset_notes(preset), *dataset.notes]
+    labels = set(tree.leaves) | set(tree.groups[1:])  # a group below the root is a partial label
+    unused = sorted(set(dataset.genres) - labels)
+    if unused:
+        notes.append(f"ignored genres not in the tree: {', '.join(unused)}")
+    partial = [c for c in dataset.clips if c.genre in labels - set(tree.leaves)]
+    if partial:
+        notes.append(
+            f"{len(partial)} clips are labelled with a group (partial labels): they train only the nodes above it, "
+            "not the flat model"
+        )
+    dataset = Dataset(dataset.root, tuple(c for c in dataset.clips if c.genre in labels), dataset.synthetic)
+    backend.check_visible({"workspace": workspace.root, "data set": Path(dataset.root)}, writable=["workspace"])
+    if on_dataset:
+        on_dataset(dataset, len(dataset.clips))
+    timer = PhaseTimer()
+    with timer.phase("features"):
+        frames, failures = extract_many(
+            [c.path for c in dataset.clips],
+            preset.features,
+            cache=FeatureCache(workspace.cache_dir),
+            backend=backend,
+            on_done=on_extracted,
+        )
+    dataset = dataset.without(failures)
+    if not dataset.clips:
+        raise HierGenreError("no clip of the data set could be read")
+    the_split = parse_split(split, dataset.clips, seed=seed)
+    plan, plan_notes = trees_to_train(tree, dataset.genres, baseline3=baseline3)
+    notes += plan_notes
+    split_record = the_split.to_dict(dataset)
+    fingerprint, split_key = dataset.fingerprint(), stable_hash(split_record)
+    jobs_of_tree = []
+    out_dirs, pools = [], []
+    for _, model_tree in plan:
+        restricted = restrict_split(the_split, model_tree)
+        pools.append(restricted.train + restricted.valid)
+        version = model_version(model_tree, preset, fingerprint, split_key, epochs, seed)
+        out_dir = workspace.tree_dir(model_tree.name) / version
+        out_dirs.append(out_dir)
+        remove_leftovers(out_dir)
+        jobs_of_tree.append(
+            plan_tree(
+                model_tree,
+                (restricted.train, restricted.valid),
+                frames,
+                preset,
+                out_dir,
+                epochs=epochs,
+                seed=seed,
+                data_fingerprint=fingerprint,
+                split_key=split_key,
+            )
+        )
+    all_jobs = [job for tree_jobs in jobs_of_tree for job in tree_jobs]
+    everything = run_node_jobs(all_jobs, backend=backend, reporter=reporter)
+    for out_dir in out_dirs:  # what a worker killed while writing left (its job ran again elsewhere)
+        remove_leftovers(out_dir)
+    results: list[NodeResult] = []
+    for (role, model_tree), tree_jobs, out_dir, pool in zip(plan, jobs_of_tree, out_dirs, pools, strict=True):
+        tree_results, everything = everything[: len(tree_jobs)], everything[len(tree_jobs) :]
+        results += tree_results
+        for result in tree_results:
+            timer.add(result.phase_seconds)
+        notes += [
+            f"{model_tree.name}/{r.node}: its training data held a single class, so it always answers that class"
+            for r in tree_results
+            if r.kind == "constant"
+        ]
+        with timer.phase("tree validation"):
+            write_tree_validation(model_tree, out_dir, pool, frames, preset.features)
+        with timer.phase("write"):
+            write_tree_records(
+                workspace,
+                out_dir,
+                model_tree,
+                role,
+                preset,
+                epochs,
+                seed,
+                dataset,
+                split_record,
+                failures,
+            )
+    return TrainingReport(
+        dataset=str(dataset.root),
+        synthetic=dataset.synthetic,
+        split=the_split.description,
+        results=results,
+        skipped_files=failures,
+        notes=notes,
+        seconds=time.perf_counter() - started,
+        timings=timer.seconds,
+        workers=min(backend.workers, len(all_jobs)),
+        backend=backend.describe(),
+    )
+
+
+def write_tree_records(
+    workspace: Workspace,
+    out_dir: Path,
+    model_tree: GenreTree,
+    role: str,
+    preset: Preset,
+    epochs: int,
+    seed: int,
+    dataset: Dataset,
+    split_record: dict,
+    failures: dict[str, str],
+) -> None:
+    """The LMFCC matrices of the lean prediction path into ``out_dir``, then the manifest that publishes it."""
+    LmfccMatrices.from_librosa(preset.features).save(out_dir / FEATURE_MATRICES)
+    workspace.write_manifest(
+        Manifest(
+            tree_name=model_tree.name,
+            role=role,
+            tree=model_tree.to_spec(),
+            nodes=model_tree.model_nodes,
+            preset=preset.name,
+            node_model=preset.train.node_model,
+            epochs_cap=epochs,
+            seed=seed,
+            dataset={
+                "root": str(dataset.root),
+                "synthetic": dataset.synthetic,
+                "fingerprint": dataset.fingerprint(),
+                "clips": len(dataset.clips),
+            },
+            split=split_record,
+            skipped_files=failures,
+            models=out_dir.name,
+        )
+    )

@@ -1,0 +1,1 @@
+"""Every view: terminal tables and drawings, Markdown reports, plots."""

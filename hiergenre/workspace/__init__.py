@@ -1,0 +1,1 @@
+"""The workspace folder: built tree, trained trees' manifests and models, validation scores."""

@@ -1,0 +1,65 @@
+"""``hiergenre info``: what a workspace holds, read from its files without loading any model.
+
+Everything comes from ``tree.yaml``, the manifests and the nodes' JSON records, so it is fast
+and never needs TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from hiergenre import __version__
+from hiergenre.errors import HierGenreError
+from hiergenre.workspace.layout import Workspace
+
+
+def folder_bytes(folder: Path) -> int:
+    """Bytes of the files below ``folder``, through symbolic links (0 when it does not exist)."""
+    total = 0
+    for parent, _, files in os.walk(folder, followlinks=True):
+        total += sum((Path(parent) / name).stat().st_size for name in files)
+    return total
+
+
+def workspace_info(workspace: Workspace) -> dict[str, Any]:
+    """The built tree, each trained tree (recipe, node kinds, data, split, when, by which version), sizes."""
+    if not workspace.root.is_dir():
+        raise HierGenreError(f"no workspace at {workspace.root}: run 'hiergenre build-tree' first")
+    built = workspace.built_tree() if workspace.tree_file.exists() else None
+    trained = {}
+    for name in workspace.trained_trees():
+        manifest = workspace.manifest(name)
+        kinds = Counter(meta.get("kind", "cnn") for meta in workspace.node_metadata(name).values())
+        trained[name] = {
+            "genres": len(manifest.genre_tree.leaves),
+            "node_models": len(manifest.nodes),
+            "node_kinds": dict(kinds),
+            "preset": manifest.preset,
+            "node_model": manifest.node_model,
+            "epochs_cap": manifest.epochs_cap,
+            "seed": manifest.seed,
+            "dataset": manifest.dataset.get("root"),
+            "synthetic": bool(manifest.dataset.get("synthetic")),
+            "clips": manifest.dataset.get("clips"),
+            "split": manifest.split.get("description"),
+            "trained_at": manifest.trained_at,
+            "hiergenre_version": manifest.hiergenre_version,
+            "bytes": folder_bytes(workspace.model_dir(manifest)),
+            "is_built_tree": built is not None and name == built.name,
+        }
+    return {
+        "workspace": str(workspace.root),
+        "hiergenre_version": __version__,
+        "built_tree": None
+        if built is None
+        else {"name": built.name, "genres": built.leaves, "node_models": len(built.model_nodes)},
+        "trained_trees": trained,
+        "bytes": {
+            "models": folder_bytes(workspace.models_dir),
+            "feature_cache": folder_bytes(workspace.cache_dir),
+            "total": folder_bytes(workspace.root),
+        },
+    }
