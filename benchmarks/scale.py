@@ -41,7 +41,8 @@ from hiergenre.data.synthetic.corpus import write_corpus
 from hiergenre.data.synthetic.deep import FAMILIES, deep_styles, deep_tree, spread_variants
 from hiergenre.data.taxonomy import fma_tree, read_fma_genres
 from hiergenre.features.lmfcc import FeatureCache, extract_many
-from hiergenre.parallel.backends import Backend, open_backend, usable_cores
+from hiergenre.parallel.backends import Backend, usable_cores
+from hiergenre.parallel.choose import open_backend
 
 #: (label, --cluster, --jobs): the local default on this machine's cores, then Dask with 1 and 2 workers.
 BACKENDS = (("local", None, 2), ("dask local:1", "local:1", 1), ("dask local:2", "local:2", 2))

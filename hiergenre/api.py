@@ -25,7 +25,8 @@ from hiergenre.data.datasets import Dataset, check_split
 from hiergenre.data.taxonomy import FmaTree
 from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.evaluation.evaluate import EvaluationReport, evaluate_workspace
-from hiergenre.parallel.backends import open_backend, parse_cluster, usable_cores
+from hiergenre.parallel.backends import usable_cores
+from hiergenre.parallel.choose import open_backend, parse_cluster
 from hiergenre.prediction.predictor import Prediction, Predictor
 from hiergenre.progress import Reporter
 from hiergenre.training.discovery import LearnedTree

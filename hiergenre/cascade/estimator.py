@@ -28,9 +28,9 @@ from hiergenre.cascade.calibration import HeldOut, apply_temperature, get_calibr
 from hiergenre.cascade.decoding import get_decoder
 from hiergenre.cascade.hierarchy import GenreTree, valid_name
 from hiergenre.cascade.routing import decide, get_policy
+from hiergenre.cascade.thresholds import choose_min_confidence, tree_validation
 from hiergenre.errors import HierGenreError
 from hiergenre.models.nodes import ConstantNode
-from hiergenre.workspace.validation import choose_min_confidence, tree_validation
 
 
 class HierarchicalClassifier(ClassifierMixin, BaseEstimator):

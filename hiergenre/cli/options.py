@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from hiergenre.cascade.routing import policy_help
-from hiergenre.parallel.backends import CLUSTER_ENV
+from hiergenre.parallel.choose import CLUSTER_ENV
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success, 1 the command failed (data, files, workspace), 2 the command line is wrong "

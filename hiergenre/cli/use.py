@@ -23,7 +23,7 @@ from hiergenre.cli.options import (
 from hiergenre.errors import InvalidValue
 
 if TYPE_CHECKING:
-    from hiergenre.workspace.validation import TargetChoice
+    from hiergenre.cascade.thresholds import TargetChoice
 
 
 @app.command("predict", cls=Command)

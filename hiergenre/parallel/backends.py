@@ -7,7 +7,8 @@ picklable function over items and yields results as they finish:
 
 - :class:`LocalBackend` (the default): joblib's process pool (loky) on this machine, ``--jobs``
   processes, or threads where the work releases the GIL (prediction's decoding);
-- :class:`hiergenre.parallel.dask_cluster.DaskBackend` (``--cluster``): a ``dask.distributed`` cluster,
+- :class:`hiergenre.parallel.dask_cluster.DaskBackend` (``--cluster``,
+  chosen by :mod:`hiergenre.parallel.choose`): a ``dask.distributed`` cluster,
   ``local:N`` for a :class:`~distributed.LocalCluster` of N single-threaded worker processes, or
   ``tcp://host:8786`` for a running scheduler. dask is imported only on that path.
 
@@ -34,14 +35,10 @@ from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.progress import ModelProgress, Reporter
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-#: The environment variable ``--cluster`` falls back to.
-CLUSTER_ENV = "HIERGENRE_CLUSTER"
 
 
 def usable_cores() -> int:
@@ -130,41 +127,6 @@ class LocalBackend(Backend):
                 server.stop(wait_for_events=False)  # an error or Ctrl-C: do not wait for workers being stopped
                 raise
             server.stop()
-
-
-def parse_cluster(spec: str | None) -> tuple[str, int | str] | None:
-    """``local:N`` → ``("local", N)``, ``tcp://host:port`` → ``("address", spec)``, None → None.
-
-    Checked before any work starts, so a typo exits 2 at once.
-    """
-    if spec is None or not spec.strip():
-        return None
-    spec = spec.strip()
-    if spec.startswith("local:"):
-        count = spec.removeprefix("local:")
-        if not count.isdigit() or int(count) < 1:
-            raise InvalidValue(f"--cluster local:N needs a number of workers of at least 1, got {spec!r}")
-        return "local", int(count)
-    if "://" in spec and spec.split("://", 1)[1]:
-        return "address", spec
-    raise InvalidValue(
-        f"--cluster takes local:N (a local Dask cluster of N worker processes) or a scheduler address "
-        f"such as tcp://host:8786, got {spec!r}"
-    )
-
-
-def open_backend(cluster: str | None = None, jobs: int = 1) -> Backend:
-    """The backend for ``--cluster`` (a Dask cluster), or ``jobs`` local processes without it."""
-    parsed = parse_cluster(cluster)
-    if parsed is None:
-        return LocalBackend(jobs)
-    try:
-        from hiergenre.parallel.dask_cluster import DaskBackend
-    except ImportError as exc:
-        raise HierGenreError(
-            f"--cluster needs dask and distributed ({exc.name} is not installed): pip install 'hiergenre[cluster]'"
-        ) from exc
-    return DaskBackend.start(*parsed)
 
 
 class DirectChannel:

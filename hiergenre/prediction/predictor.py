@@ -24,6 +24,7 @@ import numpy as np
 from hiergenre.cascade.cascade import Cascade
 from hiergenre.cascade.decoding import ConfidenceDecoder, Decoded, Decoder, LeafDecoder
 from hiergenre.cascade.routing import Route, RoutingPolicy, check_routing_applies, get_policy
+from hiergenre.cascade.thresholds import TargetChoice, choose_min_confidence
 from hiergenre.config import FeatureConfig
 from hiergenre.data.audio import load_audio
 from hiergenre.data.datasets import is_audio
@@ -33,7 +34,7 @@ from hiergenre.parallel.backends import Backend, LocalBackend, batches
 from hiergenre.prediction.timeline import Segment, timeline
 from hiergenre.storage import atomic_file
 from hiergenre.workspace.layout import Workspace
-from hiergenre.workspace.validation import TargetChoice, cascade_validation, choose_min_confidence
+from hiergenre.workspace.validation import cascade_validation
 
 
 @dataclass(frozen=True)

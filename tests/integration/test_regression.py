@@ -22,7 +22,7 @@ from hiergenre.config import FeatureConfig
 from hiergenre.data.synthetic.corpus import synthesize_clip
 from hiergenre.features.lmfcc import LmfccMatrices, lmfcc, lmfcc_numpy
 
-PINS = Path(__file__).parent / "data" / "regression.npz"
+PINS = Path(__file__).resolve().parents[1] / "data" / "regression.npz"
 SPEC = {"heavy": ["metal", "rock"], "soft": ["jazz", {"calm": ["classical", "ambient"]}], "solo": ["pop"]}
 TREE = GenreTree.from_spec(SPEC, "pinned")
 

@@ -5,7 +5,7 @@ import pytest
 from hiergenre.cascade.hierarchy import ROOT, GenreTree
 from hiergenre.errors import HierGenreError
 
-HIERARCHIES = Path(__file__).parent.parent / "hierarchies"
+HIERARCHIES = Path(__file__).resolve().parents[3] / "hierarchies"
 
 
 def tree(text: str) -> GenreTree:

@@ -18,11 +18,12 @@ from hiergenre.config import get_preset
 from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.features.lmfcc import extract_many
 from hiergenre.models.nodes import load_node
-from hiergenre.parallel.backends import LocalBackend, open_backend, parse_cluster
+from hiergenre.parallel.backends import LocalBackend
+from hiergenre.parallel.choose import open_backend, parse_cluster
 from hiergenre.training.jobs import run_node_jobs
 from hiergenre.training.tree import plan_tree
 from tests.commands import ROOT, model_dir
-from tests.test_training import PRESET, TREE, RecordingReporter, data
+from tests.unit.training.test_training import PRESET, TREE, RecordingReporter, data
 
 pytest.importorskip("distributed")
 
@@ -53,7 +54,7 @@ def test_nothing_imports_dask_without_a_cluster():
     script = (
         "import sys, hiergenre.api, hiergenre.cli, hiergenre.training.run\n"
         "import hiergenre.evaluation.evaluate, hiergenre.prediction.predictor\n"
-        "from hiergenre.parallel.backends import open_backend\n"
+        "from hiergenre.parallel.choose import open_backend\n"
         "open_backend(None, 2).close()\n"
         "print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))\n"
     )

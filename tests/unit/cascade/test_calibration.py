@@ -18,9 +18,9 @@ from hiergenre.cascade.calibration import (
 from hiergenre.cascade.cascade import Cascade
 from hiergenre.cascade.decoding import ConfidenceDecoder
 from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.cascade.thresholds import choose_min_confidence, confident_paths, tree_validation
 from hiergenre.errors import InvalidValue
 from hiergenre.evaluation.reliability import level_metrics, node_metrics
-from hiergenre.workspace.validation import choose_min_confidence, confident_paths, tree_validation
 
 TREE = GenreTree.from_yaml_text("tree: {a: [x, y], b: [z, w]}")  # leaves x, y, z, w
 

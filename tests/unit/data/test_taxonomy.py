@@ -8,7 +8,7 @@ from hiergenre.cascade.hierarchy import GenreTree, valid_name
 from hiergenre.data.taxonomy import fma_tree, read_fma_genres, safe_name
 from hiergenre.errors import HierGenreError
 
-FMA_GENRES = Path(__file__).resolve().parents[2] / "shared" / "fma" / "genres.csv"
+FMA_GENRES = Path(__file__).resolve().parents[4] / "shared" / "fma" / "genres.csv"
 needs_table = pytest.mark.skipif(not FMA_GENRES.is_file(), reason="../shared/fma/genres.csv is not beside the repo")
 
 
@@ -74,7 +74,7 @@ def test_partial_labels_train_the_nodes_above_their_group_and_score_at_their_dep
     from hiergenre.training.node_data import node_data
     from hiergenre.training.run import restrict_split
 
-    tree = GenreTree.from_file(Path(__file__).resolve().parents[1] / "hierarchies" / "default.yaml")
+    tree = GenreTree.from_file(Path(__file__).resolve().parents[3] / "hierarchies" / "default.yaml")
     clips = [Clip(Path("a.au"), "metal"), Clip(Path("b.au"), "heavy"), Clip(Path("c.au"), "jazz")]
     frames = {str(c.path): np.zeros((10, 13)) for c in clips}
     assert node_data(tree, "root", clips, frames).ids == ["a.au", "b.au", "c.au"]  # heavy is below the root
@@ -92,7 +92,7 @@ def test_partial_labels_train_the_nodes_above_their_group_and_score_at_their_dep
     ]
     manifest.write_text("path,genre\n" + "\n".join(rows) + "\n")
     ws = tmp_path / "ws"
-    cli("build-tree", Path(__file__).resolve().parents[1] / "hierarchies" / "default.yaml", workdir=ws)
+    cli("build-tree", Path(__file__).resolve().parents[3] / "hierarchies" / "default.yaml", workdir=ws)
     trained = cli("train-all", "--data", manifest, "--node-model", "stats", "--no-baseline3", workdir=ws).stdout
     assert "2 clips are labelled with a group (partial labels)" in " ".join(trained.split())
     out = json.loads(cli("evaluate", "--data", manifest, "--json", workdir=ws).stdout)
