@@ -20,6 +20,7 @@ import numpy as np
 
 from benchmarks import flat_vs_hier
 from benchmarks.common import mean_std_text, paired, paired_text, provenance, provenance_line
+from benchmarks.flat_vs_hier_options import Options
 from hiergenre.config import PRESETS
 from hiergenre.viz.reports import markdown_table
 
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         if (out / label / "results.json").is_file():
             print(f"{label}: already measured, reusing {out / label / 'results.json'}", flush=True)
             continue
-        options = flat_vs_hier.Options(
+        options = Options(
             data=args.data,
             out=str(out / label),
             flat_only=True,

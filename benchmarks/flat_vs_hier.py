@@ -30,13 +30,13 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.common import git_commit, write_json
 from benchmarks.depth_report import compact_scores
+from benchmarks.flat_vs_hier_options import Options
 from benchmarks.pooling import aggregate
 from hiergenre import api
 from hiergenre.cascade.hierarchy import GenreTree
@@ -48,29 +48,6 @@ from hiergenre.features.lmfcc import FeatureCache, extract_many
 from hiergenre.workspace.layout import Workspace
 
 POLICIES = ("greedy", "product", "blend")
-
-
-@dataclass
-class Options:
-    """One benchmark's settings (the command-line options, or what :mod:`benchmarks.ablation` asks for)."""
-
-    data: str
-    out: str
-    tree: str = "hierarchies/default.yaml"
-    protocol: str = "paper"
-    folds: int = 5
-    split_dir: str = "gtzan-fault-filtered"
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    epochs: int = 200
-    preset: str = DEFAULT_PRESET
-    node_model: str | None = None
-    groups: int = 3
-    no_learned: bool = False
-    flat_only: bool = False
-    synthetic_clips: int = 20
-    jobs: int = 2
-    #: The command line that made the report (for its "Command:" line).
-    command: str = ""
 
 
 def parse_args(argv: list[str] | None = None) -> Options:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.common import paired_text, provenance_line, write_json
-from benchmarks.flat_vs_hier import Options
+from benchmarks.flat_vs_hier_options import Options
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.evaluation.metrics import ModelScores
 from hiergenre.viz.reports import (

@@ -13,7 +13,7 @@ from hiergenre.data.datasets import Dataset
 from hiergenre.evaluation.metrics import score
 
 if TYPE_CHECKING:
-    from benchmarks.flat_vs_hier import Options
+    from benchmarks.flat_vs_hier_options import Options
 
 
 def trained_entry(run: dict, name: str) -> dict:
