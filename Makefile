@@ -11,7 +11,8 @@ DEMO_EPOCHS ?= 60
 
 .PHONY: install demo test lint clean
 
-$(BIN)/.installed: pyproject.toml
+# hiergenre/__init__.py holds the version the installed metadata reports
+$(BIN)/.installed: pyproject.toml hiergenre/__init__.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,cluster]"

@@ -22,10 +22,9 @@ def correct_at(points: list[dict], grid: Sequence[float] = GRID) -> np.ndarray:
 
 def operating_mean_png(runs: list[dict], names: Sequence[str], path: Path, highlight: Sequence[str] = ()) -> Path:
     """Each named model's correct rate at the grid's specificities, mean over runs."""
-    from hiergenre.viz.reports import pyplot, save_figure
+    from hiergenre.viz.figures import save_figure, subplots
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    fig, ax = subplots((6.5, 4.5))
     for name in names:
         curves = np.array([correct_at(r["models"][name]["scores"]["operating"]["points"]) for r in runs])
         ax.plot(GRID, curves.mean(axis=0), marker=".", label=name, linewidth=2.2 if name in highlight else 1)
@@ -41,10 +40,9 @@ def operating_mean_png(runs: list[dict], names: Sequence[str], path: Path, highl
 def reliability_pooled_png(runs: list[dict], names: Sequence[str], path: Path) -> Path:
     """Pooled reliability of each named model's genre probability, before and after calibration."""
     from hiergenre.cascade.calibration import reliability_bins
-    from hiergenre.viz.reports import pyplot, save_figure
+    from hiergenre.viz.figures import save_figure, subplots
 
-    plt = pyplot()
-    fig, axes = plt.subplots(1, len(names), figsize=(3.0 * len(names), 3.3), squeeze=False)
+    fig, axes = subplots((3.0 * len(names), 3.3), 1, len(names), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
         ax.plot([0, 1], [0, 1], color="#999999", linewidth=0.8, linestyle=":")
         for stage, color in (("before", "#d62728"), ("after", "#1f77b4")):

@@ -278,9 +278,9 @@ def predict_timing(workdir: Path, name: str) -> float | None:
     files = [c.path for c in split.test if c.genre in predictor.cascade.tree.leaves][:10]
     if not files:
         return None
-    predictor.predict(files[:1])  # warm-up: first-call costs are not per clip
+    predictor.predict_files(files[:1])  # warm-up: first-call costs are not per clip
     start = time.perf_counter()
-    predictor.predict(files)
+    predictor.predict_files(files)
     return (time.perf_counter() - start) / len(files)
 
 

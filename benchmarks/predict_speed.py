@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     cold = {backend: [] for backend in ("litert", "keras")}
     for _ in range(args.repeats):
         for backend in cold:
-            cold[backend].append(wall_time(["predict", clip, "--backend", backend], workdir))
+            cold[backend].append(wall_time(["predict", clip, "--runtime", backend], workdir))
     batch = {}
     for jobs in sorted({1, args.jobs}):
         output = scratch / f"out-{jobs}.csv"
@@ -119,7 +119,7 @@ def wall_time(arguments: list[str], workdir: Path) -> float:
 def feature_parity(clips: list[str], workdir: Path) -> dict[str, float]:
     """Largest |lean − librosa| LMFCC difference over all clips, absolute and relative to the largest value."""
     predictor = api.load_predictor(workdir=workdir)
-    config, matrices = predictor.features, predictor.matrices
+    config, matrices = predictor.front_end.config, predictor.front_end.matrices
     worst_abs, worst_rel = 0.0, 0.0
     for path in clips:
         signal = load_audio(path, sample_rate=config.sample_rate, max_seconds=config.max_seconds)
@@ -131,8 +131,8 @@ def feature_parity(clips: list[str], workdir: Path) -> dict[str, float]:
 
 
 def backend_agreement(clips: list[str], workdir: Path) -> dict[str, float]:
-    lean = api.predict(clips, workdir=workdir, backend="litert")
-    reference = api.predict(clips, workdir=workdir, backend="keras")
+    lean = api.predict(clips, workdir=workdir, runtime="litert")
+    reference = api.predict(clips, workdir=workdir, runtime="keras")
     same = sum(a.genre == b.genre for a, b in zip(lean, reference, strict=True))
     gap = max(abs(a.route.p - b.route.p) for a, b in zip(lean, reference, strict=True) if a.route and b.route)
     return {"same_genre": same, "clips": len(clips), "max_path_probability_difference": gap}

@@ -9,17 +9,24 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.3.0"
+__version__ = "0.5.0"
 
 _EXPORTS = {
-    "build_tree": "hiergenre.api",
+    "build_tree": "hiergenre.api_trees",
     "train_all": "hiergenre.api",
-    "predict": "hiergenre.api",
+    "predict": "hiergenre.api_predict",
     "evaluate": "hiergenre.api",
-    "learn_tree": "hiergenre.api",
-    "load_cascade": "hiergenre.api",
-    "load_predictor": "hiergenre.api",
-    "Prediction": "hiergenre.prediction.predictor",
+    "learn_tree": "hiergenre.api_trees",
+    "load_cascade": "hiergenre.api_predict",
+    "load_predictor": "hiergenre.api_predict",
+    "Predictor": "hiergenre.prediction.predictor",
+    "Prediction": "hiergenre.prediction.outcome",
+    "Workspace": "hiergenre.workspace.layout",
+    "TrainedTree": "hiergenre.workspace.trained",
+    "LeafDecoder": "hiergenre.cascade.decoding",
+    "ConfidenceDecoder": "hiergenre.cascade.decoding",
+    "ExpectedHF1Decoder": "hiergenre.cascade.decoding",
+    "get_decoder": "hiergenre.cascade.decoding",
     "TrainingReport": "hiergenre.training.run",
     "EvaluationReport": "hiergenre.evaluation.evaluate",
     "HierarchicalClassifier": "hiergenre.cascade.estimator",

@@ -2,159 +2,41 @@
 
 Each function checks its arguments once, here, and hands the work to a stage module
 (:mod:`~hiergenre.training.run`, :mod:`~hiergenre.evaluation.evaluate`, :mod:`~hiergenre.prediction.predictor`,
-:mod:`~hiergenre.training.discovery`, :mod:`~hiergenre.workspace.layout`).
+:mod:`~hiergenre.workspace.layout`). Building trees (:mod:`hiergenre.api_trees`) and prediction
+(:mod:`hiergenre.api_predict`) have modules of their own; their functions are re-exported here.
 
 >>> import hiergenre
 >>> tree = hiergenre.build_tree("hierarchies/default.yaml", workdir="ws")   # doctest: +SKIP
 >>> report = hiergenre.train_all(workdir="ws", epochs=30)                  # doctest: +SKIP
 >>> [p.genre for p in hiergenre.predict(["song.au"], workdir="ws")]         # doctest: +SKIP
+>>> hiergenre.load_predictor(workdir="ws").predict(y, sr).genre             # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hiergenre.api_predict import load_cascade as load_cascade  # the prediction functions, re-exported
+from hiergenre.api_predict import load_predictor as load_predictor
+from hiergenre.api_predict import predict as predict
+from hiergenre.api_trees import at_least_one, optional_path
+from hiergenre.api_trees import build_tree as build_tree  # the tree functions, re-exported
+from hiergenre.api_trees import built_tree_or_none as built_tree_or_none
+from hiergenre.api_trees import fma_tree_file as fma_tree_file
+from hiergenre.api_trees import labels_tree_file as labels_tree_file
+from hiergenre.api_trees import learn_tree as learn_tree
 from hiergenre.cascade.calibration import get_calibration
-from hiergenre.cascade.cascade import Cascade
-from hiergenre.cascade.decoding import get_decoder
-from hiergenre.cascade.hierarchy import GenreTree, check_not_reserved
 from hiergenre.cascade.routing import get_policy
 from hiergenre.config import DEFAULT_PRESET, get_preset, with_calibration, with_node_model
 from hiergenre.data.datasets import Dataset, check_split
-from hiergenre.data.taxonomy import FmaTree
-from hiergenre.errors import HierGenreError, InvalidValue
+from hiergenre.errors import InvalidValue
 from hiergenre.evaluation.evaluate import EvaluationReport, evaluate_workspace
 from hiergenre.parallel.backends import usable_cores
 from hiergenre.parallel.choose import open_backend, parse_cluster
-from hiergenre.prediction.predictor import Prediction, Predictor
 from hiergenre.progress import Reporter
-from hiergenre.training.discovery import LearnedTree
 from hiergenre.training.run import TrainingReport, resolve_dataset, train_workspace
 from hiergenre.workspace.layout import Workspace
-
-__all__ = ["build_tree", "learn_tree", "train_all", "evaluate", "load_cascade", "load_predictor", "predict", "info"]
-
-
-def _at_least_one(value: int, option: str) -> int:
-    if value < 1:
-        raise InvalidValue(f"{option} must be at least 1, got {value}")
-    return value
-
-
-def build_tree(tree_file: str | Path, *, workdir: str | Path | None = None, draw: bool = True) -> GenreTree:
-    """Validate a YAML tree, store it as the workspace's tree, and draw it to ``tree.png``."""
-    tree = GenreTree.from_file(tree_file)
-    check_not_reserved(tree)
-    workspace = Workspace(workdir)
-    workspace.save_built_tree(tree)
-    if draw:
-        from hiergenre.viz.render import draw_tree
-
-        draw_tree(tree, workspace.tree_png)
-    return tree
-
-
-def fma_tree_file(
-    output: str | Path,
-    genres_csv: str | Path,
-    *,
-    workdir: str | Path | None = None,
-    min_tracks: int = 0,
-    under: str | None = None,
-    force: bool = False,
-) -> FmaTree:
-    """FMA's genre hierarchy (``genres.csv``) as an editable YAML tree in ``output``, then built.
-
-    Genres with fewer than ``min_tracks`` tracks (FMA's ``#tracks``) are folded into their parent;
-    ``under`` keeps one top-level genre's subtree. ``output`` is not overwritten unless ``force``.
-    """
-    from hiergenre.data.taxonomy import fma_tree, fma_yaml, read_fma_genres
-
-    output = _writable(output, force)
-    if min_tracks < 0:
-        raise InvalidValue(f"--min-tracks must be 0 or more, got {min_tracks}")
-    made = fma_tree(read_fma_genres(genres_csv), name=output.stem, min_tracks=min_tracks, under=under)
-    _write_and_build(output, fma_yaml(made, Path(genres_csv).name, min_tracks, under), workdir)
-    return made
-
-
-def labels_tree_file(
-    output: str | Path, manifest: str | Path, *, workdir: str | Path | None = None, force: bool = False
-) -> GenreTree:
-    """The tree that a CSV manifest's path labels imply (``Electronic---House``, ``rock/punk``), written and built."""
-    import csv
-
-    from hiergenre.data.taxonomy import label_path, tree_from_label_paths
-
-    output = _writable(output, force)
-    try:
-        with open(manifest, newline="", encoding="utf-8") as handle:
-            labels = [row.get("genre") or "" for row in csv.DictReader(handle)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise HierGenreError(f"cannot read manifest {manifest}: {exc}") from None
-    if not any(labels):
-        raise HierGenreError(f"manifest {manifest} has no 'genre' labels")
-    tree = tree_from_label_paths((label_path(label) for label in labels if label), output.stem)
-    header = f"# derived from the path labels of {Path(manifest).name} ({len(labels)} clips)\n"
-    _write_and_build(output, header + tree.to_yaml(), workdir)
-    return tree
-
-
-def _writable(output: str | Path, force: bool) -> Path:
-    """``output`` as a Path, refused if it exists and ``force`` is not given (it may be a tree the user edited)."""
-    output = Path(output)
-    if output.exists() and not force:
-        raise HierGenreError(f"{output} exists; choose another file or pass --force to overwrite it")
-    return output
-
-
-def _write_and_build(output: Path, text: str, workdir: str | Path | None) -> None:
-    from hiergenre.storage import atomic_file
-
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(output) as out:
-        out.write(text)
-    build_tree(output, workdir=workdir)
-
-
-def learn_tree(
-    output: str | Path,
-    *,
-    workdir: str | Path | None = None,
-    data: str | Path | None = None,
-    split: str = "paper",
-    groups: int = 3,
-    seed: int = 0,
-    jobs: int = 1,
-    force: bool = False,
-    on_extracted: Callable[[], None] | None = None,
-) -> LearnedTree:
-    """Derive a tree from the train and valid parts of a data set, write it as YAML and build it.
-
-    The test part is never looked at, so a cascade of the learned tree can be scored honestly on
-    it. ``output`` is not overwritten unless ``force``: it may be a tree the user edited.
-    """
-    from hiergenre.training.discovery import learn_tree_from_data
-
-    output = _writable(output, force)
-    check_split(split)
-    jobs = _at_least_one(jobs, "--jobs")
-    workspace = Workspace(workdir)
-    dataset = resolve_dataset(_path(data), workspace, seed=seed)
-    learned = learn_tree_from_data(
-        dataset,
-        output,
-        features=get_preset(DEFAULT_PRESET).features,
-        cache_dir=workspace.cache_dir,
-        split=split,
-        groups=groups,
-        seed=seed,
-        jobs=jobs,
-        on_extracted=on_extracted,
-    )
-    build_tree(output, workdir=workspace.root)
-    return learned
 
 
 def train_all(
@@ -189,8 +71,8 @@ def train_all(
     """
     chosen = with_calibration(with_node_model(get_preset(preset), node_model), calibration)
     get_calibration(chosen.train.calibration)  # a clear error for an unknown name
-    cap = chosen.train.epochs if epochs is None else min(_at_least_one(epochs, "--epochs"), chosen.train.epochs)
-    jobs = usable_cores() if jobs is None else _at_least_one(jobs, "--jobs")
+    cap = chosen.train.epochs if epochs is None else min(at_least_one(epochs, "--epochs"), chosen.train.epochs)
+    jobs = usable_cores() if jobs is None else at_least_one(jobs, "--jobs")
     check_split(split)
     parse_cluster(cluster)
     workspace = _workspace(workdir, cluster)
@@ -198,7 +80,7 @@ def train_all(
     with workspace.training_lock(), open_backend(cluster, jobs) as backend:
         return train_workspace(
             workspace,
-            resolve_dataset(_path(data), workspace, seed=seed, metadata=_path(metadata)),
+            resolve_dataset(optional_path(data), workspace, seed=seed, metadata=optional_path(metadata)),
             chosen,
             split=split,
             epochs=cap,
@@ -235,14 +117,14 @@ def evaluate(
     """
     if metadata is not None and data is None:
         raise InvalidValue("--metadata describes the audio of --data: give both")
-    jobs = _at_least_one(jobs, "--jobs")
+    jobs = at_least_one(jobs, "--jobs")
     policy = get_policy(routing)
     parse_cluster(cluster)
     with open_backend(cluster, jobs) as backend:
         return evaluate_workspace(
             _workspace(workdir, cluster),
-            data=_path(data),
-            metadata=_path(metadata),
+            data=optional_path(data),
+            metadata=optional_path(metadata),
             trees=trees,
             backend=backend,
             routing=policy,
@@ -251,88 +133,11 @@ def evaluate(
         )
 
 
-def load_cascade(
-    *, workdir: str | Path | None = None, tree: str | None = None, routing: str = "greedy", backend: str = "keras"
-) -> Cascade:
-    """The trained cascade of ``tree`` (default: the built tree) from the workspace.
-
-    ``backend="keras"`` loads the Keras networks (imports TensorFlow); ``"litert"`` their LiteRT
-    exports (numpy and ai-edge-litert only). For the ``blend`` routing policy the flat model over
-    the same genres is loaded as well.
-    """
-    return Workspace(workdir).load_cascade(tree, routing=get_policy(routing), backend=backend)
-
-
-def load_predictor(
-    *,
-    workdir: str | Path | None = None,
-    tree: str | None = None,
-    routing: str = "greedy",
-    backend: str = "litert",
-    decode: str | None = None,
-    min_confidence: float | None = None,
-    target_accuracy: float | None = None,
-) -> Predictor:
-    """Everything prediction needs, loaded once (see :meth:`hiergenre.prediction.predictor.Predictor.load`).
-
-    ``min_confidence``, ``decode="hf1"`` or ``target_accuracy`` let predictions stop at an inner
-    node of the tree (:mod:`hiergenre.cascade.decoding`, :mod:`hiergenre.workspace.validation`).
-    """
-    decoder = get_decoder(decode, min_confidence)
-    return Predictor.load(
-        Workspace(workdir),
-        tree=tree,
-        routing=routing,
-        backend=backend,
-        decoder=decoder,
-        target_accuracy=target_accuracy,
-    )
-
-
-def predict(
-    paths: Iterable[str | Path],
-    *,
-    workdir: str | Path | None = None,
-    tree: str | None = None,
-    routing: str = "greedy",
-    backend: str = "litert",
-    jobs: int = 1,
-    cluster: str | None = None,
-    predictor: Predictor | None = None,
-    on_done: Callable[[], None] | None = None,
-    timeline_hop: float | None = None,
-) -> list[Prediction]:
-    """Route each file root to leaf; a file that cannot be read gets an error, not an exception.
-
-    Directories expand to the audio files below them. ``jobs`` threads decode and compute features
-    in parallel (or batches of files go to the workers of the Dask cluster ``cluster``); results
-    keep the input order. ``timeline_hop`` (seconds, 0 for one analysis window) adds each file's
-    genre timeline over the whole file (:mod:`hiergenre.prediction.timeline`).
-    """
-    jobs = _at_least_one(jobs, "--jobs")
-    parse_cluster(cluster)
-    predictor = predictor or load_predictor(workdir=workdir, tree=tree, routing=routing, backend=backend)
-    if timeline_hop is not None and timeline_hop < 0:
-        raise InvalidValue(f"--hop must be positive, got {timeline_hop}")
-    with open_backend(cluster, jobs) as workers:
-        return predictor.predict(paths, backend=workers, on_done=on_done, timeline_hop=timeline_hop)
-
-
 def info(*, workdir: str | Path | None = None) -> dict:
     """What the workspace holds (see :func:`hiergenre.workspace.info.workspace_info`)."""
     from hiergenre.workspace.info import workspace_info
 
     return workspace_info(Workspace(workdir))
-
-
-def built_tree_or_none(workdir: str | Path | None = None) -> GenreTree | None:
-    """The workspace's built tree, or None when none is built."""
-    workspace = Workspace(workdir)
-    return workspace.built_tree() if workspace.tree_file.exists() else None
-
-
-def _path(value: str | Path | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def _workspace(workdir: str | Path | None, cluster: str | None) -> Workspace:

@@ -5,6 +5,9 @@ Python API: the default tree, the flat model and the 3-class baseline on a tiny 
 With pytest-xdist the first worker that needs it builds it and the others wait for it and reuse it
 (a file lock in the run's shared temporary folder). Tests that only read it share it; tests that
 change a workspace take ``trained_copy``.
+
+Every test under ``tests/system`` (fresh processes, killed processes, Dask clusters) is marked
+``system``: ``pytest -m "not system"`` runs the rest.
 """
 
 from __future__ import annotations
@@ -21,6 +24,29 @@ import pytest
 from hiergenre.data.audio import save_audio
 from hiergenre.data.synthetic.corpus import write_corpus
 from tests.commands import ROOT
+
+SYSTEM_TESTS = Path(__file__).parent / "system"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests under ``tests/system`` as ``system`` tests."""
+    for item in items:
+        if SYSTEM_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.system)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Pin TensorFlow's threads as a training process does, before any test module starts TensorFlow.
+
+    Tests train in this process after others have predicted with Keras; without this, TensorFlow
+    would already run with its default threads and those trainings would warn and could differ
+    from a fresh ``train-all`` (:func:`hiergenre.models.network.pin_training_threads`). The xdist
+    controller runs no test, so it does not import TensorFlow.
+    """
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        from hiergenre.models.network import pin_training_threads
+
+        pin_training_threads()
 
 
 def shared(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]) -> Path:

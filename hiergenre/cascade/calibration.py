@@ -56,6 +56,30 @@ def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarr
     return scaled / scaled.sum(axis=1, keepdims=True)
 
 
+def calibrate(calibrator: Any, clip_probabilities: np.ndarray) -> np.ndarray:
+    """``(n_clips, n_classes)`` through ``calibrator.calibrate``: the one calibration step of both cascades.
+
+    :class:`~hiergenre.cascade.cascade.Cascade` passes its node models (each calibrates with its own
+    temperature), :class:`~hiergenre.cascade.estimator.HierarchicalClassifier` a :class:`Temperature`
+    per node. Without a ``calibrate`` method (a plain scikit-learn classifier), or without clips,
+    the probabilities are kept raw. The columns may be in another order than the model's classes
+    (the tree's): a calibration must treat the classes alike, as temperature scaling does.
+    """
+    method = getattr(calibrator, "calibrate", None)
+    return method(clip_probabilities) if method is not None and len(clip_probabilities) else clip_probabilities
+
+
+@dataclass(frozen=True)
+class Temperature:
+    """Temperature scaling with a fitted temperature (1 = raw), as a node's ``calibrate``."""
+
+    value: float = 1.0
+
+    def calibrate(self, clip_probabilities: np.ndarray) -> np.ndarray:
+        """:func:`apply_temperature` with this temperature."""
+        return apply_temperature(clip_probabilities, self.value)
+
+
 def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> float:
     """Mean of ``-log p(true class)``, probabilities clipped at :data:`EPSILON`."""
     picked = np.asarray(probabilities)[np.arange(len(labels)), np.asarray(labels, dtype=int)]

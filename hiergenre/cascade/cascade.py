@@ -1,15 +1,17 @@
 """A genre tree with one window classifier per decision node: clips in, routes out.
 
-The cascade only needs, at each node with two or more children, an object with ``classes`` (the
-child names its outputs stand for) and ``predict_proba(windows) -> (n_windows, n_classes)``. Any
-scikit-learn classifier fitted on child names qualifies, so the routing logic is tested fast and
-without TensorFlow; the node models of :mod:`hiergenre.models.nodes` implement the same two members.
+The cascade only needs, at each node with two or more children, a classifier in scikit-learn's
+terms (:mod:`hiergenre.cascade.classifiers`): ``classes_`` (the child names its outputs stand for)
+and ``predict_proba``. Any fitted scikit-learn classifier qualifies as it is (fitted on flattened
+windows, it gets flattened windows), so the routing logic is tested fast and without TensorFlow;
+the node models of :mod:`hiergenre.models.nodes` implement the same two members over raw windows.
 
 A clip arrives as a stack of LMFCC windows ``(n_windows, frames, n_mfcc)``. Each node scores the
 windows of a whole batch of clips in one call and averages each clip's window probabilities into
 one row of a ``(n_clips, n_children)`` matrix (:class:`ClipScores`). A model with a ``calibrate``
-method (every :mod:`hiergenre.models.nodes` model: its temperature) then calibrates those clip rows,
-and :mod:`hiergenre.cascade.routing` turns the matrices into genres, exactly as it does for
+method (every :mod:`hiergenre.models.nodes` model: its temperature) then calibrates those clip rows
+(:meth:`ClipScores.calibrated`, which the estimator uses too), and :mod:`hiergenre.cascade.routing`
+turns the matrices into genres, exactly as it does for
 :class:`~hiergenre.cascade.estimator.HierarchicalClassifier`.
 """
 
@@ -17,26 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any
 
 import numpy as np
 
+from hiergenre.cascade.calibration import calibrate
+from hiergenre.cascade.classifiers import NodeClassifier, class_names, class_probabilities
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.cascade.routing import Route, RoutingPolicy, get_policy, routes
 from hiergenre.errors import HierGenreError
 
 #: Clips scored per call of a node model: bounds memory on large evaluation sets.
 CLIPS_PER_BATCH = 256
-
-
-class NodeClassifier(Protocol):
-    """What the cascade needs from a node model."""
-
-    classes: Sequence[str]
-
-    def predict_proba(self, windows: np.ndarray) -> np.ndarray:
-        """Class probabilities, one row per window, columns in ``classes`` order."""
-        ...
 
 
 class Cascade:
@@ -61,13 +55,13 @@ class Cascade:
         if missing:
             raise HierGenreError(f"tree {self.tree.name!r} has no model for node(s): {', '.join(missing)}")
         for node in self.tree.model_nodes:
-            classes = list(self.classifiers[node].classes)
+            classes = class_names(self.classifiers[node])
             if sorted(classes) != sorted(self.tree.children(node)):
                 raise HierGenreError(
                     f"model of node {node!r} predicts {classes}, but the tree's children are {self.tree.children(node)}"
                 )
-        if self.flat is not None and sorted(self.flat.classes) != sorted(self.tree.leaves):
-            raise HierGenreError(f"the flat model predicts {list(self.flat.classes)}, not the tree's genres")
+        if self.flat is not None and sorted(class_names(self.flat)) != sorted(self.tree.leaves):
+            raise HierGenreError(f"the flat model predicts {class_names(self.flat)}, not the tree's genres")
 
     def node_probabilities(self, clips: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         """For each decision node, ``(n_clips, n_children)``: each clip's window probabilities averaged (raw)."""
@@ -95,9 +89,7 @@ class Cascade:
 
     def calibrated(self, scores: ClipScores) -> ClipScores:
         """``scores`` through each model's calibration (a model without ``calibrate`` is kept raw)."""
-        nodes = {node: calibrate(self.classifiers[node], p) for node, p in scores.nodes.items()}
-        flat = calibrate(self.flat, scores.flat) if scores.flat is not None else None
-        return ClipScores(nodes, flat)
+        return scores.calibrated(self.classifiers, self.flat)
 
     def routes_of(self, scores: ClipScores, policy: str | RoutingPolicy = "greedy") -> list[Route]:
         """The route of every scored clip under a routing policy."""
@@ -134,15 +126,16 @@ class ClipScores:
         keep = list(keep)
         return ClipScores({n: p[keep] for n, p in self.nodes.items()}, None if self.flat is None else self.flat[keep])
 
+    def calibrated(self, calibrators: Mapping[str, Any], flat: Any = None) -> ClipScores:
+        """Each node's scores through ``calibrators[node].calibrate``, the flat ones through ``flat``'s.
 
-def calibrate(classifier: NodeClassifier | None, proba: np.ndarray) -> np.ndarray:
-    """Clip probabilities through the classifier's ``calibrate``, if it has one.
-
-    The columns may be in another order than ``classifier.classes`` (the tree's): a calibration
-    must treat the classes alike, as temperature scaling does.
-    """
-    calibrator = getattr(classifier, "calibrate", None)
-    return calibrator(proba) if calibrator is not None and len(proba) else proba
+        The one calibration path of :class:`Cascade` (its node models) and of
+        :class:`~hiergenre.cascade.estimator.HierarchicalClassifier` (a
+        :class:`~hiergenre.cascade.calibration.Temperature` per node); see
+        :func:`~hiergenre.cascade.calibration.calibrate`.
+        """
+        nodes = {node: calibrate(calibrators.get(node), p) for node, p in self.nodes.items()}
+        return ClipScores(nodes, calibrate(flat, self.flat) if self.flat is not None else None)
 
 
 def clip_probabilities(
@@ -151,13 +144,14 @@ def clip_probabilities(
     """``(n_clips, len(columns))``: window probabilities of each clip averaged, columns in ``columns`` order.
 
     All windows of all clips go to the classifier in one call (a network runs far faster on one
-    batch than on many); a clip with no window is an error.
+    batch than on many; :func:`~hiergenre.cascade.classifiers.class_probabilities` flattens them
+    for a scikit-learn classifier); a clip with no window is an error.
     """
     sizes = [len(windows) for windows in clips]
     if not clips or min(sizes) == 0:
         raise HierGenreError("cannot route a clip with no feature windows")
-    proba = np.asarray(classifier.predict_proba(np.concatenate(list(clips))), dtype=np.float64)
-    classes = [str(c) for c in classifier.classes]
+    proba = class_probabilities(classifier, np.concatenate(list(clips)), what)
+    classes = class_names(classifier)
     if proba.ndim != 2 or proba.shape != (sum(sizes), len(classes)):
         raise HierGenreError(f"{what} returned probabilities of shape {proba.shape}")
     order = [classes.index(c) for c in columns]

@@ -24,13 +24,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from hiergenre.cascade.calibration import HeldOut, apply_temperature, get_calibration
+from hiergenre.cascade.calibration import HeldOut, Temperature, get_calibration
+from hiergenre.cascade.cascade import ClipScores
+from hiergenre.cascade.classifiers import ConstantClassifier, class_names, class_probabilities
 from hiergenre.cascade.decoding import get_decoder
 from hiergenre.cascade.hierarchy import GenreTree, valid_name
 from hiergenre.cascade.routing import decide, get_policy
 from hiergenre.cascade.thresholds import choose_min_confidence, tree_validation
 from hiergenre.errors import HierGenreError
-from hiergenre.models.nodes import ConstantNode
 
 
 class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
@@ -74,7 +75,7 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         The fitted hierarchy (leaf names are the classes, or ``c0``, ``c1``... for classes that
         are not valid tree names, such as numbers).
     estimators_ : dict
-        The fitted classifier of each decision node (a ``ConstantNode`` where the node saw one class).
+        The fitted classifier of each decision node (a ``ConstantClassifier`` where the node saw one class).
     flat_estimator_ : classifier or None
         The fitted flat model (only when the routing uses one).
     temperatures_ : dict
@@ -135,7 +136,7 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
             self.temperatures_[node] = 1.0
             if len(np.unique(labels)) < 2:
                 indices = np.array([children.index(label) for label in labels], dtype=int)
-                self.estimators_[node] = ConstantNode.for_labels(node, children, indices)
+                self.estimators_[node] = ConstantClassifier.for_labels(children, indices)
                 continue
             self.estimators_[node] = clone(template).fit(X[rows], labels)
             if honest:
@@ -159,43 +160,47 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         """The minimum confidence for ``target_accuracy`` on out-of-fold scores of the training rows.
 
         Rows are scored out of fold at the nodes above their class and by the fitted model
-        elsewhere (:func:`~hiergenre.workspace.validation.tree_validation`); the flat model of ``blend`` out of fold.
+        elsewhere (:func:`~hiergenre.cascade.thresholds.tree_validation`); the flat model of ``blend`` out of fold.
         """
         genres = {str(i): str(leaf) for i, leaf in enumerate(leaves)}
 
         def deployed(node: str, ids: list[str]) -> np.ndarray:
             return _columns(self.estimators_[node], X[[int(i) for i in ids]], self.tree_.children(node))
 
-        unlearned = [n for n, e in self.estimators_.items() if isinstance(e, ConstantNode)]
-        ids, scores = tree_validation(self.tree_, genres, held_out, deployed, unlearned)
-        rows = [int(i) for i in ids]
-        nodes = {n: apply_temperature(p, self.temperatures_[n]) for n, p in scores.nodes.items()}
+        unlearned = [n for n, e in self.estimators_.items() if isinstance(e, ConstantClassifier)]
+        ids, raw = tree_validation(self.tree_, genres, held_out, deployed, unlearned)
         flat = None
         if self.flat_estimator_ is not None:
-            flat = apply_temperature(
-                _columns(self.flat_estimator_, X[rows], self.tree_.leaves), self.temperatures_["flat"]
-            )
-        decision = decide(self.tree_, nodes, _policy(self.routing), flat=flat, flat_weight=self.blend_weight)
+            flat = _columns(self.flat_estimator_, X[[int(i) for i in ids]], self.tree_.leaves)
+        scores = self._calibrated(ClipScores(raw.nodes, flat))
+        decision = decide(
+            self.tree_, scores.nodes, _policy(self.routing), flat=scores.flat, flat_weight=self.blend_weight
+        )
         try:
             choice = choose_min_confidence(self.tree_, decision.leaves, [genres[i] for i in ids], self.target_accuracy)
         except HierGenreError as exc:
             raise ValueError(str(exc)) from None
         return choice.min_confidence
 
+    def _calibrated(self, scores: ClipScores) -> ClipScores:
+        """Raw node (and flat) probabilities through each one's fitted temperature: the cascade's calibration path."""
+        temperatures = getattr(self, "temperatures_", {})
+        calibrators = {node: Temperature(temperatures.get(node, 1.0)) for node in scores.nodes}
+        return scores.calibrated(calibrators, Temperature(temperatures.get("flat", 1.0)))
+
     def _decision(self, X: Any) -> tuple[Any, np.ndarray]:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        temperatures = getattr(self, "temperatures_", {})
         nodes = {
-            node: apply_temperature(_columns(estimator, X, self.tree_.children(node)), temperatures.get(node, 1.0))
-            for node, estimator in self.estimators_.items()
+            node: _columns(estimator, X, self.tree_.children(node)) for node, estimator in self.estimators_.items()
         }
         flat = None
         if self.flat_estimator_ is not None:
-            flat = apply_temperature(
-                _columns(self.flat_estimator_, X, self.tree_.leaves), temperatures.get("flat", 1.0)
-            )
-        decision = decide(self.tree_, nodes, _policy(self.routing), flat=flat, flat_weight=self.blend_weight)
+            flat = _columns(self.flat_estimator_, X, self.tree_.leaves)
+        scores = self._calibrated(ClipScores(nodes, flat))
+        decision = decide(
+            self.tree_, scores.nodes, _policy(self.routing), flat=scores.flat, flat_weight=self.blend_weight
+        )
         order = [self.tree_.leaves.index(leaf) for leaf in self._leaf_names()]
         return decision, decision.leaves[:, order]
 
@@ -315,14 +320,11 @@ def _as_tree(tree: Any) -> GenreTree:
 def _columns(estimator: Any, X: np.ndarray, columns: list[str]) -> np.ndarray:
     """``estimator.predict_proba(X)`` with one column per name in ``columns`` (0 for classes it never saw).
 
-    Without ``predict_proba`` the predicted class gets probability 1 (a hard decision).
+    Without ``predict_proba`` the predicted class gets probability 1 (a hard decision; see
+    :func:`~hiergenre.cascade.classifiers.class_probabilities`).
     """
-    known = [str(c) for c in getattr(estimator, "classes_", getattr(estimator, "classes", []))]
-    if hasattr(estimator, "predict_proba"):
-        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-    else:
-        predicted = [str(p) for p in estimator.predict(X)]
-        proba = np.array([[float(p == k) for k in known] for p in predicted])
+    known = class_names(estimator)
+    proba = class_probabilities(estimator, X)
     out = np.zeros((len(X), len(columns)))
     for j, name in enumerate(columns):
         if name in known:

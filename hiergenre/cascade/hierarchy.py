@@ -64,7 +64,8 @@ class GenreTree:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise HierGenreError(f"malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+            problem = getattr(exc, "problem", None) or next(iter(str(exc).splitlines()), type(exc).__name__)
+            raise HierGenreError(f"malformed YAML{where}: {problem}") from None
         if not isinstance(document, dict) or "tree" not in document:
             raise HierGenreError("a tree file needs a top-level 'tree:' key")
         unknown = set(document) - {"tree", "name", "description"}

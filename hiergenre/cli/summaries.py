@@ -9,7 +9,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from hiergenre.viz.render import training_table
+from hiergenre.cli.render import training_table
 
 if TYPE_CHECKING:
     from hiergenre.evaluation.evaluate import EvaluationReport

@@ -20,6 +20,7 @@ from hiergenre.cli.options import (
     WorkdirOption,
 )
 from hiergenre.config import DEFAULT_PRESET, node_model_help, preset_help
+from hiergenre.data.trees import shipped_tree_names
 from hiergenre.errors import HierGenreError, InvalidValue
 
 if TYPE_CHECKING:
@@ -31,7 +32,9 @@ def build_tree_command(
     tree_file: Annotated[
         Path,
         typer.Argument(
-            metavar="TREE_FILE", help="YAML tree file, e.g. hierarchies/default.yaml (with --learn: the file to write)."
+            metavar="TREE_FILE",
+            help="YAML tree file, e.g. hierarchies/default.yaml, or the name of a shipped tree: "
+            f"{', '.join(shipped_tree_names())} (with --learn, --from-fma, --from-labels: the file to write).",
         ),
     ],
     learn: Annotated[
@@ -77,7 +80,8 @@ def build_tree_command(
 
     The tree's file has a top-level 'tree:' whose value is a list of genres (a flat tree) or a
     mapping from group names to lists; a list item is a genre or a one-key mapping (a subgroup).
-    Each group with two or more children gets one node model.
+    Each group with two or more children gets one node model. TREE_FILE may also name a tree
+    that ships with hiergenre (e.g. 'hiergenre build-tree default'); a file of that name wins.
 
     With --learn the groups come from data instead: out-of-fold confusions of an LMFCC-statistics
     classifier on the train and valid parts of --split (never the test part) are clustered into
@@ -90,7 +94,7 @@ def build_tree_command(
         hiergenre build-tree fma.yaml --from-fma fma_metadata/genres.csv --min-tracks 100
     """
     from hiergenre import api
-    from hiergenre.viz.render import tree_view
+    from hiergenre.cli.render import tree_view
     from hiergenre.workspace.layout import Workspace
 
     previous = api.built_tree_or_none(workdir)
@@ -197,8 +201,8 @@ def train_all_command(
     continues where it stopped.
     """
     from hiergenre import api
+    from hiergenre.cli.render import ProgressReporter, progress_bars
     from hiergenre.cli.summaries import print_training
-    from hiergenre.viz.render import ProgressReporter, progress_bars
 
     with progress_bars(errors) as progress:
         extraction = None

@@ -39,14 +39,16 @@ def predict_command(
             "--output", "-o", metavar="FILE", help="Write all predictions to this .csv or .json file (atomically)."
         ),
     ] = None,
-    backend: Annotated[
-        str,
+    runtime: Annotated[
+        str | None,
         typer.Option(
             metavar="NAME",
-            help="'litert': the exported LiteRT models with numpy features, no TensorFlow or librosa (fast start); "
-            "'keras': the Keras models with librosa features (the reference).",
+            help="What runs the node models. 'litert': the exported LiteRT models with numpy features, no "
+            "TensorFlow or librosa (fast start); 'keras': the Keras models with librosa features (the reference).",
+            show_default="litert",
         ),
-    ] = "litert",
+    ] = None,
+    backend: Annotated[str | None, typer.Option(metavar="NAME", hidden=True, help="Old name of --runtime.")] = None,
     jobs: Annotated[
         int, typer.Option(metavar="N", help="Threads decoding files and computing features in parallel.")
     ] = 2,
@@ -111,8 +113,8 @@ def predict_command(
 
     from hiergenre import api
     from hiergenre.cascade.routing import get_policy
-    from hiergenre.prediction.predictor import output_format, write_predictions
-    from hiergenre.viz.render import prediction_legend, prediction_text
+    from hiergenre.cli.render import prediction_legend, prediction_text
+    from hiergenre.prediction.output import output_format, write_predictions
     from hiergenre.viz.timeline import draw_timeline, timeline_lines
 
     if output is not None:
@@ -125,11 +127,15 @@ def predict_command(
         raise InvalidValue("--plot draws the timeline of one file: give exactly one file")
     if hop is not None and hop <= 0:
         raise InvalidValue(f"--hop must be positive, got {hop}")
+    if backend is not None:  # the deprecated name of --runtime
+        if runtime not in (None, backend):
+            raise InvalidValue("--backend is the old name of --runtime: give --runtime only")
+        errors.print("note: --backend is now called --runtime", highlight=False)
     predictor = api.load_predictor(
         workdir=workdir,
         tree=tree,
         routing=routing,
-        backend=backend,
+        runtime=runtime or backend or "litert",
         decode=decode,
         min_confidence=min_confidence,
         target_accuracy=target_accuracy,

@@ -24,10 +24,15 @@ from hiergenre.errors import HierGenreError
 from hiergenre.evaluation.metrics import ModelScores, score
 from hiergenre.evaluation.operating import operating_curve
 from hiergenre.evaluation.reliability import model_calibration
-from hiergenre.features.lmfcc import FeatureCache, extract_many, prediction_windows
+from hiergenre.features.lmfcc import FeatureCache
 from hiergenre.parallel.backends import Backend, LocalBackend
-from hiergenre.workspace.layout import Manifest, Workspace
+from hiergenre.workspace.layout import Workspace
+from hiergenre.workspace.manifest import Manifest
+from hiergenre.workspace.trained import TrainedTree
 from hiergenre.workspace.validation import target_on_test
+
+#: Evaluation runs the reference models: the Keras networks on librosa's LMFCC.
+EVALUATION_RUNTIME = "keras"
 
 
 @dataclass
@@ -95,7 +100,7 @@ def evaluate_workspace(
             "run 'hiergenre train-all' to train it"
         )
     policy = get_policy(routing)
-    manifests = {name: workspace.manifest(name) for name in names}  # read once: load_cascade reads its own
+    manifests = {name: workspace.manifest(name) for name in names}  # to check the routing before loading models
     single = [n for n in names if len(manifests[n].genre_tree.model_nodes) == 1]
     if trees:
         for name in single:
@@ -106,14 +111,17 @@ def evaluate_workspace(
     visible = {"workspace": workspace.root} | ({"data set": Path(external.root)} if external else {})
     backend.check_visible(visible, writable=["workspace"])
     results, skipped = {}, {}
+    scored: dict[str, Manifest] = {}  # the manifest of the version each model was scored with
     for name in names:
-        cascade = workspace.load_cascade(name, routing=routing)
-        pool = external.clips if external is not None else manifests[name].test_split.test
-        how = HowToScore(policy, backend, samples, target_accuracy, manifests[name].test_split if external else None)
-        results[name], extra = score_model(name, cascade, pool, reference, workspace, how, skipped)
+        trained = workspace.open(name, runtime=EVALUATION_RUNTIME, with_flat=policy.uses_flat)
+        scored[name] = trained.manifest
+        split = trained.manifest.test_split
+        pool = external.clips if external is not None else split.test
+        how = HowToScore(policy, backend, samples, target_accuracy, split if external else None)
+        results[name], extra = score_model(name, trained, pool, reference, workspace, how, skipped)
         notes += extra
     source = str(data) if data is not None else "test part of each model's split"
-    training = {name: training_context(manifests[name]) for name in results}
+    training = {name: training_context(scored[name]) for name in results}
     return EvaluationReport(reference, results, source, skipped, notes, policy.name, training)
 
 
@@ -131,7 +139,7 @@ class HowToScore:
 
 def score_model(
     name: str,
-    cascade: Cascade,
+    trained: TrainedTree,
     pool: Sequence[Clip],
     reference: GenreTree,
     workspace: Workspace,
@@ -144,6 +152,7 @@ def score_model(
     reference tree's, clips labelled with one of its groups (partial labels) are scored at their
     depth (right when the genre predicted lies below the group) and join the operating curve.
     """
+    cascade = trained.cascade
     genres = set(cascade.tree.leaves)
     whole = genres == set(reference.leaves)
     groups = set(reference.groups[1:]) if whole else set()
@@ -151,7 +160,7 @@ def score_model(
         raise HierGenreError(f"no test clip for tree {name!r} (its split has an empty test part; use --data)")
     policy = how.policy
     scorable = [c for c in pool if c.genre in genres | groups]
-    readable, raw = score_clips(cascade, scorable, workspace, how.backend, skipped, policy)
+    readable, raw = score_clips(trained, scorable, workspace, how.backend, skipped, policy)
     calibrated = cascade.calibrated(raw)
     routes = cascade.routes_of(calibrated, policy)
     labels = [c.genre for c in readable]
@@ -175,7 +184,7 @@ def score_model(
         if how.target_accuracy is not None:
             try:
                 test = (leaves, labels)
-                scores.target = target_on_test(workspace, cascade, policy, reference, test, how.target_accuracy)
+                scores.target = target_on_test(trained, policy, reference, test, how.target_accuracy)
             except HierGenreError as exc:  # no validation clips: the other numbers still stand
                 notes.append(f"{name}: --target-accuracy: {exc}")
     if how.seen_split is not None:
@@ -214,20 +223,23 @@ def mark_seen_clips(scores: ModelScores, clips: Sequence[Clip], pred: Sequence[s
 
 
 def score_clips(
-    cascade: Cascade,
+    trained: TrainedTree,
     clips: Sequence[Clip],
     workspace: Workspace,
     backend: Backend,
     skipped: dict[str, str],
     routing: str | RoutingPolicy,
 ) -> tuple[list[Clip], ClipScores]:
-    """The clips that could be read and their raw model scores; the others are added to ``skipped``."""
-    config = next(iter(cascade.classifiers.values())).features
+    """The clips that could be read and their raw model scores; the others are added to ``skipped``.
+
+    The inputs come from the tree's front-end, its features cached in the workspace.
+    """
+    cascade, front_end = trained.cascade, trained.front_end
     cache = FeatureCache(workspace.cache_dir)
-    frames, failures = extract_many([c.path for c in clips], config, cache=cache, backend=backend)
+    frames, failures = front_end.extract([c.path for c in clips], cache=cache, backend=backend)
     skipped.update(failures)
     readable = [c for c in clips if str(c.path) in frames]
-    stacks = [prediction_windows(frames[str(c.path)], config) for c in readable]
+    stacks = [front_end.clip_windows(frames[str(c.path)]) for c in readable]
     empty = ClipScores({node: np.zeros((0, len(cascade.tree.children(node)))) for node in cascade.tree.model_nodes})
     return readable, cascade.scores(stacks, routing) if stacks else empty
 

@@ -3,7 +3,7 @@
 Importing TensorFlow costs seconds before any work is done, while the node CNNs themselves run in
 milliseconds. So every trained network is also exported to a LiteRT (``.tflite``) file next to
 its Keras file, and prediction runs those with ``ai-edge-litert`` and numpy only. The Keras file
-stays the reference (``--backend keras``); tests check that both give the same probabilities.
+stays the reference (``--runtime keras``); tests check that both give the same probabilities.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class LiteNetwork:
         path = Path(path)
         if not path.is_file():
             raise HierGenreError(
-                f"no LiteRT model {path} (trained by an older hiergenre: rerun train-all, or use --backend keras)"
+                f"no LiteRT model {path} (trained by an older hiergenre: rerun train-all, or use --runtime keras)"
             )
         try:
             with native_stderr_muted():  # the runtime announces its CPU delegate on stderr

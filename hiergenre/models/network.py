@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +24,62 @@ from hiergenre.native import native_stderr_muted
 TRAINING_THREADS = 1
 
 
-def import_keras() -> Any:
-    """Import Keras on the TensorFlow backend, on :data:`TRAINING_THREADS` threads, its start-up chatter silenced.
+def pin_training_threads() -> bool:
+    """Set TensorFlow's intra- and inter-op threads of this process to :data:`TRAINING_THREADS`.
 
-    TensorFlow 2.21 prints native log lines (absl, oneDNN) at import time that ignore
-    ``TF_CPP_MIN_LOG_LEVEL``; they would bury the one-line messages users need, so the native
-    stderr is muted for the duration of the import only. Python exceptions still propagate.
+    The setting is process-wide and TensorFlow accepts it only before its runtime starts (the
+    first operation), so training calls this before it touches TensorFlow
+    (:func:`hiergenre.training.tree.run_node_job`, :mod:`hiergenre.training.keras_loop`). Nothing
+    else does: importing hiergenre, predicting (even with the Keras runtime) and evaluating leave
+    the threads of a notebook or application as they are.
+
+    Returns whether the threads are pinned. When TensorFlow already runs in this process with
+    other threads (a Keras prediction, or the caller's own TensorFlow work, came first) they cannot
+    change; training still runs, with a warning that its weights may differ from those of a fresh
+    process (``hiergenre train-all``, or ``jobs`` of 2 or more, trains in fresh processes).
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
+    _quiet_tensorflow_environment()
     with native_stderr_muted():
         import tensorflow as tf
 
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(TRAINING_THREADS)
-            tf.config.threading.set_inter_op_parallelism_threads(TRAINING_THREADS)
-        except RuntimeError:  # TensorFlow was already running in this process: its threads stay as they are
-            pass
+    threading = tf.config.threading
+    wanted = (TRAINING_THREADS, TRAINING_THREADS)
+    if (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()) == wanted:
+        return True
+    try:
+        threading.set_intra_op_parallelism_threads(TRAINING_THREADS)
+        threading.set_inter_op_parallelism_threads(TRAINING_THREADS)
+    except RuntimeError:  # the runtime already started: its thread pools are fixed for the process
+        warnings.warn(
+            "TensorFlow already runs in this process with other thread settings, so training here cannot use "
+            f"{TRAINING_THREADS} thread(s): its weights may differ from those of a fresh process",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return False
+    return True
+
+
+def _quiet_tensorflow_environment() -> None:
+    """Keras on TensorFlow, without TensorFlow's informational native log lines (unless the user set them)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def import_keras() -> Any:
+    """Import Keras on the TensorFlow backend, its start-up chatter silenced.
+
+    It leaves TensorFlow's thread settings alone (training pins them first, see
+    :func:`pin_training_threads`). TensorFlow 2.21 prints native log lines (absl, oneDNN) at import
+    time that ignore ``TF_CPP_MIN_LOG_LEVEL``; they would bury the one-line messages users need, so
+    the native stderr is muted for the duration of the import only. Python exceptions still propagate.
+    """
+    _quiet_tensorflow_environment()
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    with native_stderr_muted():
         import keras
+        import tensorflow as tf
 
         tf.constant(0.0) + 1.0  # the first op triggers the remaining one-off log lines
         tf.get_logger().setLevel("ERROR")  # retracing notices are about Keras internals, not the user

@@ -1,10 +1,10 @@
 """Node models: what the cascade calls at one decision node, one small class per kind.
 
 Every kind answers ``predict_proba(windows) -> (n_windows, n_classes)`` over the node's children
-(``classes``) from raw LMFCC windows ``(n_windows, frames, n_mfcc)``, and knows how to write
-itself to and read itself from a JSON dictionary (:meth:`NodeModel.to_dict` /
-:meth:`NodeModel.from_dict`). :data:`NODE_KINDS` maps the ``kind`` recorded in the JSON to its
-class, so loading never branches on kind strings elsewhere:
+(``classes``; the cascade reads them as scikit-learn's ``classes_``) from raw LMFCC windows
+``(n_windows, frames, n_mfcc)``, and knows how to write itself to and read itself from a JSON
+dictionary (:meth:`NodeModel.to_dict` / :meth:`NodeModel.from_dict`). :data:`NODE_KINDS` maps the
+``kind`` recorded in the JSON to its class, so loading never branches on kind strings elsewhere:
 
 - :class:`CnnNode`: the small LMFCC CNN (one network, or a seed ensemble saved as one network);
 - :class:`StatsNode`: LMFCC statistics and a logistic regression (no TensorFlow at all);
@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hiergenre.cascade.calibration import HeldOut, apply_temperature
+from hiergenre.cascade.classifiers import single_class_probabilities
 from hiergenre.config import FeatureConfig
 from hiergenre.errors import HierGenreError
 from hiergenre.features.lmfcc import Normalizer
@@ -36,6 +37,19 @@ FORMAT_VERSION = 2
 BACKENDS = ("litert", "keras")
 #: The file of a node's held-out clip probabilities: ``<node>.held-out.npz``.
 HELD_OUT_SUFFIX = ".held-out.npz"
+#: Every file a node may have in a model folder, in the order they are written: the JSON record last,
+#: because its presence means the node is complete (copying a node in this order keeps that true).
+NODE_SUFFIXES = (".keras", ".tflite", HELD_OUT_SUFFIX, ".json")
+
+
+def node_file(directory: str | Path, node: str, suffix: str = ".json") -> Path:
+    """``<directory>/<node><suffix>``: where one of a node's files (:data:`NODE_SUFFIXES`) lives.
+
+    The one place that names a node's files; :mod:`hiergenre.workspace.folders` names the folders around them.
+    """
+    if suffix not in NODE_SUFFIXES:
+        raise ValueError(f"not a node file suffix: {suffix!r}")
+    return Path(directory) / f"{node}{suffix}"
 
 
 @dataclass(kw_only=True)
@@ -59,6 +73,11 @@ class NodeModel:
         decoding use; :class:`~hiergenre.cascade.cascade.Cascade` calls this after averaging.
         """
         return apply_temperature(clip_probabilities, self.temperature)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """``classes`` under scikit-learn's name, read-only: the one name the cascade reads."""
+        return np.asarray(self.classes)
 
     def predict_proba(self, windows: np.ndarray) -> np.ndarray:
         """Probabilities over ``classes`` for each raw (unnormalised) window."""
@@ -95,7 +114,8 @@ class ConstantNode(NodeModel):
 
     Nothing can be learned from one class, and a classifier fitted on it would crash or emit
     noise; the constant model keeps the tree usable and the training summary says why. It accepts
-    any 2-D or 3-D input, so :class:`~hiergenre.cascade.estimator.HierarchicalClassifier` uses it too.
+    any 2-D or 3-D input and behaves as :class:`~hiergenre.cascade.classifiers.ConstantClassifier`
+    (the estimator's), plus what a saved node needs.
     """
 
     kind = "constant"
@@ -105,9 +125,7 @@ class ConstantNode(NodeModel):
     def for_labels(cls, node: str, classes: list[str], labels: np.ndarray, **kwargs: Any) -> ConstantNode:
         """The class seen in ``labels`` (child indices) with probability 1, or uniform if none was seen."""
         present = np.unique(labels)
-        probabilities = np.full(len(classes), 1.0 / len(classes))
-        if len(present) == 1:
-            probabilities = np.eye(len(classes))[int(present[0])]
+        probabilities = single_class_probabilities(len(classes), labels)
         seen = ", ".join(classes[int(i)] for i in present) or "nothing"
         note = f"training data held a single class ({seen}): constant model"
         metadata = {"history": {}, "note": note, **kwargs.pop("metadata", {})}
@@ -177,11 +195,11 @@ class CnnNode(NodeModel):
         if backend == "litert":
             from hiergenre.models.litert import LiteNetwork
 
-            network = LiteNetwork(directory / f"{node}.tflite", int(meta.get("network_parameters", 0)))
+            network = LiteNetwork(node_file(directory, node, ".tflite"), int(meta.get("network_parameters", 0)))
         else:
             from hiergenre.models.network import load_network
 
-            network = load_network(directory / f"{node}.keras", node)
+            network = load_network(node_file(directory, node, ".keras"), node)
         return cls(normalizer=Normalizer.from_dict(meta["normalizer"]), cnn=network, **_common(meta))
 
     @property
@@ -263,16 +281,16 @@ def save_node(model: NodeModel, directory: str | Path) -> None:
     if network is not None:
         from hiergenre.models.litert import export_litert
 
-        with atomic_path(directory / f"{model.node}.keras") as tmp:
+        with atomic_path(node_file(directory, model.node, ".keras")) as tmp:
             network.save(tmp)
-        export_litert(network, directory / f"{model.node}.tflite")
+        export_litert(network, node_file(directory, model.node, ".tflite"))
     else:  # stale networks from an older run of this node
         for suffix in (".keras", ".tflite"):
-            (directory / f"{model.node}{suffix}").unlink(missing_ok=True)
+            node_file(directory, model.node, suffix).unlink(missing_ok=True)
     if model.held_out is not None:
-        model.held_out.save(directory / f"{model.node}{HELD_OUT_SUFFIX}")
+        model.held_out.save(node_file(directory, model.node, HELD_OUT_SUFFIX))
     else:
-        (directory / f"{model.node}{HELD_OUT_SUFFIX}").unlink(missing_ok=True)
+        node_file(directory, model.node, HELD_OUT_SUFFIX).unlink(missing_ok=True)
     meta = {
         **model.metadata,
         **model.to_dict(),
@@ -285,7 +303,7 @@ def save_node(model: NodeModel, directory: str | Path) -> None:
         "parameters": model.n_parameters,
         "network_parameters": int(network.count_params()) if network is not None else 0,
     }
-    write_json_atomic(directory / f"{model.node}.json", meta)
+    write_json_atomic(node_file(directory, model.node), meta)
 
 
 def load_node(directory: str | Path, node: str, backend: str = "keras") -> NodeModel:
@@ -295,7 +313,7 @@ def load_node(directory: str | Path, node: str, backend: str = "keras") -> NodeM
     the exported LiteRT file with ai-edge-litert and numpy only.
     """
     directory = Path(directory)
-    meta = read_json(directory / f"{node}.json", what=f"metadata of node {node!r}")
+    meta = read_json(node_file(directory, node), what=f"metadata of node {node!r}")
     if meta.get("format_version") != FORMAT_VERSION:
         raise HierGenreError(
             f"node {node!r} in {directory} was written by an incompatible hiergenre "

@@ -9,19 +9,17 @@ segment's features do not depend on where the decoded blocks happened to end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from hiergenre.cascade.routing import Route
 from hiergenre.data.audio import SILENCE_PEAK, stream_audio
 from hiergenre.errors import HierGenreError, InvalidValue
-
-if TYPE_CHECKING:
-    from hiergenre.prediction.predictor import Predictor
+from hiergenre.features.frontend import FrontEnd
 
 #: Segments routed together (one batch of node-model calls).
 SEGMENTS_PER_BATCH = 32
@@ -45,18 +43,30 @@ class Segment:
         }
 
 
-def segment_samples(predictor: Predictor) -> int:
+class SegmentRouter(Protocol):
+    """What a timeline needs of a predictor (:class:`~hiergenre.prediction.predictor.Predictor` is one)."""
+
+    @property
+    def front_end(self) -> FrontEnd:
+        """Turns a segment's samples into one analysis window."""
+        ...
+
+    def route_clips(self, clips: Sequence[np.ndarray]) -> list[Route]:
+        """The route of each clip, a stack of windows ``(n_windows, frames, n_coefficients)``."""
+        ...
+
+
+def segment_samples(predictor: SegmentRouter) -> int:
     """Samples one analysis window spans (frames of one CNN input)."""
-    features = predictor.features
-    return features.frame_length + (features.window_frames - 1) * features.hop_length
+    return predictor.front_end.window_samples
 
 
-def window_seconds(predictor: Predictor) -> float:
+def window_seconds(predictor: SegmentRouter) -> float:
     """Seconds one analysis window spans: the default hop of a timeline (segments side by side)."""
-    return segment_samples(predictor) / predictor.features.sample_rate
+    return segment_samples(predictor) / predictor.front_end.sample_rate
 
 
-def timeline(predictor: Predictor, path: str | Path, hop_seconds: float | None = None) -> list[Segment]:
+def timeline(predictor: SegmentRouter, path: str | Path, hop_seconds: float | None = None) -> list[Segment]:
     """The whole file as segments of one analysis window, one every ``hop_seconds``, each routed.
 
     A file shorter than one window gets one segment, repeated to fill the window as ``predict``
@@ -65,12 +75,12 @@ def timeline(predictor: Predictor, path: str | Path, hop_seconds: float | None =
     hop = window_seconds(predictor) if hop_seconds is None else hop_seconds
     if hop <= 0:
         raise InvalidValue(f"--hop must be positive, got {hop_seconds}")
-    rate = predictor.features.sample_rate
+    rate = predictor.front_end.sample_rate
     segments: list[Segment] = []
     pending: list[tuple[float, float, np.ndarray | None]] = []
     for start, end, samples in segment_signals(path, segment_samples(predictor), max(1, round(hop * rate)), rate):
         silent = float(np.max(np.abs(samples))) < SILENCE_PEAK
-        frames = None if silent else predictor.frames(samples)[: predictor.features.window_frames]
+        frames = None if silent else predictor.front_end.analysis_window(samples)
         pending.append((start, end, frames))
         if len(pending) == SEGMENTS_PER_BATCH:
             segments += route_segments(predictor, pending)
@@ -102,8 +112,8 @@ def segment_signals(path: str | Path, length: int, hop: int, rate: int) -> Itera
         yield 0.0, (offset + len(buffer)) / rate, np.resize(buffer, length)
 
 
-def route_segments(predictor: Predictor, pending: list[tuple[float, float, np.ndarray | None]]) -> list[Segment]:
+def route_segments(predictor: SegmentRouter, pending: list[tuple[float, float, np.ndarray | None]]) -> list[Segment]:
     """Route the non-silent segments of ``pending`` in one batch."""
     audible = [frames[None] for _, _, frames in pending if frames is not None]
-    routes = iter(predictor.cascade.route_clips(audible, predictor.routing) if audible else [])
+    routes = iter(predictor.route_clips(audible) if audible else [])
     return [Segment(start, end, next(routes) if frames is not None else None) for start, end, frames in pending]

@@ -1,6 +1,7 @@
 """Training the small LMFCC CNN with Keras: augmented epochs, clip-level validation, ensembles.
 
-Importing this module imports TensorFlow (seconds), so only :func:`hiergenre.training.node.fit_node`
+Importing this module imports TensorFlow (seconds) and pins its threads for the process
+(:func:`~hiergenre.models.network.pin_training_threads`), so only :func:`hiergenre.training.node.fit_node`
 imports it, and only for node kinds that have a network.
 
 Each epoch draws fresh training windows (random crops, masks and mixup when the preset asks for
@@ -20,7 +21,7 @@ import numpy as np
 from hiergenre.cascade.calibration import HeldOut
 from hiergenre.config import Preset, stable_hash
 from hiergenre.features.lmfcc import Normalizer, prediction_windows
-from hiergenre.models.network import average_networks, build_cnn, import_keras
+from hiergenre.models.network import average_networks, build_cnn, import_keras, pin_training_threads
 from hiergenre.progress import ModelProgress, PhaseTimer, SilentProgress
 from hiergenre.training.augmentation import mask_runs, mixup, random_crops
 from hiergenre.training.node_data import (
@@ -28,10 +29,12 @@ from hiergenre.training.node_data import (
     balanced_weights,
     clip_log_loss,
     cross_fit_parts,
+    member_seed,
     pooled,
     stacked_windows,
 )
 
+pin_training_threads()  # before TensorFlow starts, if nothing in this process started it yet
 keras = import_keras()
 
 History = dict[str, list[float]]
@@ -79,7 +82,7 @@ def fit_cnn(
             preset,
             n_classes,
             epochs=epochs,
-            seed=seed + 1000 * member,
+            seed=member_seed(seed, member),
             progress=progress or SilentProgress(),
             timer=timer or PhaseTimer(),
         )

@@ -94,6 +94,16 @@ def cross_fit_parts(train: NodeData, valid: NodeData, folds: int, seed: int) -> 
     return [(pool.subset(fold != k), pool.subset(fold == k)) for k in range(folds)]
 
 
+#: Member ``m`` of a node's ensemble trains from ``node_seed + MEMBER_SEED_STRIDE * m``: the stride keeps
+#: one node's members clear of the next nodes' seeds (``node_seed + 1``, ``+ 2``, ...).
+MEMBER_SEED_STRIDE = 1000
+
+
+def member_seed(node_seed: int, member: int) -> int:
+    """The seed member ``member`` (0-based) of a node's ensemble trains from; member 0 uses the node's own."""
+    return node_seed + MEMBER_SEED_STRIDE * member
+
+
 def balanced_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
     """Class weights inversely proportional to class frequency (1.0 everywhere when balanced)."""
     counts = np.bincount(labels, minlength=n_classes).astype(float)
@@ -106,14 +116,14 @@ def balanced_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
 def clip_probabilities(model: NodeClassifier, data: NodeData, features: FeatureConfig) -> np.ndarray:
     """``(n_clips, n_classes)``: the model's window probabilities averaged per clip, as prediction does.
 
-    Columns follow ``model.classes``; all clips' windows go to the model in one call. These are
+    Columns follow ``model.classes_``; all clips' windows go to the model in one call. These are
     the raw probabilities, before the model's calibration.
     """
     if not len(data):
-        return np.zeros((0, len(model.classes)))
+        return np.zeros((0, len(model.classes_)))
     stacks = [prediction_windows(f, features) for f in data.clips]
     return cascade_clip_probabilities(
-        model, stacks, list(model.classes), f"model of node {getattr(model, 'node', '?')!r}"
+        model, stacks, [str(c) for c in model.classes_], f"model of node {getattr(model, 'node', '?')!r}"
     )
 
 

@@ -6,7 +6,8 @@ benchmarks and ``evaluate`` compare like with like. Steps: resolve the data set 
 embedded synthetic corpus), extract LMFCC (cached), split, plan one job per node model of every
 tree (:func:`~hiergenre.training.tree.plan_tree`), run them in parallel worker processes
 (:func:`~hiergenre.training.jobs.run_node_jobs`), then write each tree's LMFCC matrices into its model
-folder and publish it with its :class:`~hiergenre.workspace.layout.Manifest`.
+folder and publish it with its :class:`~hiergenre.workspace.manifest.Manifest`. Every path inside a
+tree's folder comes from :mod:`hiergenre.workspace.folders`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from hiergenre.data.datasets import Dataset, Split, load_dataset, parse_split
 from hiergenre.data.fma import load_labelled
 from hiergenre.data.synthetic.corpus import write_corpus
 from hiergenre.errors import HierGenreError
-from hiergenre.features.lmfcc import FeatureCache, LmfccMatrices, extract_many
+from hiergenre.features.frontend import LmfccFrontEnd
+from hiergenre.features.lmfcc import FeatureCache, extract_many
 from hiergenre.parallel.backends import Backend, LocalBackend
 from hiergenre.progress import PhaseTimer, Reporter
 from hiergenre.training.jobs import run_node_jobs
 from hiergenre.training.tree import NodeResult, model_version, plan_tree, remove_leftovers
-from hiergenre.workspace.layout import FEATURE_MATRICES, Manifest, Workspace
+from hiergenre.workspace.folders import VersionFolder
+from hiergenre.workspace.layout import Workspace
+from hiergenre.workspace.manifest import Manifest
 from hiergenre.workspace.validation import write_tree_validation
 
 SYNTHETIC_CLIPS_PER_GENRE = 10
@@ -181,7 +185,7 @@ def train_workspace(
         restricted = restrict_split(the_split, model_tree)
         pools.append(restricted.train + restricted.valid)
         version = model_version(model_tree, preset, fingerprint, split_key, epochs, seed)
-        out_dir = workspace.tree_dir(model_tree.name) / version
+        out_dir = workspace.tree_folder(model_tree.name).version(version).path
         out_dirs.append(out_dir)
         remove_leftovers(out_dir)
         jobs_of_tree.append(
@@ -213,7 +217,7 @@ def train_workspace(
             if r.kind == "constant"
         ]
         with timer.phase("tree validation"):
-            write_tree_validation(model_tree, out_dir, pool, frames, preset.features)
+            write_tree_validation(model_tree, VersionFolder(out_dir), pool, frames, LmfccFrontEnd(preset.features))
         with timer.phase("write"):
             write_tree_records(
                 workspace,
@@ -253,9 +257,10 @@ def write_tree_records(
     split_record: dict,
     failures: dict[str, str],
 ) -> None:
-    """The LMFCC matrices of the lean prediction path into ``out_dir``, then the manifest that publishes it."""
-    LmfccMatrices.from_librosa(preset.features).save(out_dir / FEATURE_MATRICES)
-    workspace.write_manifest(
+    """The front-end's files (LMFCC matrices of the lean path) into ``out_dir``, then the manifest that publishes it."""
+    front_end = LmfccFrontEnd(preset.features)
+    front_end.save(VersionFolder(out_dir).feature_matrices)
+    workspace.publish(
         Manifest(
             tree_name=model_tree.name,
             role=role,
@@ -274,5 +279,6 @@ def write_tree_records(
             split=split_record,
             skipped_files=failures,
             models=out_dir.name,
+            front_end=front_end.record,
         )
     )

@@ -1,9 +1,10 @@
 """Training every decision node of one tree into a folder, reusing what did not change.
 
-A node model is determined by its classes and their genres, the preset, the data, the split, the
-epoch cap and the seed; their hash (:func:`training_key`) is stored with the model. A later run
-with the same key loads the stored model instead of training it again, so a second
-``train-all``, or one after an interruption, only does what is left.
+A node model is determined by its classes and their genres, the preset's settings (not its name
+or description), the data, the split, the epoch cap and the seeds its members train from; their
+hash (:func:`training_key`) is stored with the model. A later run with the same key loads the
+stored model instead of training it again, so a second ``train-all``, or one after an
+interruption, only does what is left.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.config import Preset, stable_hash
 from hiergenre.data.datasets import Clip
-from hiergenre.models.nodes import HELD_OUT_SUFFIX, NodeModel, load_node, save_node
+from hiergenre.models.network import pin_training_threads
+from hiergenre.models.nodes import NODE_SUFFIXES, NodeModel, load_node, node_file, save_node
 from hiergenre.progress import PhaseTimer, Reporter, SilentReporter
 from hiergenre.storage import atomic_path, read_json
 from hiergenre.training.node import fit_node
-from hiergenre.training.node_data import clip_accuracy, node_data
+from hiergenre.training.node_data import clip_accuracy, member_seed, node_data
+from hiergenre.workspace.folders import tree_folder_of
 
 
 @dataclass(frozen=True)
@@ -59,18 +63,40 @@ class NodeResult:
 def training_key(
     tree: GenreTree, node: str, preset: Preset, data_fingerprint: str, split_key: str, epochs: int, seed: int
 ) -> str:
-    """Everything that determines a node model: equal keys mean the stored model can be reused."""
+    """Everything that determines a node model: equal keys mean the stored model can be reused.
+
+    ``seed`` is the run's seed; the key holds the seeds the node's members really train from
+    (:func:`node_seed`, then :func:`~hiergenre.training.node_data.member_seed`), so moving a node to
+    another place in the tree, or adding members, retrains it. The preset enters by its settings
+    only (:func:`recipe`): renaming or rewording a preset reuses every model.
+    """
+    first = node_seed(tree, node, seed)
     return stable_hash(
         {
             "classes": tree.children(node),
             "leaves": {c: tree.leaves_under(c) for c in tree.children(node)},
-            "preset": asdict(preset),
+            "recipe": recipe(preset, epochs),
             "data": data_fingerprint,
             "split": split_key,
-            "epochs": epochs,
-            "seed": seed,
+            "member_seeds": [member_seed(first, member) for member in range(preset.train.members)],
         }
     )
+
+
+def recipe(preset: Preset, epochs: int) -> dict[str, Any]:
+    """What of ``preset`` shapes a trained model: its feature, model and training settings, the
+    training's epoch count being the cap ``epochs`` this run uses (the smaller of ``--epochs`` and
+    the preset's own); its name and description are left out, they train nothing."""
+    return {
+        "features": asdict(preset.features),
+        "model": asdict(preset.model),
+        "train": asdict(replace(preset.train, epochs=epochs)),
+    }
+
+
+def node_seed(tree: GenreTree, node: str, seed: int) -> int:
+    """The seed ``node`` trains from in a run with ``seed``: ``seed + i`` for the tree's ``i``-th decision node."""
+    return seed + tree.model_nodes.index(node)
 
 
 def model_version(
@@ -126,7 +152,7 @@ def plan_tree(
     its LMFCC matrix. Each job carries only the clips under its node.
     """
     jobs = []
-    for index, node in enumerate(tree.model_nodes):
+    for node in tree.model_nodes:
         under = set(tree.leaves_under(node))
         train, valid = (tuple(c for c in part if c.genre in under) for part in split_parts)
         jobs.append(
@@ -139,7 +165,7 @@ def plan_tree(
                 preset=preset,
                 out_dir=out_dir,
                 epochs=epochs,
-                seed=seed + index,
+                seed=node_seed(tree, node, seed),
                 key=training_key(tree, node, preset, data_fingerprint, split_key, epochs, seed),
             )
         )
@@ -147,7 +173,13 @@ def plan_tree(
 
 
 def run_node_job(job: NodeJob, reporter: Reporter | None = None) -> NodeResult:
-    """Reuse the node's stored model when its key matches, else train and save it; then score it."""
+    """Reuse the node's stored model when its key matches, else train and save it; then score it.
+
+    This is where a worker (a local process, a Dask worker, or the caller's process) starts on a
+    node, so TensorFlow's threads are pinned here, before loading a stored network could start it.
+    """
+    if job.preset.train.node_model != "stats":  # statistics-only nodes never touch TensorFlow
+        pin_training_threads()
     started = time.perf_counter()
     model = reusable(job.out_dir, job.node, job.key)
     reused = model is not None
@@ -239,20 +271,23 @@ def remove_leftovers(directory: Path) -> None:
 def reusable(out_dir: Path, node: str, key: str) -> NodeModel | None:
     """The stored model of ``node`` if it was trained with ``key`` and is intact, else None.
 
-    A model folder of a workspace (``v-<hash>``) also looks in the tree's other versions: a node
-    whose key did not change is linked into the new folder instead of being trained again.
+    A version folder of a workspace also looks in the tree's other versions
+    (:meth:`~hiergenre.workspace.folders.TreeFolder.earlier_versions`): a node whose key did not
+    change is linked into the new folder instead of being trained again.
     """
     if not _key_matches(out_dir, node, key):
-        source = next((d for d in _other_versions(out_dir) if _key_matches(d, node, key)), None)
+        earlier = tree_folder_of(out_dir).earlier_versions(out_dir)
+        source = next((d for d in earlier if _key_matches(d, node, key)), None)
         if source is None:
             return None
         _adopt(source, out_dir, node)
     try:
         model = load_node(out_dir, node)
-        if model.network is not None and not (out_dir / f"{node}.tflite").is_file():
+        lite = node_file(out_dir, node, ".tflite")
+        if model.network is not None and not lite.is_file():
             from hiergenre.models.litert import export_litert
 
-            export_litert(model.network, out_dir / f"{node}.tflite")  # lost or never written: recreate it
+            export_litert(model.network, lite)  # lost or never written: recreate it
         return model
     except Exception:  # noqa: BLE001 - any damaged model is simply retrained
         return None
@@ -260,24 +295,16 @@ def reusable(out_dir: Path, node: str, key: str) -> NodeModel | None:
 
 def _key_matches(folder: Path, node: str, key: str) -> bool:
     try:
-        return read_json(folder / f"{node}.json", what="node metadata").get("training_key") == key
+        return read_json(node_file(folder, node), what="node metadata").get("training_key") == key
     except Exception:  # noqa: BLE001 - absent or damaged: not reusable
         return False
-
-
-def _other_versions(out_dir: Path) -> list[Path]:
-    """The tree's other model folders, newest first, then its own folder (workspaces of hiergenre 0.2)."""
-    if not out_dir.name.startswith("v-"):
-        return []
-    versions = [d for d in out_dir.parent.glob("v-*") if d.is_dir() and d != out_dir]
-    return [*sorted(versions, key=lambda d: d.stat().st_mtime, reverse=True), out_dir.parent]
 
 
 def _adopt(source: Path, out_dir: Path, node: str) -> None:
     """Hard-link (or copy) a node's files into ``out_dir``, its JSON last (the JSON marks it complete)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for suffix in (".keras", ".tflite", HELD_OUT_SUFFIX, ".json"):
-        origin = source / f"{node}{suffix}"
+    for suffix in NODE_SUFFIXES:
+        origin = node_file(source, node, suffix)
         if origin.is_file():
             with atomic_path(out_dir / origin.name) as tmp:
                 tmp.unlink()

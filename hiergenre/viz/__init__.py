@@ -1,1 +1,4 @@
-"""Every view: terminal tables and drawings, Markdown reports, plots."""
+"""Drawings and reports on disk: PNG plots (matplotlib without pyplot) and Markdown reports.
+
+The terminal views (rich trees, tables, progress bars) are the command line's: :mod:`hiergenre.cli.render`.
+"""

@@ -10,7 +10,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hiergenre.viz.figures import save_figure, subplots
+
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from hiergenre.evaluation.metrics import ModelScores
 
 #: Columns of :func:`calibration_rows`.
@@ -69,16 +73,19 @@ def detail_rows(scores: Mapping[str, ModelScores]) -> list[list[str]]:
 
 
 def reliability_png(scores: Mapping[str, ModelScores], path: str | Path) -> Path | None:
-    """Accuracy against confidence in 15 bins, before and after calibration, one panel per model."""
-    from hiergenre.viz.reports import pyplot, save_figure
+    """:func:`reliability_figure` written to the PNG ``path``; None (nothing written) when nothing was calibrated."""
+    figure = reliability_figure(scores)
+    return None if figure is None else save_figure(figure, path)
 
+
+def reliability_figure(scores: Mapping[str, ModelScores]) -> Figure | None:
+    """Accuracy against confidence in 15 bins, before and after calibration, one panel per model."""
     models = {
         n: s.calibration for n, s in scores.items() if s.calibration.get("after", {}).get("model", {}).get("clips")
     }
     if not models:
         return None
-    plt = pyplot()
-    fig, axes = plt.subplots(1, len(models), figsize=(3.2 * len(models), 3.4), squeeze=False)
+    fig, axes = subplots((3.2 * len(models), 3.4), 1, len(models), squeeze=False)
     for ax, (name, calibration) in zip(axes[0], models.items(), strict=True):
         ax.plot([0, 1], [0, 1], color="#999999", linewidth=0.8, linestyle=":")
         for stage, color in (("before", "#d62728"), ("after", "#1f77b4")):
@@ -101,4 +108,4 @@ def reliability_png(scores: Mapping[str, ModelScores], path: str | Path) -> Path
         ax.legend(fontsize=7, loc="lower right")
     axes[0][0].set_ylabel("share right")
     fig.suptitle("Reliability: clips per bin of confidence (numbers: clips in the bin)", fontsize=10)
-    return save_figure(fig, path)
+    return fig

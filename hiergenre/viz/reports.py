@@ -5,15 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.evaluation.evaluate import EvaluationReport
 from hiergenre.evaluation.metrics import ModelScores
-from hiergenre.storage import atomic_file, atomic_path
-from hiergenre.viz.render import percent
+from hiergenre.storage import atomic_file
+from hiergenre.viz.calibration import (
+    CALIBRATION_HEADER,
+    DETAIL_HEADER,
+    calibration_rows,
+    detail_rows,
+    reliability_png,
+)
+from hiergenre.viz.figures import save_figure, subplots
+from hiergenre.viz.formatting import percent
+from hiergenre.viz.tree import draw_tree
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -79,17 +91,21 @@ def cascade_section(s: ModelScores) -> str:
 def confusion_png(
     s: ModelScores, path: str | Path, title: str | None = None, reference: GenreTree | None = None
 ) -> Path:
+    """:func:`confusion_figure` written to the PNG ``path``."""
+    return save_figure(confusion_figure(s, title, reference), path)
+
+
+def confusion_figure(s: ModelScores, title: str | None = None, reference: GenreTree | None = None) -> Figure:
     """Confusion matrix heat maps, counts and row-normalised (rows true, columns predicted).
 
     With ``reference``, lines separate its top-level groups (the labels follow its leaf order), so
     mistakes inside a group and across groups can be told apart at a glance.
     """
-    plt = pyplot()
     matrix = np.asarray(s.confusion)
     rows = matrix.sum(axis=1, keepdims=True)
     normalised = np.divide(matrix, rows, out=np.zeros(matrix.shape, float), where=rows > 0)
     size = 2.0 + 0.62 * len(s.labels)
-    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1.5, size))
+    fig, axes = subplots((2 * size + 1.5, size), 1, 2)
     panels = ((matrix, "clips", "{:.0f}"), (100 * normalised, "% of the true genre's clips", "{:.0f}"))
     for ax, (values, what, fmt) in zip(axes, panels, strict=True):
         ax.imshow(values, cmap="Blues", vmin=0)
@@ -108,7 +124,7 @@ def confusion_png(
         ax.set_title(what, fontsize=10)
     groups = f"; lines: top-level groups of tree {reference.name!r}" if reference is not None else ""
     fig.suptitle(title or f"{s.model}: accuracy {percent(s.accuracy)}{groups}")
-    return save_figure(fig, path)
+    return fig
 
 
 def group_edges(labels: Sequence[str], reference: GenreTree | None) -> list[float]:
@@ -120,12 +136,17 @@ def group_edges(labels: Sequence[str], reference: GenreTree | None) -> list[floa
 
 
 def operating_png(scores: Mapping[str, ModelScores], path: str | Path, reference: GenreTree) -> Path | None:
+    """:func:`operating_figure` written to the PNG ``path``; None (nothing written) without operating curves."""
+    figure = operating_figure(scores, reference)
+    return None if figure is None else save_figure(figure, path)
+
+
+def operating_figure(scores: Mapping[str, ModelScores], reference: GenreTree) -> Figure | None:
     """Hierarchical correct rate against specificity as the minimum confidence sweeps, one line per model."""
     curves = {name: s.operating for name, s in scores.items() if s.operating}
     if not curves:
         return None
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    fig, ax = subplots((6.5, 4.5))
     for name, curve in curves.items():
         points = sorted(curve["points"], key=lambda p: p["specificity"])
         ax.plot(
@@ -142,13 +163,21 @@ def operating_png(scores: Mapping[str, ModelScores], path: str | Path, reference
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title("Operating curves: stopping earlier as the minimum confidence rises")
-    return save_figure(fig, path)
+    return fig
 
 
 def learning_curves_png(histories: Mapping[str, Sequence[Mapping[str, Sequence[float]]]], path: str | Path) -> Path:
-    """Loss and accuracy per epoch (train and validation), averaged over runs, one line per model."""
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    """:func:`learning_curves_figure` written to the PNG ``path``."""
+    return save_figure(learning_curves_figure(histories), path)
+
+
+def learning_curves_figure(histories: Mapping[str, Sequence[Mapping[str, Sequence[float]]]]) -> Figure:
+    """Loss and accuracy per epoch (train and validation), averaged over runs, one line per model.
+
+    ``histories`` maps a model's label to its runs, each a Keras-style history (``loss``,
+    ``val_loss``, ``accuracy``, ``val_accuracy``: one value per epoch).
+    """
+    fig, axes = subplots((11, 4), 1, 2)
     for label, runs in histories.items():
         for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
             for prefix, style in (("", "-"), ("val_", "--")):
@@ -165,13 +194,12 @@ def learning_curves_png(histories: Mapping[str, Sequence[Mapping[str, Sequence[f
     if axes[0].get_lines():
         axes[0].legend(fontsize=7)
     fig.suptitle("Learning curves (training windows; validation at clip level; mean over runs)")
-    return save_figure(fig, path)
+    return fig
 
 
 def write_evaluation_report(report: EvaluationReport, directory: str | Path) -> Path:
     """``report.md``: what was scored and how, the reference tree drawn, then per model its tables and confusions."""
     from hiergenre import __version__
-    from hiergenre.viz.render import draw_tree
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -232,14 +260,6 @@ def write_evaluation_report(report: EvaluationReport, directory: str | Path) -> 
 
 def calibration_section(report: EvaluationReport, directory: Path) -> list[str]:
     """The report's calibration tables and reliability diagram (empty when nothing was measured)."""
-    from hiergenre.viz.calibration import (
-        CALIBRATION_HEADER,
-        DETAIL_HEADER,
-        calibration_rows,
-        detail_rows,
-        reliability_png,
-    )
-
     rows = calibration_rows(report.scores)
     if not rows:
         return []
@@ -264,21 +284,3 @@ def calibration_section(report: EvaluationReport, directory: Path) -> list[str]:
         markdown_table(DETAIL_HEADER, detail_rows(report.scores)),
         "",
     ]
-
-
-def pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig: Any, path: str | Path) -> Path:
-    path = Path(path)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=90)
-    pyplot().close(fig)
-    return path

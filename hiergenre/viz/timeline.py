@@ -7,14 +7,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hiergenre.cascade.hierarchy import GenreTree
-from hiergenre.storage import atomic_path
+from hiergenre.errors import HierGenreError
+from hiergenre.viz.figures import colour_map, save_figure, subplots
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from hiergenre.prediction.predictor import Prediction
     from hiergenre.prediction.timeline import Segment
 
 #: A colour map per top-level group (genres of one group share its hue), cycled for more groups.
 GROUP_COLOURS = ("Blues", "Oranges", "Greens", "Purples", "Reds", "Greys", "YlOrBr", "PuRd")
+#: Resolution of timeline plots.
+TIMELINE_DPI = 100
 
 
 def clock(seconds: float) -> str:
@@ -38,30 +43,31 @@ def top_groups(tree: GenreTree) -> list[tuple[str, list[str]]]:
 
 
 def draw_timeline(prediction: Prediction, tree: GenreTree, path: str | Path) -> Path:
+    """:func:`timeline_figure` written to the PNG ``path`` (cropped to what was drawn)."""
+    return save_figure(timeline_figure(prediction, tree), path, dpi=TIMELINE_DPI, tight_box=True)
+
+
+def timeline_figure(prediction: Prediction, tree: GenreTree) -> Figure:
     """Stacked genre probabilities over time, genres coloured by top-level group, chosen genre on top.
 
     Each segment's probabilities are its route's distribution (each genre's whole-path
     probability), so the bands of one group add up to the group's probability.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
     segments = [s for s in prediction.timeline or [] if s.route is not None]
     if not segments:
-        raise ValueError("no classified segment to draw")
+        raise HierGenreError(f"{prediction.file}: no classified segment to draw (the whole file is silent)")
     centres = np.array([(s.start + s.end) / 2 for s in segments])
     colours, order = {}, []
     for index, (_, genres) in enumerate(top_groups(tree)):
-        cmap = plt.get_cmap(GROUP_COLOURS[index % len(GROUP_COLOURS)])
+        cmap = colour_map(GROUP_COLOURS[index % len(GROUP_COLOURS)])
         for rank, genre in enumerate(genres):
             colours[genre] = cmap(0.45 + 0.45 * rank / max(1, len(genres) - 1))
             order.append(genre)
     bands = np.array([[s.route.distribution.get(g, 0.0) for s in segments] for g in order])
     width = min(16.0, max(8.0, len(segments) * 0.35))
-    fig, (strip, ax) = plt.subplots(2, 1, figsize=(width, 5.2), sharex=True, gridspec_kw={"height_ratios": [1, 8]})
+    fig, (strip, ax) = subplots((width, 5.2), 2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 8]})
     ax.stackplot(centres, bands, colors=[colours[g] for g in order], labels=order, step=None)
     ax.set_ylim(0, 1)
     ax.set_xlim(segments[0].start, segments[-1].end)
@@ -81,9 +87,4 @@ def draw_timeline(prediction: Prediction, tree: GenreTree, path: str | Path) -> 
     labels = [f"{group_of[g]}: {g}" if group_of[g] != g else g for g in labels]
     ax.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     strip.set_title(f"{Path(prediction.file).name}: genre over time (tree {tree.name!r})")
-    fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return fig

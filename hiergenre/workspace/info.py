@@ -1,7 +1,7 @@
 """``hiergenre info``: what a workspace holds, read from its files without loading any model.
 
-Everything comes from ``tree.yaml``, the manifests and the nodes' JSON records, so it is fast
-and never needs TensorFlow.
+Everything comes from ``tree.yaml``, the manifests and the nodes' JSON records (each trained tree
+opened without its models), so it is fast and never needs TensorFlow.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ def workspace_info(workspace: Workspace) -> dict[str, Any]:
     built = workspace.built_tree() if workspace.tree_file.exists() else None
     trained = {}
     for name in workspace.trained_trees():
-        manifest = workspace.manifest(name)
-        kinds = Counter(meta.get("kind", "cnn") for meta in workspace.node_metadata(name).values())
+        opened = workspace.open(name, runtime=None)  # records only: no model is loaded
+        manifest = opened.manifest
+        kinds = Counter(meta.get("kind", "cnn") for meta in opened.node_records.values())
         trained[name] = {
             "genres": len(manifest.genre_tree.leaves),
             "node_models": len(manifest.nodes),
@@ -47,7 +48,8 @@ def workspace_info(workspace: Workspace) -> dict[str, Any]:
             "split": manifest.split.get("description"),
             "trained_at": manifest.trained_at,
             "hiergenre_version": manifest.hiergenre_version,
-            "bytes": folder_bytes(workspace.model_dir(manifest)),
+            "front_end": opened.front_end.kind,
+            "bytes": folder_bytes(opened.folder.path),
             "is_built_tree": built is not None and name == built.name,
         }
     return {

@@ -1,12 +1,59 @@
-"""The benchmark runners end to end on a tiny synthetic corpus (numbers are not checked, shapes are)."""
+"""The benchmark runners on a tiny synthetic corpus (numbers are not checked, shapes are).
 
+The flat-versus-hierarchical report is rendered from two recorded runs
+(``tests/data/flat_vs_hier-runs.json.gz``); its runner trains for real in the ablation test. A
+change to what a run records re-records them in the same commit, and says so:
+
+    python -m tests.integration.test_benchmark
+"""
+
+import copy
+import gzip
 import json
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from benchmarks import ablation, flat_vs_hier, predict_speed
 from benchmarks.common import paired, paired_text
+from benchmarks.flat_vs_hier_options import Options
+from benchmarks.flat_vs_hier_report import write_outputs
+from benchmarks.pooling import aggregate
 from tests.commands import ROOT
+
+RECORDING = ROOT / "tests" / "data" / "flat_vs_hier-runs.json.gz"
+#: Four genres, three node models: the smallest tree with routing choices.
+SMALL_TREE = "name: default\ntree: {loud: [metal, disco], calm: [classical, jazz]}\n"
+#: The benchmark that made the recording (--tree and --out added).
+RECORDED_OPTIONS = "synthetic --groups 2 --synthetic-clips 4 --seeds 0 1 --epochs 1 --preset improved --jobs 1"
+
+
+def recorded_options(folder: Path, out: Path) -> Options:
+    """The recorded benchmark's options, its tree written to ``folder``."""
+    tree = folder / "default.yaml"
+    tree.write_text(SMALL_TREE)
+    return flat_vs_hier.parse_args([*RECORDED_OPTIONS.split(), "--tree", str(tree), "--out", str(out)])
+
+
+def read_recording() -> dict:
+    """The recorded runs (as ``one_run`` returned them), the extraction timing, the corpus size and wall time."""
+    with gzip.open(RECORDING, "rt", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def record(folder: Path) -> None:
+    """Run the benchmark once (a few minutes) and store what its report is made from in :data:`RECORDING`."""
+    captured = {}
+
+    def capture(options, runs, extraction, dataset, seconds):  # noqa: ANN001, ANN202
+        captured.update(runs=copy.deepcopy(runs), extraction=extraction, clips=len(dataset.clips), wall_seconds=seconds)
+        return aggregate(options, runs, extraction, dataset, seconds)
+
+    flat_vs_hier.aggregate = capture
+    flat_vs_hier.run(recorded_options(folder, folder / "out"))
+    with open(RECORDING, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:
+        packed.write(json.dumps(captured, separators=(",", ":")).encode("utf-8"))
 
 
 def test_paired_statistics_count_wins_ties_and_losses():
@@ -15,21 +62,29 @@ def test_paired_statistics_count_wins_ties_and_losses():
     assert d["mean"] == pytest.approx(0.075) and paired_text(d) == "+7.5 ± 14.8 (2/1/1)"
 
 
-def test_runner_writes_report_with_paired_differences(tmp_path, monkeypatch):
-    monkeypatch.chdir(ROOT)
+def test_report_of_recorded_runs_gives_paired_differences(tmp_path):
+    """The report of two recorded runs: aggregation, paired differences, Markdown, compact JSON, PNGs.
+
+    The runs were recorded from ``flat_vs_hier`` on the synthetic corpus (see :func:`record`), so
+    only what comes after the training is run here.
+    """
+    recorded = read_recording()
+    runs = recorded["runs"]
+    per_run = [r["models"]["default"]["scores"]["accuracy"] - r["models"]["flat"]["scores"]["accuracy"] for r in runs]
     out = tmp_path / "out"
-    tree = tmp_path / "default.yaml"  # four genres, three node models: the smallest tree with routing choices
-    tree.write_text("name: default\ntree: {loud: [metal, disco], calm: [classical, jazz]}\n")
-    options = f"synthetic --tree {tree} --groups 2 --synthetic-clips 4 --seeds 0 1 --epochs 1 --preset improved"
-    assert flat_vs_hier.main([*options.split(), "--jobs", "1", "--out", str(out)]) == 0
+    out.mkdir()
+    options = recorded_options(tmp_path, out)
+    corpus = SimpleNamespace(root=Path("synthetic"), clips=[None] * recorded["clips"])
+    report = aggregate(options, runs, recorded["extraction"], corpus, recorded["wall_seconds"])
+    write_outputs(report, runs, out, options)
     results = json.loads((out / "results.json").read_text())
     assert len(results["runs"]) == 2
     diff = results["report"]["paired_difference"]
-    per_run = [
-        r["models"]["default"]["scores"]["accuracy"] - r["models"]["flat"]["scores"]["accuracy"]
-        for r in results["runs"]
-    ]
-    assert diff["per_run"] == per_run and diff["wins"] + diff["ties"] + diff["losses"] == 2
+    assert diff["per_run"] == pytest.approx(per_run) and diff["mean"] == pytest.approx(sum(per_run) / 2)
+    assert diff["wins"] + diff["ties"] + diff["losses"] == 2
+    assert (diff["wins"], diff["ties"], diff["losses"]) == tuple(
+        sum(test(d) for d in per_run) for test in (lambda d: d > 1e-9, lambda d: abs(d) <= 1e-9, lambda d: d < -1e-9)
+    )
     models = set(results["runs"][0]["models"])
     cascades = {f"{t}{p}" for t in ("default", "learned") for p in ("", "+product", "+blend")}
     assert models == cascades | {"flat", "baseline3", "stats-svm", "stats-lr"}
@@ -41,6 +96,8 @@ def test_runner_writes_report_with_paired_differences(tmp_path, monkeypatch):
     text = (out / "report.md").read_text()
     assert "SYNTHETIC" in text and "Δ vs flat" in text and "clips/s" in text and "## Learned trees" in text
     assert "right top-level group" in text and "at commit `" in text
+    flat_row = next(line for line in text.splitlines() if line.startswith("| default |"))
+    assert paired_text(diff) in flat_row  # the table shows the paired difference computed above
     assert {p.name for p in out.glob("*.png")} == {
         "confusion-default.png",
         "confusion-learned.png",
@@ -119,4 +176,12 @@ def test_train_speed_parts_count_what_the_loop_did(trained, tmp_path):
     assert train_speed.flops_per_training_window() == 2 * macs * 3
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     code = train_speed.checkout(head, tmp_path / "code")
-    assert (code / "hiergenre" / "cli.py").is_file() and (code / "hierarchies" / "default.yaml").is_file()
+    assert (code / "hiergenre" / "cli" / "main.py").is_file() and (code / "hierarchies" / "default.yaml").is_file()
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        record(Path(scratch))
+    print(f"recorded {RECORDING}")

@@ -99,31 +99,39 @@ def test_a_path_no_worker_sees_is_named(cluster, tmp_path):
         cluster.check_visible({"data set": tmp_path / "missing"})
 
 
-def test_train_all_on_a_cluster_gives_the_local_models_and_predictions(trained, tiny_corpus, tmp_path):
+def test_train_all_on_a_cluster_gives_the_local_models_and_predictions(tiny_corpus, tmp_path):
+    """The workspace plumbing on a cluster, with statistics node models (seconds); that a CNN trained
+    on Dask is the local one is checked above, weight for weight."""
     import hiergenre
 
-    workdir = tmp_path / "ws"
-    hiergenre.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir, draw=False)
-    report = hiergenre.train_all(workdir=workdir, data=tiny_corpus, epochs=2, cluster="local:2")  # as `trained`
-    assert report.backend == "Dask cluster local:2 (2 workers)"
+    workdirs, backends = {"local": tmp_path / "local", "dask": tmp_path / "dask"}, {}
+    for where, workdir in workdirs.items():
+        hiergenre.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir, draw=False)
+        cluster = "local:2" if where == "dask" else None
+        report = hiergenre.train_all(workdir=workdir, data=tiny_corpus, node_model="stats", jobs=1, cluster=cluster)
+        backends[where] = report.backend
+    assert backends["dask"] == "Dask cluster local:2 (2 workers)" and "Dask" not in backends["local"]
+    local, workdir = workdirs["local"], workdirs["dask"]
     for tree in ("default", "flat", "baseline3"):
-        ours, theirs = model_dir(workdir, tree), model_dir(trained, tree)
+        ours, theirs = model_dir(workdir, tree), model_dir(local, tree)
         assert ours.name == theirs.name  # the same training keys: the local run's models could be reused
-        for node_file in theirs.glob("*.held-out.npz"):
+        held_out = sorted(theirs.glob("*.held-out.npz"))
+        assert [p.name for p in held_out] == sorted(p.name for p in ours.glob("*.held-out.npz")) and held_out
+        for node_file in held_out:
             a, b = np.load(node_file), np.load(ours / node_file.name)
-            np.testing.assert_allclose(a["probabilities"], b["probabilities"], atol=1e-4)
+            np.testing.assert_allclose(a["probabilities"], b["probabilities"], atol=1e-6)
     files = sorted(str(p) for p in tiny_corpus.rglob("*.au"))
-    local = hiergenre.predict(files, workdir=trained, routing="product")
-    remote = hiergenre.predict(files, workdir=workdir, routing="product", cluster="local:2")
-    assert [p.file for p in remote] == files
-    for a, b in zip(local, remote, strict=True):
+    here = hiergenre.predict(files, workdir=local, routing="product")
+    there = hiergenre.predict(files, workdir=workdir, routing="product", cluster="local:2")
+    assert [p.file for p in there] == files
+    for a, b in zip(here, there, strict=True):
         assert a.genre == b.genre
         np.testing.assert_allclose(
             [a.route.distribution[g] for g in a.route.distribution],
             [b.route.distribution[g] for g in a.route.distribution],
-            atol=1e-4,
+            atol=1e-6,
         )
-    here = hiergenre.evaluate(workdir=trained, trees=["default"])
+    here = hiergenre.evaluate(workdir=local, trees=["default"])
     there = hiergenre.evaluate(workdir=workdir, trees=["default"], cluster="local:2")
     assert here.scores["default"].accuracy == there.scores["default"].accuracy
 
@@ -139,8 +147,9 @@ def test_a_worker_killed_mid_run_loses_nothing(cli, tiny_corpus, tmp_path):
     command = [sys.executable, "-m", "hiergenre.cli", "train-all", *options, "--cluster", "local:2"]
     env = {**os.environ, "HIERGENRE_WORKDIR": str(workdir)}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    killed = None
+    killed, progress = None, []
     for line in process.stderr:  # off a terminal: one line per finished stage or model
+        progress.append(line)
         if killed is None and line.startswith(("small/", "flat/")):  # one model is done, others are training
             workers = [
                 p for p in psutil.Process(process.pid).children(recursive=True) if "spawn_main" in " ".join(p.cmdline())
@@ -150,15 +159,13 @@ def test_a_worker_killed_mid_run_loses_nothing(cli, tiny_corpus, tmp_path):
             killed = workers[0].pid
     process.wait(timeout=300)
     assert killed is not None
-    # Dask runs the lost job again on the other worker (or, if it could not, says so in one line)
+    # Dask runs the lost job again (its nanny restarts the worker): the run finishes and publishes every model
     first_stdout = process.stdout.read()
-    assert process.returncode in (0, 1) and "Traceback" not in first_stdout
-    models = (
-        model_dir(workdir, "small") if process.returncode == 0 else next((workdir / "models" / "small").glob("v-*"))
-    )
-    finished = {p.name.removesuffix(".json") for p in models.glob("*.json")}
+    assert process.returncode == 0, first_stdout + "".join(progress)
+    assert "Traceback" not in first_stdout + "".join(progress)
+    assert len(json.loads((workdir / "models" / "small" / "manifest.json").read_text())["nodes"]) == 3
     again = cli("train-all", *options, "--cluster", "local:2", workdir=workdir)
-    assert again.stdout.count("reused") >= len(finished - {"validation"})
+    assert again.stdout.count("reused") == 4  # small/root, small/a, small/b and flat/root: nothing was lost
     for tree_name in ("small", "flat"):
         folder = model_dir(workdir, tree_name)
         assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary file left
@@ -168,7 +175,8 @@ def test_a_worker_killed_mid_run_loses_nothing(cli, tiny_corpus, tmp_path):
     assert len(json.loads(predicted.stdout)) == 3
 
 
-def test_unreachable_scheduler_is_one_line(cli, trained, tmp_path):
+def test_unreachable_scheduler_is_one_line(cli, trained, tmp_path, monkeypatch):
+    monkeypatch.setattr("hiergenre.parallel.dask_cluster.CONNECT_TIMEOUT", 2)  # the message, not the wait, is tested
     started = time.monotonic()
     result = cli("evaluate", "--cluster", "tcp://127.0.0.1:9", workdir=trained, check=False)
     assert result.returncode == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr

@@ -8,6 +8,7 @@ import pytest
 from hiergenre.cascade.calibration import (
     TEMPERATURE_BOUNDS,
     HeldOut,
+    Temperature,
     TemperatureScaling,
     apply_temperature,
     calibrated_ece,
@@ -97,7 +98,7 @@ def test_levels_and_nodes_are_scored_on_their_own_clips():
 def test_cascade_calibrates_clip_probabilities_after_averaging():
     class Fixed:
         def __init__(self, classes, row, temperature):
-            self.classes, self.row, self.temperature = classes, np.array(row), temperature
+            self.classes_, self.row, self.temperature = np.array(classes), np.array(row), temperature
 
         def predict_proba(self, windows):
             return np.tile(self.row, (len(windows), 1))
@@ -111,6 +112,19 @@ def test_cascade_calibrates_clip_probabilities_after_averaging():
     sharp = cascade.route_clips([np.zeros((3, 2))])[0]
     assert raw.genre == sharp.genre == "x"
     assert raw.distribution["x"] == pytest.approx(0.6) and sharp.distribution["x"] == pytest.approx(0.36 / 0.52)
+
+
+def test_clip_scores_go_through_each_nodes_own_calibrator():
+    from hiergenre.cascade.cascade import ClipScores
+
+    proba = np.array([[0.6, 0.4], [0.2, 0.8]])
+    scores = ClipScores({"a": proba, "b": proba}, flat=proba)
+    calibrated = scores.calibrated({"a": Temperature(0.5), "b": object()}, Temperature(2.0))
+    assert calibrated.nodes["a"] == pytest.approx(apply_temperature(proba, 0.5))
+    assert calibrated.nodes["a"][0, 0] == pytest.approx(0.36 / 0.52)
+    assert calibrated.nodes["b"] is proba  # no calibrate method: raw
+    assert calibrated.flat == pytest.approx(apply_temperature(proba, 2.0))
+    assert ClipScores({"a": np.zeros((0, 2))}).calibrated({"a": Temperature(0.5)}).nodes["a"].shape == (0, 2)
 
 
 def test_tree_validation_uses_held_out_scores_above_a_genre_and_the_model_elsewhere():

@@ -13,7 +13,7 @@ class Fixed:
     """A classifier that always returns the same distribution."""
 
     def __init__(self, classes, probs):
-        self.classes = classes
+        self.classes_ = np.array(classes)
         self.probs = np.asarray(probs, dtype=float)
 
     def predict_proba(self, windows):
@@ -39,7 +39,7 @@ def test_route_follows_most_probable_child_and_multiplies():
 
 def test_window_probabilities_are_averaged():
     class PerWindow:
-        classes = ["a", "b"]
+        classes_ = np.array(["a", "b"])
 
         def predict_proba(self, windows):
             return np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]])[: len(windows)]
@@ -60,15 +60,9 @@ def test_works_with_sklearn_classifiers_per_node():
         labels = np.array([TREE.child_towards(node, g) for g in genres], dtype=object)
         mask = labels != None  # noqa: E711
         classifiers[node] = LogisticRegression().fit(x[mask], labels[mask].astype(str))
-    classifiers = {n: _with_classes(c) for n, c in classifiers.items()}
-    cascade = Cascade(TREE, classifiers)
+    cascade = Cascade(TREE, classifiers)  # as fitted: the cascade reads scikit-learn's classes_
     for genre, center in centers.items():
         assert cascade.route(np.full((2, 1), center)).genre == genre
-
-
-def _with_classes(classifier):
-    classifier.classes = list(classifier.classes_)
-    return classifier
 
 
 def test_missing_or_mismatched_models_are_reported():

@@ -15,10 +15,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from hiergenre.cascade.calibration import Temperature
 from hiergenre.cascade.cascade import Cascade
+from hiergenre.cascade.classifiers import ConstantClassifier
 from hiergenre.cascade.estimator import HierarchicalClassifier
 from hiergenre.cascade.hierarchy import GenreTree
-from hiergenre.models.nodes import ConstantNode
 
 SPEC = {"heavy": ["metal", "rock"], "soft": ["jazz", {"calm": ["classical", "ambient"]}]}
 CENTERS = {"metal": (0, 0), "rock": (0, 2), "jazz": (6, 0), "classical": (6, 6), "ambient": (8, 6)}
@@ -51,12 +52,44 @@ def test_same_routes_as_the_cascade_on_the_same_node_classifiers():
     """One routing seam: the estimator and the window cascade agree on fitted node models."""
     x, y = blobs()
     model = HierarchicalClassifier(SPEC, routing="product").fit(x, y)
-    for estimator in model.estimators_.values():
-        estimator.classes = list(estimator.classes_)
-    cascade = Cascade(model.tree_, model.estimators_)
+    cascade = Cascade(model.tree_, model.estimators_)  # the fitted classifiers as they are
     test_x, _ = blobs(seed=2)
     clips = [row[None, :] for row in test_x]  # one window per clip
     assert [r.genre for r in cascade.route_clips(clips, "product")] == list(model.predict(test_x))
+
+
+class Tempered:
+    """A fitted classifier with a temperature, as a hiergenre node model has one (``calibrate``)."""
+
+    def __init__(self, classifier, temperature):
+        self.classifier, self.calibration = classifier, Temperature(temperature)
+        self.classes_ = classifier.classes_
+
+    def predict_proba(self, x):
+        return self.classifier.predict_proba(x)
+
+    def calibrate(self, proba):
+        return self.calibration.calibrate(proba)
+
+
+def test_cascade_and_estimator_calibrate_alike_for_the_same_temperatures():
+    """One calibration seam: node models carrying the estimator's temperatures give its probabilities."""
+    x, y = blobs(spread=1.5)
+    model = HierarchicalClassifier(SPEC, routing="blend", calibration="temperature").fit(x, y)
+    temperatures = model.temperatures_
+    assert max(abs(np.log(t)) for t in temperatures.values()) > 0.1  # calibration changes something here
+    nodes = {node: Tempered(estimator, temperatures[node]) for node, estimator in model.estimators_.items()}
+    flat = Tempered(model.flat_estimator_, temperatures["flat"])
+    cascade = Cascade(model.tree_, nodes, flat=flat, flat_weight=model.blend_weight)
+    test_x, _ = blobs(seed=2, spread=1.5)
+    clips = [row[None, :] for row in test_x]
+
+    def distributions(routes):
+        return np.array([[r.distribution[c] for c in model.classes_] for r in routes])
+
+    expected = model.predict_proba(test_x)
+    assert distributions(cascade.route_clips(clips, "blend")) == pytest.approx(expected, abs=1e-12)
+    assert np.abs(distributions(cascade.route_clips(clips, "blend", calibrated=False)) - expected).max() > 1e-3
 
 
 def test_tree_from_yaml_path_and_clone_and_params(tmp_path):
@@ -75,7 +108,7 @@ def test_a_node_that_sees_one_class_gets_a_constant_classifier():
     keep = y != "ambient"  # 'calm' only ever sees classical
     model = HierarchicalClassifier(SPEC).fit(x[keep], y[keep])
     calm = model.estimators_["calm"]
-    assert isinstance(calm, ConstantNode) and calm.probabilities == [1.0, 0.0]
+    assert isinstance(calm, ConstantClassifier) and calm.probabilities.tolist() == [1.0, 0.0]
     assert "ambient" not in set(model.predict(x))
 
 

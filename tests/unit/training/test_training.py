@@ -131,24 +131,34 @@ def test_early_stopping_restores_the_best_clip_level_epoch():
     assert clip_log_loss(proba, data.labels) == pytest.approx(best, rel=1e-3, abs=1e-4)
 
 
-@pytest.mark.parametrize("kind", ["stats", "ensemble", "auto"])
-def test_node_model_kinds(kind, tmp_path):
+@pytest.mark.parametrize(
+    ("kind", "chosen"), [("stats", None), ("ensemble", None), ("auto", 0.0), ("auto", 1.0)], ids=str
+)
+def test_node_model_kinds(kind, chosen, tmp_path, monkeypatch):
+    """Each kind trains what it names; ``auto`` keeps what its choice (unit-tested below, stubbed here) picks."""
     clips, frames = learnable_data()
     tree = GenreTree.flat(["metal", "jazz"], "flat")
     preset = dataclasses.replace(PRESET, train=dataclasses.replace(PRESET.train, node_model=kind))
+    offered = []
+    losses = {1.0: 0.7, 0.5: 0.6, 0.0: 0.5} if chosen == 0.0 else {1.0: 0.5, 0.5: 0.6, 0.0: 0.7}
+
+    def choose(cnn, stats, valid, preset):  # noqa: ANN001, ANN202 - stands in for choose_cnn_weight
+        offered.append((type(cnn), type(stats), len(valid)))
+        return chosen, losses
+
+    monkeypatch.setattr("hiergenre.training.node.choose_cnn_weight", choose)
     results = train_tree(
         tree, (clips[::2], clips[1::2]), frames, preset, tmp_path, epochs=2, seed=0, data_fingerprint="d", split_key="s"
     )
     model = load_node(tmp_path, "root")
-    if kind == "auto":
-        losses = model.metadata["auto_validation_loss"]
-        assert set(losses) == {"1.0", "0.5", "0.0"}
-        best = float(min(losses, key=losses.__getitem__))
-        expected = {1.0: CnnNode, 0.0: StatsNode}.get(best, EnsembleNode)  # the lowest loss decides the kind
-    else:
-        expected = {"stats": StatsNode, "ensemble": EnsembleNode}[kind]
+    expected = {"stats": StatsNode, "ensemble": EnsembleNode, "auto": {0.0: StatsNode, 1.0: CnnNode}.get(chosen)}[kind]
     assert type(model) is expected
     assert (tmp_path / "root.keras").exists() == (expected is not StatsNode)
+    if kind == "auto":
+        assert offered == [(CnnNode, StatsNode, 6)]  # both trained, offered the six validation clips
+        assert model.metadata["auto_validation_loss"] == {str(w): v for w, v in losses.items()}
+    else:
+        assert offered == []
     if expected is EnsembleNode:
         assert model.cnn_weight == 0.5
     if kind == "stats":
@@ -197,7 +207,7 @@ def test_auto_chooses_the_weight_with_the_lowest_clip_log_loss():
     valid = NodeData([np.zeros((20, 13))] * 4, np.array([0, 1, 0, 1]))
 
     class Sure:
-        classes = ["a", "b"]
+        classes_ = ["a", "b"]
 
         def __init__(self, right):
             self.right = right

@@ -1,0 +1,202 @@
+"""Feature front-ends: from a signal at any sample rate to the windows a trained tree's node models take.
+
+A trained tree's manifest records its front-end, ``{"kind": "lmfcc", "params": {...}}``, and every
+path that feeds its models (prediction, timelines, evaluation) asks that front-end for their inputs
+instead of assuming LMFCC settings. A front-end takes ``(y, sr)``, resamples to its own rate and
+returns the windows of one clip, ``(n_windows, frames, n_coefficients)``. LMFCC is the only kind
+so far (:class:`LmfccFrontEnd`); another kind registers in :data:`FRONT_END_KINDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+import soxr
+
+from hiergenre import __version__
+from hiergenre.config import FeatureConfig
+from hiergenre.data.audio import BLOCK_FRAMES, SILENCE_PEAK
+from hiergenre.errors import HierGenreError, InvalidValue
+from hiergenre.features.lmfcc import FeatureCache, LmfccMatrices, extract_many, lmfcc, lmfcc_numpy, prediction_windows
+from hiergenre.parallel.backends import Backend
+
+
+class FrontEnd(Protocol):
+    """What prediction needs of a front-end (:class:`LmfccFrontEnd` is one)."""
+
+    kind: ClassVar[str]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Its settings, as the manifest records them."""
+        ...
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate it resamples every signal to."""
+        ...
+
+    @property
+    def window_samples(self) -> int:
+        """Samples (at :attr:`sample_rate`) one analysis window spans."""
+        ...
+
+    @property
+    def max_seconds(self) -> float:
+        """Seconds of a signal it uses at most (the first ones)."""
+        ...
+
+    def windows(self, y: np.ndarray, sr: float) -> np.ndarray:
+        """The windows of one clip ``(n_windows, frames, n_coefficients)`` from a mono signal ``(n_samples,)``."""
+        ...
+
+    def windows_at_rate(self, signal: np.ndarray) -> np.ndarray:
+        """:meth:`windows` of a signal already at :attr:`sample_rate`, cut to :attr:`max_seconds` (a decoded file)."""
+        ...
+
+    def analysis_window(self, samples: np.ndarray) -> np.ndarray:
+        """One window ``(frames, n_coefficients)`` from :attr:`window_samples` samples at :attr:`sample_rate`."""
+        ...
+
+
+@dataclass(frozen=True)
+class LmfccFrontEnd:
+    """Liftered MFCCs (:mod:`hiergenre.features.lmfcc`), cut into the windows every scoring path uses.
+
+    ``matrices`` set: LMFCC in numpy from the matrices stored with the models (the lean path, no
+    librosa); None: librosa (the reference path). Picklable, so a worker process can run it.
+    """
+
+    config: FeatureConfig
+    matrices: LmfccMatrices | None = None
+    kind: ClassVar[str] = "lmfcc"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The LMFCC settings (:class:`~hiergenre.config.FeatureConfig`'s fields)."""
+        return asdict(self.config)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """What a manifest stores of it."""
+        return {"kind": self.kind, "params": self.params}
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate LMFCC is computed at."""
+        return self.config.sample_rate
+
+    @property
+    def window_samples(self) -> int:
+        """Samples one analysis window spans: its frames' first sample to their last one."""
+        return self.config.frame_length + (self.config.window_frames - 1) * self.config.hop_length
+
+    @property
+    def max_seconds(self) -> float:
+        """Seconds of a signal it uses at most (the first ones): what the file decoder is told to read."""
+        return self.config.max_seconds
+
+    def resample(self, y: np.ndarray, sr: float) -> np.ndarray:
+        """A mono signal ``(n_samples,)`` at ``sr`` Hz as float32 at :attr:`sample_rate`, checked as files are.
+
+        Resampled by soxr in the blocks the file decoder uses (:mod:`hiergenre.data.audio`), so a
+        signal gives the very samples its file would; only the first ``max_seconds`` are used.
+        """
+        signal = checked_signal(y, sr)[: int(self.max_seconds * sr)]
+        if sr != self.sample_rate:
+            resampler = soxr.ResampleStream(sr, self.sample_rate, 1, dtype="float32", quality="HQ")
+            blocks = [
+                resampler.resample_chunk(signal[i : i + BLOCK_FRAMES]) for i in range(0, len(signal), BLOCK_FRAMES)
+            ]
+            signal = np.concatenate([*blocks, resampler.resample_chunk(np.zeros(0, np.float32), last=True)])
+        if float(np.max(np.abs(signal))) < SILENCE_PEAK:
+            raise HierGenreError("the signal is silent (peak below -80 dBFS): nothing to classify")
+        return np.ascontiguousarray(signal, dtype=np.float32)
+
+    def frames(self, signal: np.ndarray) -> np.ndarray:
+        """LMFCC ``(n_frames, n_mfcc)`` of a mono signal already at :attr:`sample_rate`."""
+        if self.matrices is not None:
+            return lmfcc_numpy(signal, self.config, self.matrices)
+        return lmfcc(signal, self.config)
+
+    def clip_windows(self, frames: np.ndarray) -> np.ndarray:
+        """The windows ``(n_windows, window_frames, n_mfcc)`` of one clip's LMFCC matrix (spread over it)."""
+        return prediction_windows(frames, self.config)
+
+    def windows(self, y: np.ndarray, sr: float) -> np.ndarray:
+        """The windows ``(n_windows, window_frames, n_mfcc)`` of a mono signal ``(n_samples,)`` at ``sr`` Hz."""
+        return self.windows_at_rate(self.resample(y, sr))
+
+    def windows_at_rate(self, signal: np.ndarray) -> np.ndarray:
+        """:meth:`windows` of a signal already at :attr:`sample_rate`, cut to :attr:`max_seconds` (a decoded file)."""
+        return self.clip_windows(self.frames(signal))
+
+    def analysis_window(self, samples: np.ndarray) -> np.ndarray:
+        """One window ``(window_frames, n_mfcc)`` from :attr:`window_samples` samples at :attr:`sample_rate`."""
+        return self.frames(samples)[: self.config.window_frames]
+
+    def extract(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        cache: FeatureCache | None = None,
+        backend: Backend | None = None,
+        on_done: Callable[[], None] | None = None,
+    ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+        """The reference LMFCC matrix of every readable file (cached), and a one-line reason for each other."""
+        return extract_many(paths, self.config, cache=cache, backend=backend, on_done=on_done)
+
+    def save(self, matrices_file: Path) -> None:
+        """Store what the lean path needs beside the models: the LMFCC matrices (computed with librosa)."""
+        (self.matrices or LmfccMatrices.from_librosa(self.config)).save(matrices_file)
+
+    @classmethod
+    def load(cls, params: dict[str, Any], matrices_file: Path, *, lean: bool) -> LmfccFrontEnd:
+        """The front-end a manifest records; ``lean`` loads the matrices stored in ``matrices_file`` (no librosa)."""
+        try:
+            config = FeatureConfig(**params)
+        except TypeError as exc:
+            raise HierGenreError(
+                f"damaged front-end settings of the models in {matrices_file.parent} ({exc}); retrain with train-all"
+            ) from None
+        return cls(config, LmfccMatrices.load(matrices_file) if lean else None)
+
+
+#: Every front-end kind by the name a manifest records.
+FRONT_END_KINDS: dict[str, type[LmfccFrontEnd]] = {LmfccFrontEnd.kind: LmfccFrontEnd}
+
+
+def load_front_end(record: dict[str, Any], matrices_file: Path, *, lean: bool) -> LmfccFrontEnd:
+    """The front-end of a manifest's record, or a one-line error for a kind this hiergenre does not know."""
+    kind = FRONT_END_KINDS.get(record.get("kind", ""))
+    if kind is None:
+        raise HierGenreError(
+            f"the models in {matrices_file.parent} take inputs from the front-end {record.get('kind')!r}, "
+            f"which hiergenre {__version__} does not know: upgrade hiergenre or retrain with train-all"
+        )
+    return kind.load(dict(record.get("params") or {}), matrices_file, lean=lean)
+
+
+def checked_signal(y: np.ndarray, sr: float) -> np.ndarray:
+    """``y`` as a float32 mono signal, or a one-line error saying what is wrong with it or with ``sr``."""
+    try:
+        rate = float(sr)
+        signal = np.asarray(y, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise InvalidValue("expected a numeric mono signal (a 1-D numpy array) and a sample rate in Hz") from None
+    if not np.isfinite(rate) or rate <= 0:
+        raise InvalidValue(f"the sample rate must be a positive number of Hz, got {sr}")
+    if signal.ndim != 1:
+        raise InvalidValue(
+            f"expected a mono signal of shape (n_samples,), got shape {signal.shape}: "
+            "downmix first (y.mean(axis=0) for librosa's (channels, n_samples))"
+        )
+    if signal.size == 0:
+        raise HierGenreError("the signal holds no samples")
+    if not np.all(np.isfinite(signal)):
+        raise HierGenreError("the signal contains NaN or infinite samples")
+    return signal
