@@ -9,6 +9,7 @@ stray hidden temporary file, never a truncated file under the real name.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import tempfile
@@ -74,3 +75,18 @@ def read_json(path: str | Path, *, what: str) -> Any:
         raise HierGenreError(f"{what} not found: {path}") from None
     except (OSError, ValueError) as exc:
         raise HierGenreError(f"{what} is unreadable ({path}): {exc}") from None
+
+
+def read_csv_rows(path: str | Path, *, what: str, as_dicts: bool = False) -> list[Any]:
+    """Every row of a UTF-8 CSV file (lists, or dicts keyed by the header with ``as_dicts``).
+
+    A missing or unreadable file is one line naming ``what`` it should have been
+    ("FMA genre table not found: ..."), never a traceback.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle) if as_dicts else csv.reader(handle))
+    except FileNotFoundError:
+        raise HierGenreError(f"{what} not found: {path}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise HierGenreError(f"cannot read {what} {path}: {exc}") from None

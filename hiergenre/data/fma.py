@@ -16,7 +16,6 @@ Punk and "[Rock]" is the partial label Rock; a track whose genres share no ances
 from __future__ import annotations
 
 import ast
-import csv
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 from hiergenre.data.datasets import Clip, Dataset, load_dataset
 from hiergenre.data.taxonomy import FmaGenre, read_fma_genres, unique_names
 from hiergenre.errors import HierGenreError
+from hiergenre.storage import read_csv_rows
 
 #: FMA's split names as hiergenre's parts.
 FMA_PARTS = {"training": "train", "validation": "valid", "test": "test"}
@@ -42,13 +42,7 @@ class FmaTrack:
 def read_tracks(path: str | Path) -> list[FmaTrack]:
     """The tracks of FMA's ``tracks.csv`` (two header rows, then the index-name row)."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        raise HierGenreError(f"FMA metadata not found: {path}") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise HierGenreError(f"cannot read FMA metadata {path}: {exc}") from None
+    rows = read_csv_rows(path, what="FMA metadata")
     if len(rows) < 3:
         raise HierGenreError(f"{path} is not FMA's tracks.csv: it needs two header rows and an index row")
     columns = list(zip(rows[0], rows[1], strict=False))

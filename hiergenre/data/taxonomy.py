@@ -14,7 +14,6 @@ a genre with fewer tracks than that is left out with everything below it.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.errors import HierGenreError
+from hiergenre.storage import read_csv_rows
 
 #: The columns FMA's genres.csv has.
 FMA_COLUMNS = ("genre_id", "#tracks", "parent", "title", "top_level")
@@ -49,13 +49,7 @@ class FmaTree:
 def read_fma_genres(path: str | Path) -> dict[int, FmaGenre]:
     """FMA's ``genres.csv`` by genre id; every parent must be 0 or a genre of the table."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except FileNotFoundError:
-        raise HierGenreError(f"FMA genre table not found: {path}") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise HierGenreError(f"cannot read FMA genre table {path}: {exc}") from None
+    rows = read_csv_rows(path, what="FMA genre table", as_dicts=True)
     missing = [c for c in FMA_COLUMNS if rows and c not in rows[0]]
     if not rows or missing:
         raise HierGenreError(f"{path} is not FMA's genres.csv: it needs the columns {', '.join(FMA_COLUMNS)}")
