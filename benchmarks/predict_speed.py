@@ -3,7 +3,10 @@
 Measures, on one machine and in one run, side by side:
 
 - cold single-clip prediction: the wall time of a whole ``hiergenre predict clip.au`` process,
-  each backend run ``--repeats`` times, alternating (median and best reported);
+  each backend run ``--repeats`` times, alternating with the import floor (a process importing
+  only numpy, soundfile, soxr and the LiteRT interpreter) (median and best reported);
+- peak memory: the peak RSS of ``hiergenre predict`` and ``hiergenre predict --timeline`` on the
+  30-s clip and on a ``--long-minutes`` file made of it (written block by block);
 - batch prediction: a whole ``hiergenre predict DATA --output out.csv`` process over every clip
   of DATA, clips per second including start-up;
 - parity: largest difference between the lean (numpy) and librosa LMFCC on every clip, relative
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import statistics
 import subprocess
 import sys
@@ -26,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from benchmarks.common import ROOT, output_and_scratch, provenance, provenance_line, write_json
 from hiergenre import api
@@ -43,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=3, help="epochs of the throw-away training")
     parser.add_argument("--repeats", type=int, default=5, help="cold runs per backend")
     parser.add_argument("--jobs", type=int, default=2, help="--jobs of the batch command")
+    parser.add_argument("--long-minutes", type=float, default=40.0, help="length of the long file of the memory test")
     parser.add_argument("--out", required=True)
     return parser.parse_args(argv)
 
@@ -55,9 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     clips = [str(c.path) for c in dataset.clips]
     clip = clips[0]
     cold = {backend: [] for backend in ("litert", "keras")}
+    floor = []
     for _ in range(args.repeats):
+        floor.append(import_floor())
         for backend in cold:
             cold[backend].append(wall_time(["predict", clip, "--runtime", backend], workdir))
+    memory = peak_memory(clip, write_long_file(clip, scratch / "long.wav", args.long_minutes), workdir)
     batch = {}
     for jobs in sorted({1, args.jobs}):
         output = scratch / f"out-{jobs}.csv"
@@ -81,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         "clips": len(clips),
         "clip_seconds": float(np.mean([len(load_audio(c)) / 22050 for c in clips[:10]])),
         "cold_seconds": cold,
+        "import_floor_seconds": floor,
+        "long_minutes": args.long_minutes,
+        "peak_rss_mb": memory,
         "batch": list(batch.values()),
         "parity": parity,
         "agreement": agreement,
@@ -106,6 +118,43 @@ def describe_models(workdir: Path, *, throwaway: bool) -> str:
         parts.append(f"{name} (preset {manifest.preset}, at most {manifest.epochs_cap} epochs)")
     where = "a throw-away workspace" if throwaway else f"the workspace {workdir}"
     return f"{where}: {', '.join(parts)}"
+
+
+#: What a cold prediction cannot avoid importing: the issue's floor for ``hiergenre predict clip.au``.
+FLOOR_IMPORTS = "import numpy, soundfile, soxr; from ai_edge_litert.interpreter import Interpreter"
+
+
+def import_floor() -> float:
+    """Seconds of a process that only imports what a LiteRT prediction needs."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", FLOOR_IMPORTS], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def write_long_file(clip: str, path: Path, minutes: float) -> Path:
+    """``clip`` repeated to ``minutes``, written one clip at a time (the benchmark never holds the long file)."""
+    samples, rate = sf.read(clip, dtype="float32", always_2d=True)
+    total = int(minutes * 60 * rate)
+    with sf.SoundFile(str(path), "w", rate, samples.shape[1], subtype="PCM_16") as handle:
+        for start in range(0, total, len(samples)):
+            handle.write(samples[: total - start])
+    return path
+
+
+def peak_memory(clip: str, long_file: Path, workdir: Path) -> dict[str, dict[str, float]]:
+    """Peak RSS (MB) of ``predict`` and ``predict --timeline`` on the clip and the long file (fresh processes)."""
+    command = [str(Path(sys.executable).parent / "hiergenre"), "predict", "--workdir", str(workdir)]
+    peaks: dict[str, dict[str, float]] = {}
+    for name, extra in (("predict", []), ("predict --timeline", ["--timeline"])):
+        peaks[name] = {}
+        for label, path in (("clip", clip), ("long", str(long_file))):
+            process = subprocess.Popen([*command, path, *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            if process.returncode != 0:
+                raise RuntimeError(f"{' '.join([*command, path, *extra])} exited {process.returncode}")
+            peaks[name][label] = usage.ru_maxrss / 1024
+    return peaks
 
 
 def wall_time(arguments: list[str], workdir: Path) -> float:
@@ -141,9 +190,15 @@ def backend_agreement(clips: list[str], workdir: Path) -> dict[str, float]:
 def report(r: dict, clip: str) -> str:
     lite, keras = r["cold_seconds"]["litert"], r["cold_seconds"]["keras"]
     speedup = statistics.median(keras) / statistics.median(lite)
+    floor = r["import_floor_seconds"]
     rows = [
         [name, f"{statistics.median(v):.2f}", f"{min(v):.2f}", " ".join(f"{x:.2f}" for x in v)]
-        for name, v in (("litert (default)", lite), ("keras + librosa", keras))
+        for name, v in (("litert (default)", lite), ("keras + librosa", keras), ("import floor", floor))
+    ]
+    memory = r["peak_rss_mb"]
+    memory_rows = [
+        [f"`{name}`", f"{m['clip']:.0f}", f"{m['long']:.0f}", f"{m['long'] / m['clip']:.2f}"]
+        for name, m in memory.items()
     ]
     return "\n".join(
         [
@@ -162,6 +217,18 @@ def report(r: dict, clip: str) -> str:
             markdown_table(["backend", "median s", "best s", "all runs s"], rows),
             "",
             f"Speed-up of the median: {speedup:.1f}×. Target: at most 1.0 s and at least 5× faster.",
+            "",
+            f"Import floor: a process running `{FLOOR_IMPORTS}`, alternated with the predictions. The median "
+            f"LiteRT prediction takes {statistics.median(lite) / statistics.median(floor):.2f}× the median floor "
+            "(target: at most 1.5×).",
+            "",
+            "## Peak memory",
+            "",
+            f"Peak RSS of a whole process, on the clip and on a {r['long_minutes']:g}-minute file made of it "
+            "(`predict` reads at most its first 10 minutes; `--timeline` reads it to the end). "
+            "Target: the long file within 20% of the clip (ratio at most 1.20).",
+            "",
+            markdown_table(["command", "clip MB", "long file MB", "ratio"], memory_rows),
             "",
             "## Batch",
             "",

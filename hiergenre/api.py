@@ -56,10 +56,13 @@ def train_all(
     on_extracted: Callable[[], None] | None = None,
     on_dataset: Callable[[Dataset, int], None] | None = None,
     baseline3: bool = True,
+    replace_data: bool = False,
 ) -> TrainingReport:
     """Train every model of the workspace: the built tree's nodes, the flat model, the 3-class baseline.
 
-    ``baseline3=False`` skips the 3-class baseline (benchmarks that do not need it).
+    ``baseline3=False`` skips the 3-class baseline (benchmarks that do not need it). Models of the
+    workspace trained on other real data are replaced only with ``replace_data`` (else: an error
+    naming both data sets, before anything is replaced).
     ``epochs`` caps the preset's epoch count (for quick runs); ``node_model`` overrides the
     preset's classifier kind (cnn, stats, ensemble, auto), ``calibration`` its calibration
     (temperature, none: :mod:`hiergenre.cascade.calibration`). ``metadata`` is FMA's ``tracks.csv`` when
@@ -80,7 +83,9 @@ def train_all(
     with workspace.training_lock(), open_backend(cluster, jobs) as backend:
         return train_workspace(
             workspace,
-            resolve_dataset(optional_path(data), workspace, seed=seed, metadata=optional_path(metadata)),
+            resolve_dataset(
+                optional_path(data), workspace, seed=seed, metadata=optional_path(metadata), replace_data=replace_data
+            ),
             chosen,
             split=split,
             epochs=cap,
@@ -90,6 +95,7 @@ def train_all(
             reporter=reporter,
             on_extracted=on_extracted,
             on_dataset=on_dataset,
+            replace_data=replace_data,
         )
 
 

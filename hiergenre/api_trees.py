@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hiergenre.cascade.hierarchy import GenreTree, check_not_reserved
 from hiergenre.config import DEFAULT_PRESET, get_preset
@@ -17,9 +18,10 @@ from hiergenre.data.datasets import check_split
 from hiergenre.data.taxonomy import FmaTree
 from hiergenre.data.trees import load_tree
 from hiergenre.errors import HierGenreError, InvalidValue
-from hiergenre.training.discovery import LearnedTree
-from hiergenre.training.run import resolve_dataset
 from hiergenre.workspace.layout import Workspace
+
+if TYPE_CHECKING:  # training is imported by learn_tree only: predict imports this module
+    from hiergenre.training.discovery import LearnedTree
 
 __all__ = ["build_tree", "built_tree_or_none", "fma_tree_file", "labels_tree_file", "learn_tree"]
 
@@ -131,6 +133,7 @@ def learn_tree(
     it. ``output`` is not overwritten unless ``force``: it may be a tree the user edited.
     """
     from hiergenre.training.discovery import learn_tree_from_data
+    from hiergenre.training.run import resolve_dataset
 
     output = _writable(output, force)
     check_split(split)

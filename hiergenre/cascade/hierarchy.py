@@ -11,7 +11,9 @@ so trees nest as deep as needed::
 
 The flat 10-class model and the 3-class baseline are just degenerate trees. Every internal node
 with two or more children needs one classifier; a group with a single child is passed through
-with probability 1. Nothing here imports TensorFlow.
+with probability 1. Nothing here imports TensorFlow, nor networkx: the tree is two dicts (children
+in file order, parent), and :attr:`GenreTree.graph` builds a networkx graph only for the code that
+draws or searches one (networkx takes longer to import than a whole prediction).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import yaml
 
 from hiergenre.errors import HierGenreError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 ROOT = "root"
 #: The report's 3-class baseline: three genres it found easy to tell apart.
@@ -40,19 +44,44 @@ class GenreTree:
     Children keep the order of the YAML file, which fixes the label order of every node model.
     """
 
-    def __init__(self, graph: nx.DiGraph, name: str) -> None:
-        self.graph = graph
+    def __init__(self, children: dict[str, list[str]], name: str) -> None:
+        #: Every node's children in file order (leaves have none); the root is :data:`ROOT`.
+        self._children = children
+        self._parent: dict[str, str | None] = {ROOT: None}
+        for node, below in children.items():
+            self._parent.update(dict.fromkeys(below, node))
         self.name = name
+        self._graph: nx.DiGraph | None = None
+
+    def __contains__(self, node: object) -> bool:
+        """Whether ``node`` names a genre, a group or the root of this tree."""
+        return node in self._children
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The tree as a networkx graph (edges parent to child; node attributes ``group`` and ``order``).
+
+        Built on first use, for drawing and graph algorithms: networkx is imported only here.
+        """
+        if self._graph is None:
+            import networkx as nx
+
+            graph = nx.DiGraph()
+            for node, below in self._children.items():
+                graph.add_node(node, order=list(below), **({} if node == ROOT else {"group": bool(below)}))
+            graph.add_edges_from((node, child) for node, below in self._children.items() for child in below)
+            self._graph = graph
+        return self._graph
 
     # ----------------------------------------------------------------- construction
     @classmethod
     def from_spec(cls, spec: Any, name: str) -> GenreTree:
         """Build and validate a tree from the value of a ``tree:`` key."""
         _check_name(name, "tree name")
-        graph = nx.DiGraph()
-        graph.add_node(ROOT, order=[])
-        _add_children(graph, ROOT, spec, where="tree")
-        tree = cls(graph, name)
+        children: dict[str, list[str]] = {ROOT: []}
+        groups: set[str] = set()
+        _add_children(children, groups, ROOT, spec, where="tree")
+        tree = cls(children, name)
         tree._validate()
         return tree
 
@@ -96,16 +125,15 @@ class GenreTree:
     # ----------------------------------------------------------------- queries
     def children(self, node: str) -> list[str]:
         """Children of ``node`` in file order (the label order of its classifier)."""
-        return list(self.graph.nodes[node]["order"])
+        return list(self._children[node])
 
     def parent(self, node: str) -> str | None:
         """The parent of ``node``, or None for the root."""
-        preds = list(self.graph.predecessors(node))
-        return preds[0] if preds else None
+        return self._parent[node]
 
     def is_leaf(self, node: str) -> bool:
         """True for genres."""
-        return self.graph.out_degree(node) == 0
+        return not self._children[node]
 
     @property
     def leaves(self) -> list[str]:
@@ -134,7 +162,7 @@ class GenreTree:
 
     def path_to(self, node: str) -> list[str]:
         """Nodes from the root down to ``node``, both included."""
-        if node not in self.graph:
+        if node not in self:
             raise HierGenreError(f"{node!r} is not in tree {self.name!r}")
         path = [node]
         while (parent := self.parent(path[-1])) is not None:
@@ -149,13 +177,12 @@ class GenreTree:
         """Genres in the subtree of ``node``, in file order."""
         if self.is_leaf(node):
             return [node]
-        below = nx.descendants(self.graph, node)
-        return [leaf for leaf in self.leaves if leaf in below]
+        return [leaf for leaf in self.leaves if node in self.path_to(leaf)]
 
     def child_towards(self, node: str, label: str) -> str | None:
         """The child of ``node`` whose subtree holds ``label`` (a genre, or a group for a partial
         label), or None if none does (``label`` elsewhere, at or above ``node``, or not in the tree)."""
-        if label not in self.graph:
+        if label not in self:
             return None
         path = self.path_to(label)
         if node in path and path[-1] != node:
@@ -169,7 +196,7 @@ class GenreTree:
         group) a prediction anywhere on the group's path, or below the group, is right at the
         depth the label knows.
         """
-        if label not in self.graph or node not in self.graph:
+        if label not in self or node not in self:
             return False
         return node in self.path_to(label) or label in self.path_to(node)
 
@@ -215,29 +242,32 @@ def _check_name(name: Any, what: str) -> str:
     return name
 
 
-def _add_node(graph: nx.DiGraph, parent: str, name: Any, *, group: bool, where: str) -> str:
+def _add_node(
+    children: dict[str, list[str]], groups: set[str], parent: str, name: Any, *, group: bool, where: str
+) -> str:
     name = _check_name(name, "group name" if group else "genre name")
     if name == ROOT:
         raise HierGenreError(f"{where}: {ROOT!r} is reserved for the tree's root")
-    if name in graph:
-        kind_before = "group" if graph.nodes[name]["group"] else "genre"
+    if name in children:
+        kind_before = "group" if name in groups else "genre"
         kind_now = "group" if group else "genre"
         if kind_before == kind_now:
             raise HierGenreError(f"{where}: {kind_now} {name!r} is listed twice")
         raise HierGenreError(f"{where}: {name!r} is both a group and a genre")
-    graph.add_node(name, group=group, order=[])
-    graph.add_edge(parent, name)
-    graph.nodes[parent]["order"].append(name)
+    children[name] = []
+    if group:
+        groups.add(name)
+    children[parent].append(name)
     return name
 
 
-def _add_children(graph: nx.DiGraph, parent: str, spec: Any, where: str) -> None:
+def _add_children(children: dict[str, list[str]], groups: set[str], parent: str, spec: Any, where: str) -> None:
     if isinstance(spec, dict):
         if not spec:
             raise HierGenreError(f"{where}: group {parent!r} is empty")
         for group, sub in spec.items():
-            node = _add_node(graph, parent, group, group=True, where=where)
-            _add_children(graph, node, sub, where=f"{where} > {group}")
+            node = _add_node(children, groups, parent, group, group=True, where=where)
+            _add_children(children, groups, node, sub, where=f"{where} > {group}")
         return
     if not isinstance(spec, list):
         raise HierGenreError(f"{where}: expected a list or mapping of genres, got {spec!r}")
@@ -248,10 +278,10 @@ def _add_children(graph: nx.DiGraph, parent: str, spec: Any, where: str) -> None
             if len(item) != 1:
                 raise HierGenreError(f"{where}: a subgroup must be a one-key mapping, got {item!r}")
             ((group, sub),) = item.items()
-            node = _add_node(graph, parent, group, group=True, where=where)
-            _add_children(graph, node, sub, where=f"{where} > {group}")
+            node = _add_node(children, groups, parent, group, group=True, where=where)
+            _add_children(children, groups, node, sub, where=f"{where} > {group}")
         else:
-            _add_node(graph, parent, item, group=False, where=where)
+            _add_node(children, groups, parent, item, group=False, where=where)
 
 
 def reference_tree(name: str, genres: Iterable[str]) -> GenreTree:

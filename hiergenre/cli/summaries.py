@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -121,6 +122,42 @@ def print_training(console: Console, report: TrainingReport) -> None:
         console.print(f"[yellow]skipped {len(report.skipped_files)} unreadable file(s):[/]")
         for reason in report.skipped_files.values():
             console.print(f"  - {reason}", highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def interruption_explained(console: Console) -> Iterator[None]:
+    """Ctrl-C in the block: say on ``console`` what the run kept and that rerunning continues, then let it end the run.
+
+    Without it, the command ended with no word, and the last progress line could pass for a finished model.
+    """
+    try:
+        yield
+    except KeyboardInterrupt as interrupt:
+        console.print(interruption_text(interrupt), highlight=False, soft_wrap=True)
+        raise
+
+
+def interruption_text(interrupt: KeyboardInterrupt) -> str:
+    """What an interrupted ``train-all`` kept: the node models saved (named when known) and the feature cache."""
+    from hiergenre.training.jobs import TrainingInterrupted
+
+    again = "Run the same command again to continue: it reuses what was kept."
+    if not isinstance(interrupt, TrainingInterrupted):  # while extracting features, or after every model was saved
+        return f"interrupted: the features extracted and the node models finished so far are kept. {again}"
+    saved, unfinished = interrupt.saved, interrupt.unfinished
+    total = len(saved) + len(unfinished)
+    if not saved:
+        kept = f"interrupted before any of the {total} node models was finished: none was saved (the features are)"
+    else:
+        kept = f"interrupted: {len(saved)} of {total} node models were finished and saved ({listed(saved)})"
+    lost = f"; not finished, trained next time: {listed(unfinished)}" if unfinished and saved else ""
+    return f"{kept}{lost}. {again}"
+
+
+def listed(labels: Sequence[str], at_most: int = 8) -> str:
+    """``a, b, c`` (the first ``at_most``, then ``and N more``)."""
+    shown = ", ".join(labels[:at_most])
+    return shown + (f" and {len(labels) - at_most} more" if len(labels) > at_most else "")
 
 
 def megabytes(count: int) -> str:

@@ -186,6 +186,14 @@ def train_all_command(
     baseline3: Annotated[
         bool, typer.Option("--baseline3/--no-baseline3", help="Also train the report's 3-class baseline.")
     ] = True,
+    replace_data: Annotated[
+        bool,
+        typer.Option(
+            "--replace-data",
+            help="Replace models of the workspace trained on other data. Without it, train-all refuses to, and "
+            "says which data they were trained on (models of the synthetic corpus are replaced without asking).",
+        ),
+    ] = False,
     workdir: WorkdirOption = None,
     seed: SeedOption = 0,
 ) -> None:
@@ -202,9 +210,9 @@ def train_all_command(
     """
     from hiergenre import api
     from hiergenre.cli.render import ProgressReporter, progress_bars
-    from hiergenre.cli.summaries import print_training
+    from hiergenre.cli.summaries import interruption_explained, print_training
 
-    with progress_bars(errors) as progress:
+    with interruption_explained(errors), progress_bars(errors) as progress:
         extraction = None
 
         def dataset_ready(dataset: Dataset, count: int) -> None:
@@ -229,5 +237,6 @@ def train_all_command(
             on_extracted=lambda: progress.advance(extraction),
             on_dataset=dataset_ready,
             baseline3=baseline3,
+            replace_data=replace_data,
         )
     print_training(console, report)

@@ -111,7 +111,7 @@ def predict_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from hiergenre import api
+    from hiergenre import api_predict, api_trees  # not hiergenre.api: it imports training and evaluation
     from hiergenre.cascade.routing import get_policy
     from hiergenre.cli.render import prediction_legend, prediction_text
     from hiergenre.prediction.output import output_format, write_predictions
@@ -131,7 +131,7 @@ def predict_command(
         if runtime not in (None, backend):
             raise InvalidValue("--backend is the old name of --runtime: give --runtime only")
         errors.print("note: --backend is now called --runtime", highlight=False)
-    predictor = api.load_predictor(
+    predictor = api_predict.load_predictor(
         workdir=workdir,
         tree=tree,
         routing=routing,
@@ -140,6 +140,8 @@ def predict_command(
         min_confidence=min_confidence,
         target_accuracy=target_accuracy,
     )
+    if predictor.trained.manifest.synthetic:
+        errors.print(synthetic_models_notice([predictor.tree.name]), highlight=False, soft_wrap=True)
     if predictor.target is not None:
         errors.print(target_text(predictor.target), highlight=False, soft_wrap=True)
     single = len(files) == 1 and files[0].is_file()
@@ -153,7 +155,7 @@ def predict_command(
         disable=single or not errors.is_terminal,
     ) as progress:
         task = progress.add_task("classifying", total=None)
-        predictions = api.predict(
+        predictions = api_predict.predict(
             files,
             predictor=predictor,
             jobs=jobs,
@@ -164,14 +166,16 @@ def predict_command(
     if as_json:
         print(json.dumps([p.as_dict(top) for p in predictions], indent=2))
     elif output is None:
-        built = api.built_tree_or_none(workdir)
+        built = api_trees.built_tree_or_none(workdir)
         legend = prediction_legend(predictor.cascade.tree, get_policy(predictor.routing).name, built, predictor.decoder)
         console.print(legend, style="dim", highlight=False, soft_wrap=True)
     for p in predictions:
         if p.error:
             errors.print(f"error: {p.error}", highlight=False, soft_wrap=True)
         elif not as_json and output is None:
-            console.print(prediction_text(p, predictor.cascade.tree), highlight=False, soft_wrap=True)
+            console.print(
+                prediction_text(p, predictor.cascade.tree, predictor.decoder), highlight=False, soft_wrap=True
+            )
             if top:
                 ranked = ", ".join(f"{genre} {prob:.2f}" for genre, prob in p.route.top(top))
                 console.print(f"  top {top}: {ranked}", highlight=False, soft_wrap=True)
@@ -186,6 +190,15 @@ def predict_command(
         errors.print(f"wrote {len(predictions)} predictions ({classified} classified) to {output}")
     if not classified:
         raise typer.Exit(1)
+
+
+def synthetic_models_notice(trees: list[str]) -> str:
+    """What predict and evaluate say on stderr when models were trained on the synthetic corpus."""
+    return (
+        f"note: the models of {'tree' if len(trees) == 1 else 'trees'} {', '.join(trees)} were trained on the "
+        "embedded SYNTHETIC corpus (generated clips, not music): their genres say little about real music; "
+        "train on real data with 'hiergenre train-all --data DIR'"
+    )
 
 
 def target_text(choice: TargetChoice) -> str:
@@ -217,7 +230,8 @@ def evaluate_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every number as JSON instead of text.")] = False,
     report: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="Write a Markdown report with PNG plots here.")
+        Path | None,
+        typer.Option(metavar="DIR", help="Write a Markdown report (DIR/report.md) and its PNG plots into this folder."),
     ] = None,
     metadata: MetadataOption = None,
     routing: RoutingOption = "greedy",
@@ -241,6 +255,11 @@ def evaluate_command(
     from hiergenre.viz.reports import write_evaluation_report
 
     chosen = [name for value in [*(tree or []), *(trees or [])] for name in value.split(",") if name]
+    if report is not None and (report.suffix.lower() in (".md", ".markdown") or report.is_file()):
+        raise InvalidValue(
+            f"--report takes a folder, where report.md and its PNG plots go: {report} names a file; "
+            f"give a folder such as {report.with_suffix('')}"
+        )
     result = api.evaluate(
         workdir=workdir,
         data=data,
@@ -251,6 +270,8 @@ def evaluate_command(
         routing=routing,
         target_accuracy=target_accuracy,
     )
+    if result.synthetic:
+        errors.print(synthetic_models_notice(result.synthetic), highlight=False, soft_wrap=True)
     if as_json:
         print(json.dumps(result.as_dict(), indent=2))
     else:

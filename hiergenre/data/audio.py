@@ -2,7 +2,8 @@
 
 soundfile (libsndfile) reads au, wav, flac, ogg and mp3 without spawning a decoder process;
 soxr resamples. Neither imports librosa, so this module is cheap to load. Only the first
-``max_seconds`` of a file are decoded, so a multi-hour file costs no more than that.
+``max_seconds`` of a file are decoded, so a multi-hour file costs no more than that; and
+:func:`stream_signal` hands them over block by block, so that prediction never holds them all.
 """
 
 from __future__ import annotations
@@ -32,18 +33,28 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE, max_seconds:
     it is missing, not decodable (text, random bytes, truncated header), empty, silent, or holds
     non-finite samples.
     """
-    path = _existing_file(path)
-    try:
-        with _open_audio(path) as handle:
-            limit = None if max_seconds is None else int(max_seconds * handle.samplerate)
-            signal = _read_mono(handle, path, limit, sample_rate)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError) as exc:
-        raise HierGenreError(f"{path}: not a readable audio file ({_short(exc)})") from None
-    if signal.size == 0:
+    pieces = list(stream_signal(path, sample_rate=sample_rate, max_seconds=max_seconds))
+    return np.ascontiguousarray(np.concatenate(pieces), dtype=np.float32)
+
+
+def stream_signal(
+    path: str | Path, *, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None
+) -> Iterator[np.ndarray]:
+    """:func:`load_audio`'s signal as consecutive mono float32 blocks: the same samples, one block in memory.
+
+    The checks :func:`load_audio` makes of the whole signal (empty, silent) raise after the last
+    block, so a consumer learns of them before it finishes its own work.
+    """
+    path = Path(path)
+    samples, peak = 0, 0.0
+    for block in stream_audio(path, sample_rate=sample_rate, max_seconds=max_seconds):
+        if block.size:
+            samples, peak = samples + block.size, max(peak, float(np.max(np.abs(block))))
+            yield block
+    if samples == 0:
         raise HierGenreError(f"{path}: contains no audio samples")
-    if float(np.max(np.abs(signal))) < SILENCE_PEAK:
+    if peak < SILENCE_PEAK:
         raise HierGenreError(f"{path}: silent (peak below -80 dBFS): nothing to classify")
-    return signal
 
 
 def _existing_file(path: str | Path) -> Path:
@@ -65,12 +76,6 @@ def _open_audio(path: Path) -> sf.SoundFile:
         handle.close()  # libsndfile guesses headerless .au/.snd files as 8 kHz mu-law: text would "play"
         raise HierGenreError(f"{path}: not a readable audio file (no audio header)")
     return handle
-
-
-def _read_mono(handle: sf.SoundFile, path: Path, limit: int | None, sample_rate: int) -> np.ndarray:
-    """Decode up to ``limit`` frames block by block, downmixed and resampled on the way."""
-    pieces = list(_mono_blocks(handle, path, limit, sample_rate))
-    return np.ascontiguousarray(np.concatenate(pieces) if pieces else np.zeros(0), dtype=np.float32)
 
 
 def _mono_blocks(handle: sf.SoundFile, path: Path, limit: int | None, sample_rate: int) -> Iterator[np.ndarray]:
@@ -95,16 +100,20 @@ def _mono_blocks(handle: sf.SoundFile, path: Path, limit: int | None, sample_rat
         yield resampler.resample_chunk(np.zeros(0, np.float32), last=True)
 
 
-def stream_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
-    """The whole file as consecutive mono float32 blocks at ``sample_rate``, for files of any length.
+def stream_audio(
+    path: str | Path, *, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None
+) -> Iterator[np.ndarray]:
+    """The file (its first ``max_seconds``, if given) as consecutive mono float32 blocks at ``sample_rate``.
 
-    Memory holds one block at a time. Errors are :class:`HierGenreError` naming the file, as
-    :func:`load_audio` raises them (silence is the caller's to judge, block by block).
+    Memory holds one block at a time, for files of any length. Errors are :class:`HierGenreError`
+    naming the file, as :func:`load_audio` raises them (silence is the caller's to judge, block by
+    block; :func:`stream_signal` judges it as :func:`load_audio` does).
     """
     path = _existing_file(path)
     try:
         with _open_audio(path) as handle:
-            yield from _mono_blocks(handle, path, None, sample_rate)
+            limit = None if max_seconds is None else int(max_seconds * handle.samplerate)
+            yield from _mono_blocks(handle, path, limit, sample_rate)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, EOFError) as exc:
         raise HierGenreError(f"{path}: not a readable audio file ({_short(exc)})") from None
 

@@ -13,7 +13,7 @@ import csv
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,11 @@ from hiergenre.errors import HierGenreError, InvalidValue
 
 PARTS = ("train", "valid", "test")
 SHIPPED_SPLITS = Path(__file__).parent.parent / "splits"
+#: What ``--data`` takes, for the messages that refuse something else.
+DATA_SET_WANTED = (
+    f"--data wants a folder holding one folder per genre of audio files ({', '.join(AUDIO_EXTENSIONS)}), "
+    "such as GTZAN's genres/, or a CSV manifest with path,genre columns"
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,10 @@ class Dataset:
     synthetic: bool = False
     #: What loading left out and why (FMA tracks without a usable label or audio), for the summary.
     notes: tuple[str, ...] = ()
+    #: The train-all options that find this data again from any folder (``--data /abs/path``, with
+    #: ``--metadata /abs/tracks.csv`` for FMA), recorded in manifests and repeated by hints; empty
+    #: for the embedded synthetic corpus (train-all without ``--data``).
+    data_options: tuple[str, ...] = ()
 
     @property
     def genres(self) -> list[str]:
@@ -75,7 +84,12 @@ class Dataset:
     def without(self, paths: Iterable[str | Path]) -> Dataset:
         """The same data set minus some files (those that failed to decode)."""
         drop = {str(p) for p in paths}
-        return Dataset(self.root, tuple(c for c in self.clips if str(c.path) not in drop), self.synthetic, self.notes)
+        return replace(self, clips=tuple(c for c in self.clips if str(c.path) not in drop))
+
+    def keeping(self, genres: Iterable[str]) -> Dataset:
+        """The same data set with only the clips labelled with one of ``genres``."""
+        keep = set(genres)
+        return replace(self, clips=tuple(c for c in self.clips if c.genre in keep))
 
 
 def is_audio(path: Path) -> bool:
@@ -89,6 +103,8 @@ def load_dataset(location: str | Path) -> Dataset:
     location = Path(location)
     if not location.exists():
         raise HierGenreError(f"data set not found: {location}")
+    if is_audio(location):
+        raise HierGenreError(f"{location} is an audio file, not a data set: {DATA_SET_WANTED}")
     if location.is_file():
         return _load_manifest(location)
     if (location / "genres").is_dir():
@@ -98,10 +114,13 @@ def load_dataset(location: str | Path) -> Dataset:
         files = sorted(p for p in genre_dir.rglob("*") if is_audio(p))
         clips.extend(Clip(f, genre_dir.name) for f in files)
     if not clips:
-        raise HierGenreError(
-            f"no audio found in {location}: expected one folder per genre holding audio files "
-            f"({', '.join(AUDIO_EXTENSIONS)}), or a CSV manifest with path,genre columns"
-        )
+        loose = sum(1 for p in location.iterdir() if is_audio(p))
+        if loose:  # a single genre's folder, such as genres/rock
+            raise HierGenreError(
+                f"{location} holds {loose} audio files itself, not one folder per genre: give the folder "
+                f"above the genre folders (such as {location.parent}), or a CSV manifest with path,genre columns"
+            )
+        raise HierGenreError(f"no audio found in {location}: {DATA_SET_WANTED}")
     return Dataset(location, tuple(clips))
 
 
@@ -109,7 +128,9 @@ def _load_manifest(path: Path) -> Dataset:
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError:
+        raise HierGenreError(f"{path} is not a CSV manifest (it is not text): {DATA_SET_WANTED}") from None
+    except (OSError, csv.Error) as exc:
         raise HierGenreError(f"cannot read manifest {path}: {exc}") from None
     if not rows or not {"path", "genre"} <= set(rows[0]):
         raise HierGenreError(f"manifest {path} needs a header with 'path' and 'genre' columns")
@@ -141,8 +162,9 @@ class Split:
         return {"train": self.train, "valid": self.valid, "test": self.test}[name]
 
     def to_dict(self, dataset: Dataset) -> dict[str, object]:
-        """JSON-friendly form with paths relative to the data set root."""
-        out: dict[str, object] = {"description": self.description, "root": str(dataset.root)}
+        """JSON-friendly form with paths relative to the data set root, recorded absolute (an
+        evaluate run from another folder finds the clips again)."""
+        out: dict[str, object] = {"description": self.description, "root": str(Path(dataset.root).resolve())}
         for name in PARTS:
             out[name] = [[dataset.relative(c.path), c.genre] for c in self.part(name)]
         return out

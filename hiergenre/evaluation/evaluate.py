@@ -9,7 +9,7 @@ calibration in :mod:`hiergenre.evaluation.reliability`, operating curves in :mod
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,8 @@ class EvaluationReport:
     routing: str = "greedy"
     #: How each scored model was trained: preset, node model, epoch cap, seed, data set, split, when, version.
     training: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The scored models trained on the embedded synthetic corpus (generated clips, not music).
+    synthetic: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -97,7 +99,7 @@ def evaluate_workspace(
     if not trees and reference.name not in trained:
         notes.append(
             f"the built tree {reference.name!r} is not trained, so only {', '.join(names)} are scored: "
-            "run 'hiergenre train-all' to train it"
+            f"train it with {workspace.retrain_command()}"
         )
     policy = get_policy(routing)
     manifests = {name: workspace.manifest(name) for name in names}  # to check the routing before loading models
@@ -116,13 +118,18 @@ def evaluate_workspace(
         trained = workspace.open(name, runtime=EVALUATION_RUNTIME, with_flat=policy.uses_flat)
         scored[name] = trained.manifest
         split = trained.manifest.test_split
-        pool = external.clips if external is not None else split.test
+        if external is not None:
+            pool = external.clips
+        else:
+            pool, missing = present_test_clips(name, trained.manifest, workspace)
+            notes += missing
         how = HowToScore(policy, backend, samples, target_accuracy, split if external else None)
         results[name], extra = score_model(name, trained, pool, reference, workspace, how, skipped)
         notes += extra
     source = str(data) if data is not None else "test part of each model's split"
     training = {name: training_context(scored[name]) for name in results}
-    return EvaluationReport(reference, results, source, skipped, notes, policy.name, training)
+    synthetic = [name for name in results if scored[name].synthetic]
+    return EvaluationReport(reference, results, source, skipped, notes, policy.name, training, synthetic)
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,9 @@ def score_model(
     policy = how.policy
     scorable = [c for c in pool if c.genre in genres | groups]
     readable, raw = score_clips(trained, scorable, workspace, how.backend, skipped, policy)
+    if not readable:
+        unread = ", ".join(f"{Path(c.path).name} ({skipped.get(str(c.path), 'unreadable')})" for c in scorable[:2])
+        raise HierGenreError(f"none of the {len(scorable)} clips for tree {name!r} could be read: {unread}")
     calibrated = cascade.calibrated(raw)
     routes = cascade.routes_of(calibrated, policy)
     labels = [c.genre for c in readable]
@@ -190,6 +200,32 @@ def score_model(
     if how.seen_split is not None:
         notes += mark_seen_clips(scores, [readable[i] for i in full], [r.genre for r in full_routes], how.seen_split)
     return scores, notes
+
+
+def present_test_clips(name: str, manifest: Manifest, workspace: Workspace) -> tuple[tuple[Clip, ...], list[str]]:
+    """The test clips of a model's split that are where its manifest says, and a note naming the missing ones.
+
+    Manifests record the data's folder absolute; hiergenre before 0.5 recorded it as given to
+    train-all, relative to where that ran, which is most often the workspace's parent folder. When
+    no test clip is left: a one-line error saying which are missing and how many.
+    """
+    clips = manifest.test_split.test
+    root = Path(str(manifest.split.get("root", "")))
+    if not root.is_absolute() and not all(c.path.is_file() for c in clips):
+        beside = workspace.root.absolute().parent
+        moved = tuple(replace(c, path=beside / c.path) for c in clips)
+        if sum(c.path.is_file() for c in moved) > sum(c.path.is_file() for c in clips):
+            clips, root = moved, beside / root
+    missing = [c for c in clips if not c.path.is_file()]
+    if not missing:
+        return clips, []
+    shown = ", ".join(c.clip_id for c in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    what = f"{len(missing)} of the {len(clips)} test clips of tree {name!r} not found in {root.absolute()} ({shown})"
+    if len(missing) == len(clips):
+        raise HierGenreError(
+            f"{what}: the data moved or was deleted; put it back, or score a whole data set with --data DIR"
+        )
+    return tuple(c for c in clips if c.path.is_file()), [f"{what}: scored on the other {len(clips) - len(missing)}"]
 
 
 def training_context(manifest: Manifest) -> dict[str, Any]:

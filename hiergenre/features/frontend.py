@@ -5,11 +5,17 @@ path that feeds its models (prediction, timelines, evaluation) asks that front-e
 instead of assuming LMFCC settings. A front-end takes ``(y, sr)``, resamples to its own rate and
 returns the windows of one clip, ``(n_windows, frames, n_coefficients)``. LMFCC is the only kind
 so far (:class:`LmfccFrontEnd`); another kind registers in :data:`FRONT_END_KINDS`.
+
+A file's windows are computed from its decoded blocks as they arrive (:meth:`LmfccFrontEnd.file_windows`):
+spectra of :data:`FRAMES_PER_CHUNK` frames at a time, of which only the mel energies are kept
+(``(n_frames, n_mels)``, 2 MB for ten minutes), so that the memory of a prediction does not grow
+with the file's length. The 80 dB floor below the loudest frame needs all of them, which is why
+the mel energies are kept rather than the coefficients alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -19,10 +25,21 @@ import soxr
 
 from hiergenre import __version__
 from hiergenre.config import FeatureConfig
-from hiergenre.data.audio import BLOCK_FRAMES, SILENCE_PEAK
+from hiergenre.data.audio import BLOCK_FRAMES, SILENCE_PEAK, stream_signal
 from hiergenre.errors import HierGenreError, InvalidValue
-from hiergenre.features.lmfcc import FeatureCache, LmfccMatrices, extract_many, lmfcc, lmfcc_numpy, prediction_windows
+from hiergenre.features.lmfcc import (
+    FeatureCache,
+    LmfccMatrices,
+    analysable,
+    extract_many,
+    lmfcc,
+    lmfcc_numpy,
+    prediction_windows,
+)
 from hiergenre.parallel.backends import Backend
+
+#: Frames whose spectra are computed at once when a file is streamed (~6 MB of working memory).
+FRAMES_PER_CHUNK = 256
 
 
 class FrontEnd(Protocol):
@@ -56,6 +73,10 @@ class FrontEnd(Protocol):
 
     def windows_at_rate(self, signal: np.ndarray) -> np.ndarray:
         """:meth:`windows` of a signal already at :attr:`sample_rate`, cut to :attr:`max_seconds` (a decoded file)."""
+        ...
+
+    def file_windows(self, path: str | Path) -> np.ndarray:
+        """The windows of a file's first :attr:`max_seconds`, in memory that does not grow with the file."""
         ...
 
     def analysis_window(self, samples: np.ndarray) -> np.ndarray:
@@ -122,6 +143,72 @@ class LmfccFrontEnd:
         if self.matrices is not None:
             return lmfcc_numpy(signal, self.config, self.matrices)
         return lmfcc(signal, self.config)
+
+    def file_windows(self, path: str | Path) -> np.ndarray:
+        """:meth:`windows_at_rate` of a file's decoded first :attr:`max_seconds`, computed as its blocks arrive.
+
+        Memory holds one decoded block, one chunk of frames and the mel energies of the frames so
+        far, never the signal: an hour-long file costs what a song does. Raises the one-line
+        :class:`~hiergenre.errors.HierGenreError` that :func:`~hiergenre.data.audio.load_audio` would.
+        """
+        blocks = stream_signal(path, sample_rate=self.sample_rate, max_seconds=self.max_seconds)
+        return self.clip_windows(self.stream_frames(blocks))
+
+    def stream_frames(self, blocks: Iterable[np.ndarray]) -> np.ndarray:
+        """:meth:`frames` of the signal that ``blocks`` (consecutive pieces of it) make, without joining them.
+
+        Frames are uncentred, so a chunk of frames needs exactly its own samples: the chunks'
+        mel energies are those of the whole signal, and so are the coefficients, up to float rounding.
+        """
+        config = self.config
+        chunk_samples = config.frame_length + (FRAMES_PER_CHUNK - 1) * config.hop_length
+        buffer, samples = np.zeros(0, np.float32), 0
+        mel_chunks: list[np.ndarray] = []
+        for block in blocks:
+            buffer, samples = np.concatenate([buffer, block]), samples + len(block)
+            while len(buffer) >= chunk_samples:
+                mel_chunks.append(self._mel_energies(buffer[:chunk_samples]))
+                buffer = buffer[FRAMES_PER_CHUNK * config.hop_length :]
+        # Too short for one analysis: the error lmfcc gives (the samples' values do not matter to it).
+        analysable(np.broadcast_to(np.float32(0), (samples,)), config)
+        if len(buffer) >= config.frame_length:
+            mel_chunks.append(self._mel_energies(buffer))
+        return self._coefficients(np.concatenate(mel_chunks))
+
+    def _mel_energies(self, samples: np.ndarray) -> np.ndarray:
+        """Mel energies ``(n_frames, n_mels)`` of every whole frame in ``samples``, as :meth:`frames` computes them."""
+        config = self.config
+        if self.matrices is None:
+            import librosa  # the reference path: the very calls of librosa.feature.mfcc
+
+            mel = librosa.feature.melspectrogram(
+                y=samples.astype(np.float64),
+                sr=config.sample_rate,
+                n_fft=config.frame_length,
+                hop_length=config.hop_length,
+                n_mels=config.n_mels,
+                center=False,
+            )
+            return mel.T
+        n_frames = 1 + (samples.size - config.frame_length) // config.hop_length
+        frames = np.lib.stride_tricks.sliding_window_view(samples, config.frame_length)[:: config.hop_length][:n_frames]
+        spectrum = np.fft.rfft(frames * self.matrices.window.astype(np.float32), axis=1)
+        power = spectrum.real**2 + spectrum.imag**2
+        return power @ self.matrices.mel_basis.T.astype(np.float32)
+
+    def _coefficients(self, mel: np.ndarray) -> np.ndarray:
+        """LMFCC ``(n_frames, n_mfcc)`` from a whole signal's mel energies ``(n_frames, n_mels)``."""
+        config = self.config
+        if self.matrices is None:
+            import librosa
+
+            coefficients = librosa.feature.mfcc(
+                S=librosa.power_to_db(mel.T), n_mfcc=config.n_mfcc, lifter=config.lifter
+            )
+            return np.ascontiguousarray(coefficients.T, dtype=np.float32)
+        log_mel = 10.0 * np.log10(np.maximum(mel, 1e-10))
+        log_mel = np.maximum(log_mel, log_mel.max() - 80.0)
+        return np.ascontiguousarray(log_mel @ self.matrices.dct_lifter.T.astype(np.float32), dtype=np.float32)
 
     def clip_windows(self, frames: np.ndarray) -> np.ndarray:
         """The windows ``(n_windows, window_frames, n_mfcc)`` of one clip's LMFCC matrix (spread over it)."""

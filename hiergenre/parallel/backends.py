@@ -109,7 +109,8 @@ class LocalBackend(Backend):
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=workers, return_as="generator_unordered", prefer="threads" if threads else None)
-        return parallel(delayed(function)(item) for item in items)
+        job = function if threads else WithoutLeakCheck(function)
+        return parallel(delayed(job)(item) for item in items)
 
     @contextmanager
     def progress(self, reporter: Reporter) -> Iterator[EventChannel]:
@@ -127,6 +128,29 @@ class LocalBackend(Backend):
                 server.stop(wait_for_events=False)  # an error or Ctrl-C: do not wait for workers being stopped
                 raise
             server.stop()
+
+
+class WithoutLeakCheck:
+    """``function``, run in a loky worker that does not take TensorFlow's import for a memory leak.
+
+    After a worker's first job, loky notes its memory; once it has grown by 300 MB, loky calls it
+    a leak, stops the worker, starts another and warns ("A worker stopped while some jobs were
+    given to the executor... memory leak"). In ``train-all`` a worker's first job extracts
+    features (light), and its first node model imports TensorFlow (about 0.5 GB, once per
+    process, never freed): every worker was replaced after its first model, importing TensorFlow
+    again, and the warning reached the user. hiergenre's workers live for one command and their
+    jobs do not leak, so the check is switched off in each worker (loky then only runs the
+    garbage collector between jobs).
+    """
+
+    def __init__(self, function: Callable[[T], R]) -> None:
+        self.function = function
+
+    def __call__(self, item: T) -> R:
+        from joblib.externals.loky import process_executor
+
+        process_executor._USE_PSUTIL = False  # read by the worker's loop after every job
+        return self.function(item)
 
 
 class DirectChannel:
@@ -284,4 +308,5 @@ def exit_with_parent(poll_seconds: float = 0.5) -> None:
 
 def batches(items: Sequence[T], size: int) -> list[list[T]]:
     """``items`` cut into consecutive lists of at most ``size``."""
-    return [list(items[i : i + size]) for i in range(0, len(items), max(1, size))]
+    size = max(1, size)
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]

@@ -29,7 +29,6 @@ from hiergenre.cascade.decoding import ConfidenceDecoder, Decoded, Decoder, Leaf
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.cascade.routing import Route, RoutingPolicy, check_routing_applies, get_policy
 from hiergenre.cascade.thresholds import TargetChoice, choose_min_confidence
-from hiergenre.data.audio import load_audio
 from hiergenre.data.datasets import is_audio
 from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.features.frontend import LmfccFrontEnd
@@ -64,6 +63,8 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[tuple[str, str | None]]:
 class WindowReader:
     """Decode files and cut them into the front-end's windows: one job of a batch prediction.
 
+    A file is streamed (:meth:`~hiergenre.features.frontend.LmfccFrontEnd.file_windows`): its
+    decoded signal is never held whole, so memory does not grow with the file's length.
     Picklable (the front-end carries its matrices), so that a worker process or a Dask worker can run it.
     """
 
@@ -75,10 +76,8 @@ class WindowReader:
 
     def windows_or_reason(self, path: str) -> np.ndarray | str:
         """One file's windows, or why it cannot be read."""
-        front_end = self.front_end
         try:
-            signal = load_audio(path, sample_rate=front_end.sample_rate, max_seconds=front_end.max_seconds)
-            return front_end.windows_at_rate(signal)
+            return self.front_end.file_windows(path)
         except (HierGenreError, OSError) as exc:
             return failure_reason(path, exc)
 

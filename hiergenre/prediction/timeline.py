@@ -21,8 +21,9 @@ from hiergenre.data.audio import SILENCE_PEAK, stream_audio
 from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.features.frontend import FrontEnd
 
-#: Segments routed together (one batch of node-model calls).
-SEGMENTS_PER_BATCH = 32
+#: Segments routed together (one batch of node-model calls): as many windows as ``predict`` scores
+#: of one file at most, so that a timeline's node models need no more memory than a prediction's.
+SEGMENTS_PER_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,10 @@ def timeline(predictor: SegmentRouter, path: str | Path, hop_seconds: float | No
 def segment_signals(path: str | Path, length: int, hop: int, rate: int) -> Iterator[tuple[float, float, np.ndarray]]:
     """``(start, end, samples)`` of every full segment of ``length`` samples, one every ``hop`` (seconds).
 
-    Memory holds at most one segment plus one decoded block. A file shorter than one segment
-    yields it once, repeated to fill it (its end is the file's end).
+    When the file goes on past the last of them, one more segment ends on the file's last sample
+    (it overlaps the one before), so the timeline covers the whole file. Memory holds at most one
+    segment plus one decoded block. A file shorter than one segment yields it once, repeated to
+    fill it (its end is the file's end).
     """
     buffer = np.zeros(0, np.float32)
     offset = 0  # sample index of buffer[0]
@@ -106,10 +109,14 @@ def segment_signals(path: str | Path, length: int, hop: int, rate: int) -> Itera
             begin = next_start - offset
             yield next_start / rate, (next_start + length) / rate, buffer[begin : begin + length]
             next_start += hop
-        drop = min(next_start - offset, len(buffer))
-        buffer, offset = buffer[drop:], offset + drop
-    if next_start == 0 and offset + len(buffer) > 0:  # shorter than one segment: repeat it, as predict does
-        yield 0.0, (offset + len(buffer)) / rate, np.resize(buffer, length)
+        drop = min(next_start - offset, len(buffer) - length)  # keep one segment's worth for the file's tail
+        if drop > 0:
+            buffer, offset = buffer[drop:], offset + drop
+    total = offset + len(buffer)
+    if next_start == 0 and total > 0:  # shorter than one segment: repeat it, as predict does
+        yield 0.0, total / rate, np.resize(buffer, length)
+    elif next_start > 0 and next_start - hop + length < total:  # the tail after the last full segment
+        yield (total - length) / rate, total / rate, buffer[len(buffer) - length :]
 
 
 def route_segments(predictor: SegmentRouter, pending: list[tuple[float, float, np.ndarray | None]]) -> list[Segment]:

@@ -14,10 +14,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from hiergenre.cascade.hierarchy import BASELINE3_GENRES, GenreTree, is_reference_tree, reference_tree, same_decisions
+from hiergenre.cascade.hierarchy import (
+    BASELINE3_GENRES,
+    REFERENCE_TREES,
+    GenreTree,
+    is_reference_tree,
+    reference_tree,
+    same_decisions,
+)
 from hiergenre.config import Preset, stable_hash
 from hiergenre.data.datasets import Dataset, Split, load_dataset, parse_split
 from hiergenre.data.fma import load_labelled
@@ -31,7 +38,7 @@ from hiergenre.training.jobs import run_node_jobs
 from hiergenre.training.tree import NodeResult, model_version, plan_tree, remove_leftovers
 from hiergenre.workspace.folders import VersionFolder
 from hiergenre.workspace.layout import Workspace
-from hiergenre.workspace.manifest import Manifest
+from hiergenre.workspace.manifest import Manifest, data_record, describe_data, same_data
 from hiergenre.workspace.validation import write_tree_validation
 
 SYNTHETIC_CLIPS_PER_GENRE = 10
@@ -64,22 +71,40 @@ class TrainingReport:
         return next((r.device for r in self.results if r.device), "")
 
 
-def resolve_dataset(data: str | None, workspace: Workspace, *, seed: int = 0, metadata: str | None = None) -> Dataset:
+def resolve_dataset(
+    data: str | None,
+    workspace: Workspace,
+    *,
+    seed: int = 0,
+    metadata: str | None = None,
+    replace_data: bool = True,
+) -> Dataset:
     """The user's data set (with ``metadata``: FMA's layout), or the embedded synthetic corpus
-    (written on first use) when None."""
+    (written on first use) when None: then, unless ``replace_data``, refused before it is written
+    when the models train-all would replace were trained on real data (:func:`check_same_data`)."""
     if data is not None:
-        return load_labelled(data, metadata)
+        options = ("--data", str(Path(data).resolve()))
+        if metadata is not None:
+            options += ("--metadata", str(Path(metadata).resolve()))
+        return replace(load_labelled(data, metadata), data_options=options)
     if metadata is not None:
         raise HierGenreError("--metadata describes the audio of --data: give both")
+    if not replace_data:
+        corpus = Dataset(workspace.corpus_dir, (), synthetic=True)
+        check_same_data(workspace, corpus, [workspace.built_tree().name, *REFERENCE_TREES], replace_data=False)
     root = write_corpus(workspace.corpus_dir, clips_per_genre=SYNTHETIC_CLIPS_PER_GENRE, seed=seed)
     found = load_dataset(root)
     return Dataset(found.root, found.clips, synthetic=True)
 
 
 def trees_to_train(
-    tree: GenreTree, genres: Iterable[str], *, baseline3: bool = True
+    tree: GenreTree, genres: Iterable[str], *, baseline3: bool = True, data_genres: Iterable[str] | None = None
 ) -> tuple[list[tuple[str, GenreTree]], list[str]]:
-    """The built tree, the flat model over its leaves, and the 3-class baseline, without duplicates."""
+    """The built tree, the flat model over its leaves, and the 3-class baseline, without duplicates.
+
+    ``genres`` are those the models train on (the data's, kept to the tree's labels); ``data_genres``
+    all the data's, so that a skipped baseline blames the tree or the data, whichever lacks its genres.
+    """
     genres = set(genres)
     if is_reference_tree(tree):  # the built tree is flat or baseline3 itself: its canonical genre order
         tree = reference_tree(tree.name, tree.leaves)
@@ -88,8 +113,13 @@ def trees_to_train(
     if baseline3 and set(BASELINE3_GENRES) <= genres:
         candidates.append(("baseline3", reference_tree("baseline3", ())))
     elif baseline3:
-        missing = sorted(set(BASELINE3_GENRES) - genres)
-        notes.append(f"skipped the 3-class baseline: the data has no {', '.join(missing)}")
+        missing = [g for g in BASELINE3_GENRES if g not in genres]
+        in_data = set(genres if data_genres is None else data_genres)
+        data_lacks = [g for g in missing if g not in in_data]
+        tree_lacks = [g for g in missing if g in in_data]  # the data has them, but only the tree's genres train
+        why = [f"the data has no {', '.join(data_lacks)} clips"] if data_lacks else []
+        why += [f"tree {tree.name!r} leaves out {', '.join(tree_lacks)}"] if tree_lacks else []
+        notes.append(f"skipped the 3-class baseline, which needs {', '.join(BASELINE3_GENRES)} clips: {'; '.join(why)}")
     chosen: list[tuple[str, GenreTree]] = []
     for role, candidate in candidates:
         twin = next((t for _, t in chosen if same_decisions(t, candidate)), None)
@@ -132,12 +162,14 @@ def train_workspace(
     reporter: Reporter | None = None,
     on_extracted: Callable[[], None] | None = None,
     on_dataset: Callable[[Dataset, int], None] | None = None,
+    replace_data: bool = False,
 ) -> TrainingReport:
     """Train every model of the workspace on ``dataset`` (see the module docstring).
 
     ``epochs`` is the epoch count each network runs at most (already capped by the caller). The
     features are extracted and the node models trained on ``backend`` (default: ``jobs`` local
-    processes), whose workers must see the workspace and the data.
+    processes), whose workers must see the workspace and the data. Models of the workspace trained
+    on other real data are not replaced unless ``replace_data`` (:func:`check_same_data`).
     """
     started = time.perf_counter()
     backend = backend or LocalBackend(jobs)
@@ -158,7 +190,9 @@ def train_workspace(
             f"{len(partial)} clips are labelled with a group (partial labels): they train only the nodes above it, "
             "not the flat model"
         )
-    dataset = Dataset(dataset.root, tuple(c for c in dataset.clips if c.genre in labels), dataset.synthetic)
+    data_genres = dataset.genres
+    dataset = dataset.keeping(labels)
+    check_same_data(workspace, dataset, [tree.name, "flat", *(["baseline3"] if baseline3 else [])], replace_data)
     backend.check_visible({"workspace": workspace.root, "data set": Path(dataset.root)}, writable=["workspace"])
     if on_dataset:
         on_dataset(dataset, len(dataset.clips))
@@ -175,7 +209,7 @@ def train_workspace(
     if not dataset.clips:
         raise HierGenreError("no clip of the data set could be read")
     the_split = parse_split(split, dataset.clips, seed=seed)
-    plan, plan_notes = trees_to_train(tree, dataset.genres, baseline3=baseline3)
+    plan, plan_notes = trees_to_train(tree, dataset.genres, baseline3=baseline3, data_genres=data_genres)
     notes += plan_notes
     split_record = the_split.to_dict(dataset)
     fingerprint, split_key = dataset.fingerprint(), stable_hash(split_record)
@@ -270,15 +304,36 @@ def write_tree_records(
             node_model=preset.train.node_model,
             epochs_cap=epochs,
             seed=seed,
-            dataset={
-                "root": str(dataset.root),
-                "synthetic": dataset.synthetic,
-                "fingerprint": dataset.fingerprint(),
-                "clips": len(dataset.clips),
-            },
+            dataset=data_record(dataset),
             split=split_record,
             skipped_files=failures,
             models=out_dir.name,
             front_end=front_end.record,
         )
     )
+
+
+def check_same_data(workspace: Workspace, dataset: Dataset, names: Iterable[str], replace_data: bool) -> None:
+    """Refuse, before anything is replaced, to train over models of ``names`` trained on other real data.
+
+    Models trained on the synthetic corpus are replaced without asking (the demo's models give way
+    to real ones); the same data moved elsewhere (same fingerprint) or grown in place (same
+    folder) is the same data. ``replace_data`` replaces models trained on other data all the same.
+    """
+    if replace_data:
+        return
+    others: dict[str, list[str]] = {}
+    for name in (n for n in names if n in workspace.trained_trees()):
+        try:
+            old = workspace.manifest(name).dataset
+        except HierGenreError:  # an unreadable manifest: its models are retrained anyway
+            continue
+        if not old.get("synthetic") and not same_data(old, dataset):
+            others.setdefault(describe_data(old), []).append(name)
+    if others:
+        old_data, trees = next(iter(others.items()))
+        raise HierGenreError(
+            f"the models {', '.join(trees)} in {workspace.root} were trained on {old_data}, and this run's data is "
+            f"{describe_data(data_record(dataset))}: train on their data with 'hiergenre train-all "
+            f"{' '.join(workspace.data_options(trees[0]))}', replace them with --replace-data, or use another --workdir"
+        )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hiergenre.viz.figures import save_figure, subplots
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from hiergenre.evaluation.metrics import ModelScores
@@ -78,34 +79,74 @@ def reliability_png(scores: Mapping[str, ModelScores], path: str | Path) -> Path
     return None if figure is None else save_figure(figure, path)
 
 
+#: How each stage is drawn in a reliability diagram: its colour and its name in the legend.
+STAGES = (("before", "#d62728", "before calibration"), ("after", "#1f77b4", "after (node temperatures)"))
+
+
 def reliability_figure(scores: Mapping[str, ModelScores]) -> Figure | None:
-    """Accuracy against confidence in 15 bins, before and after calibration, one panel per model."""
+    """Accuracy against confidence in 15 bins, before and after calibration, one column per model.
+
+    Above, each bin's share right at its mean confidence; below, the clips in each bin as bars
+    (before on the bin's left half, after on its right half) with their counts, so no number sits
+    on a curve. The ECEs are in each column's title and the one legend is outside the panels.
+    """
     models = {
         n: s.calibration for n, s in scores.items() if s.calibration.get("after", {}).get("model", {}).get("clips")
     }
     if not models:
         return None
-    fig, axes = subplots((3.2 * len(models), 3.4), 1, len(models), squeeze=False)
-    for ax, (name, calibration) in zip(axes[0], models.items(), strict=True):
-        ax.plot([0, 1], [0, 1], color="#999999", linewidth=0.8, linestyle=":")
-        for stage, color in (("before", "#d62728"), ("after", "#1f77b4")):
-            metrics = calibration[stage]["model"]
-            bins = metrics["reliability"]
-            ax.plot(
-                [b["confidence"] for b in bins],
-                [b["accuracy"] for b in bins],
-                marker="o",
-                color=color,
-                label=f"{stage} (ECE {metrics['ece']:.3f})",
+    fig, axes = subplots(
+        (3.6 * len(models) + 1.6, 4.6),
+        2,
+        len(models),
+        squeeze=False,
+        sharex=True,
+        gridspec_kw={"height_ratios": [3, 1.4]},
+    )
+    for column, (name, calibration) in enumerate(models.items()):
+        curve, counts = axes[0][column], axes[1][column]
+        curve.plot([0, 1], [0, 1], color="#999999", linewidth=0.8, linestyle=":", label="perfectly calibrated")
+        most = 1
+        for stage, color, label in STAGES:
+            bins = calibration[stage]["model"]["reliability"]
+            curve.plot(
+                [b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", color=color, label=label
             )
-            for b in bins:
-                ax.annotate(str(b["clips"]), (b["confidence"], b["accuracy"]), fontsize=6, color=color)
-        ax.set_xlim(0, 1)
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("confidence in its genre")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
+            most = max([most, *(b["clips"] for b in bins)])
+            draw_counts(counts, bins, color, right_half=stage == "after")
+        ece = {stage: calibration[stage]["model"]["ece"] for stage, _, _ in STAGES}
+        curve.set_title(f"{name}\nECE {ece['before']:.3f} → {ece['after']:.3f}", fontsize=9)
+        curve.set_xlim(0, 1)
+        curve.set_ylim(-0.02, 1.02)
+        curve.grid(alpha=0.3)
+        counts.set_ylim(0, most * 1.6)  # headroom for the counts above the bars
+        counts.set_xlabel("confidence in its genre")
+        counts.grid(alpha=0.3, axis="x")
     axes[0][0].set_ylabel("share right")
-    fig.suptitle("Reliability: clips per bin of confidence (numbers: clips in the bin)", fontsize=10)
+    axes[1][0].set_ylabel("clips")
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.03, 1.0), frameon=False)
+    fig.suptitle("Reliability: share right per bin of confidence (below: clips per bin)", fontsize=10)
     return fig
+
+
+def draw_counts(ax: Axes, bins: list[dict[str, Any]], color: str, *, right_half: bool) -> None:
+    """Each bin's clips as a bar on one half of the bin, its count written upright above it."""
+    from hiergenre.cascade.calibration import ECE_BINS
+
+    for b in bins:
+        low = b.get("low", b["confidence"] - 0.5 / ECE_BINS)
+        high = b.get("high", low + 1 / ECE_BINS)
+        half = (high - low) / 2
+        left = low + half if right_half else low
+        ax.bar(left, b["clips"], width=half, align="edge", color=color, alpha=0.8, linewidth=0)
+        ax.annotate(
+            str(b["clips"]),
+            (left + half / 2, b["clips"]),
+            xytext=(0, 1),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            rotation=90,
+            fontsize=5.5,
+            color=color,
+        )

@@ -29,11 +29,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hiergenre.cascade.hierarchy import GenreTree, same_decisions
+from hiergenre.cascade.hierarchy import REFERENCE_TREES, GenreTree, same_decisions
 from hiergenre.errors import HierGenreError
 from hiergenre.storage import atomic_file, read_json
 from hiergenre.workspace.folders import TreeFolder
-from hiergenre.workspace.manifest import Manifest
+from hiergenre.workspace.manifest import Manifest, data_options, retrain_command
 from hiergenre.workspace.trained import DEFAULT_RUNTIME, TrainedTree, check_runtime
 
 DEFAULT_WORKDIR = ".hiergenre"
@@ -128,15 +128,38 @@ class Workspace:
         path = self.tree_folder(name).manifest_file
         if not path.is_file():
             trained = self.trained_trees()
-            hint = (
-                "run 'hiergenre train-all' to train it"
-                if self.is_built(name)
-                else "build it with 'hiergenre build-tree'"
-            )
+            if name in REFERENCE_TREES:  # no build-tree needed: train-all trains it beside the built tree
+                needs = " when the data has metal, classical and disco" if name == "baseline3" else ""
+                hint = f"train-all trains it beside the built tree{needs}: {self.retrain_command()}"
+            elif self.is_built(name):
+                hint = f"train it with {self.retrain_command()}"
+            else:
+                hint = f"build it with 'hiergenre build-tree', then train it with {self.retrain_command()}"
             if trained:
                 hint += f", or use a trained tree: --tree {' | '.join(trained)}"
             raise HierGenreError(f"tree {name!r} is not trained in workspace {self.root}: {hint}")
         return Manifest.from_dict(read_json(path, what=f"manifest of tree {name!r}"), f"tree {name!r} in {self.root}")
+
+    def data_record(self) -> dict[str, Any] | None:
+        """The data record of the workspace's most recently trained models (None when nothing is trained):
+        the data its hints repeat, so that following one never trains on other data."""
+        records = []
+        for name in self.trained_trees():
+            try:
+                found = read_json(self.tree_folder(name).manifest_file, what=f"manifest of tree {name!r}")
+            except HierGenreError:
+                continue
+            if isinstance(found, dict) and isinstance(found.get("dataset"), dict):
+                records.append((str(found.get("trained_at", "")), found["dataset"]))
+        return max(records, key=lambda pair: pair[0])[1] if records else None
+
+    def retrain_command(self) -> str:
+        """The quoted train-all command that trains on the data of the workspace's models (see :meth:`data_record`)."""
+        return retrain_command(self.data_record())
+
+    def data_options(self, name: str) -> list[str]:
+        """The train-all options (``--data /abs/path``...) that repeat the data trained tree ``name`` was trained on."""
+        return data_options(self.manifest(name).dataset)
 
     def is_built(self, name: str) -> bool:
         """Whether ``name`` is the built tree's name."""
@@ -166,7 +189,8 @@ class Workspace:
         if name is None and not same_decisions(tree, self.built_tree()):
             raise HierGenreError(
                 f"the models of tree {tree.name!r} in {self.root} were trained for another version of the tree than "
-                "the one built now: run 'hiergenre train-all' again (or rebuild the tree they were trained for)"
+                f"the one built now: train them again with {self.retrain_command()}, "
+                "or rebuild the tree they were trained for"
             )
         if with_flat and runtime is not None and len(tree.model_nodes) > 1:
             flat = self._read("flat", runtime)

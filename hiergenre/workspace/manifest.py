@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from hiergenre import __version__
 from hiergenre.cascade.hierarchy import GenreTree
-from hiergenre.data.datasets import Split
+from hiergenre.data.datasets import Dataset, Split
 from hiergenre.errors import HierGenreError
 
 #: Version of ``manifest.json``; 2 came with node kinds and LiteRT files (hiergenre 0.2), 3 with
@@ -59,6 +60,11 @@ class Manifest:
         """The split the models were trained on (its test part was never seen)."""
         return Split.from_dict(self.split)
 
+    @property
+    def synthetic(self) -> bool:
+        """Whether the models were trained on the embedded synthetic corpus (generated clips, not music)."""
+        return bool(self.dataset.get("synthetic"))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
         return dataclasses.asdict(self)
@@ -68,11 +74,62 @@ class Manifest:
         """Read a manifest's JSON, refusing other format versions with what to run."""
         if not isinstance(data, dict) or data.get("format_version") not in READABLE_MANIFEST_VERSIONS:
             found = data.get("hiergenre_version", "an unknown version") if isinstance(data, dict) else "?"
+            again = retrain_command(data.get("dataset") if isinstance(data, dict) else None)
             raise HierGenreError(
-                f"{where} was trained by an incompatible hiergenre ({found}); run 'hiergenre train-all' again"
+                f"{where} was trained by an incompatible hiergenre ({found}); train again with {again}"
             )
         known = {f.name for f in dataclasses.fields(cls)}
         try:
             return cls(**{k: v for k, v in data.items() if k in known})
         except TypeError as exc:
-            raise HierGenreError(f"{where}: damaged manifest ({exc}); run 'hiergenre train-all' again") from None
+            again = retrain_command(data.get("dataset"))
+            raise HierGenreError(f"{where}: damaged manifest ({exc}); train again with {again}") from None
+
+
+def data_record(dataset: Dataset) -> dict[str, Any]:
+    """What a manifest records of the data its models were trained on: the folder (absolute), the
+    train-all options that find it again from any folder, whether it is the synthetic corpus, its
+    fingerprint and clip count."""
+    return {
+        "root": str(Path(dataset.root).resolve()),
+        "options": list(dataset.data_options),
+        "synthetic": dataset.synthetic,
+        "fingerprint": dataset.fingerprint(),
+        "clips": len(dataset.clips),
+    }
+
+
+def data_options(record: dict[str, Any] | None) -> list[str]:
+    """The train-all options that repeat a manifest's data: ``--data /abs/path`` (and ``--metadata``),
+    none for the synthetic corpus (train-all without ``--data`` trains on it)."""
+    if not isinstance(record, dict) or record.get("synthetic"):
+        return []
+    if record.get("options"):
+        return [str(o) for o in record["options"]]
+    return ["--data", str(Path(record["root"]).resolve())] if record.get("root") else ["--data", "DIR"]
+
+
+def retrain_command(record: dict[str, Any] | None) -> str:
+    """``'hiergenre train-all --data /abs/path'``: the command that trains on the data of ``record``
+    (None: data not known), for the end of a hint."""
+    command = " ".join(["hiergenre train-all", *data_options(record)]) if record else "hiergenre train-all --data DIR"
+    return f"'{command}'" + (" (no --data: the synthetic corpus, as before)" if data_is_synthetic(record) else "")
+
+
+def data_is_synthetic(record: dict[str, Any] | None) -> bool:
+    """Whether ``record`` (a manifest's data record) is the embedded synthetic corpus."""
+    return isinstance(record, dict) and bool(record.get("synthetic"))
+
+
+def describe_data(record: dict[str, Any]) -> str:
+    """The data of a record in words: its folder, or the synthetic corpus."""
+    return "the embedded SYNTHETIC corpus" if data_is_synthetic(record) else str(record.get("root"))
+
+
+def same_data(record: dict[str, Any], dataset: Dataset) -> bool:
+    """Whether ``dataset`` is the data of ``record``: both the synthetic corpus, or the same folder
+    (grown or shrunk in place), or the same files elsewhere (the same fingerprint: moved)."""
+    if data_is_synthetic(record) or dataset.synthetic:
+        return data_is_synthetic(record) == dataset.synthetic
+    same_folder = Path(str(record.get("root"))).resolve() == Path(dataset.root).resolve()
+    return same_folder or record.get("fingerprint") == dataset.fingerprint()

@@ -146,7 +146,12 @@ def test_ablation_node_model_variants_name_the_preset_they_build_on():
 def test_speed_benchmark_reports_both_backends(trained, tiny_corpus, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     out = tmp_path / "speed"
-    assert predict_speed.main([str(tiny_corpus), "--workdir", str(trained), "--repeats", "1", "--out", str(out)]) == 0
+    assert (
+        predict_speed.main(
+            [str(tiny_corpus), "--workdir", str(trained), "--repeats", "1", "--long-minutes", "1", "--out", str(out)]
+        )
+        == 0
+    )
     results = json.loads((out / "results.json").read_text())
     assert len(results["cold_seconds"]["litert"]) == len(results["cold_seconds"]["keras"]) == 1
     assert [b["jobs"] for b in results["batch"]] == [1, 2] and results["batch"][0]["classified"] == 30

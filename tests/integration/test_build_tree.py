@@ -9,7 +9,7 @@ from hiergenre.cascade.hierarchy import GenreTree
 SMALL_TREE = "name: small\ntree: {loud: [metal, disco], calm: [classical, jazz]}\n"
 
 
-def test_an_untrained_built_tree_is_named_with_what_to_run(cli, trained_copy, tmp_path):
+def test_an_untrained_built_tree_is_named_with_what_to_run(cli, trained_copy, tiny_corpus, tmp_path):
     """build-tree says the active tree changed; predict and evaluate say what to run."""
     small = tmp_path / "small.yaml"
     small.write_text(SMALL_TREE)
@@ -17,9 +17,8 @@ def test_an_untrained_built_tree_is_named_with_what_to_run(cli, trained_copy, tm
     assert "The built tree is now 'small' (was 'default')" in built and "Next: hiergenre train-all" in built
     refused = cli("predict", tmp_path / "x.au", workdir=trained_copy, check=False)
     assert refused.returncode == 1
-    assert "run 'hiergenre train-all' to train it, or use a trained tree: --tree baseline3 | default | flat" in (
-        refused.stderr
-    )
+    again = f"train it with 'hiergenre train-all --data {tiny_corpus.resolve()}'"  # the data of the trained models
+    assert f"{again}, or use a trained tree: --tree baseline3 | default | flat" in refused.stderr
     notes = json.loads(cli("evaluate", "--json", workdir=trained_copy).stdout)["notes"]
     assert any("the built tree 'small' is not trained" in n for n in notes)
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 
 import pytest
+
+from tests.commands import ROOT
 
 
 def test_evaluate_json_and_report(cli, trained, tmp_path):
@@ -50,3 +54,36 @@ def test_evaluate_takes_several_trees(cli, trained):
     for args in (["default", "flat"], ["--tree", "default", "flat"], ["--tree", "default,flat"]):
         out = json.loads(cli("evaluate", *args, "--json", workdir=trained).stdout)
         assert list(out["models"]) == ["default", "flat"]
+
+
+def test_evaluate_finds_the_clips_of_a_relative_data_path_from_another_folder(cli, tiny_corpus, tmp_path, monkeypatch):
+    """Trained with ``--data music`` (relative), evaluated from elsewhere; clips gone: one line naming them."""
+    shutil.copytree(tiny_corpus, tmp_path / "music")
+    workdir = tmp_path / "ws"
+    monkeypatch.chdir(tmp_path)
+    cli("build-tree", ROOT / "hierarchies" / "default.yaml", workdir=workdir)
+    cli("train-all", "--data", "music", "--node-model", "stats", "--no-baseline3", "--jobs", "1", workdir=workdir)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert (
+        json.loads(cli("evaluate", "--json", "default", workdir=workdir).stdout)["models"]["default"]["n_clips"] == 10
+    )
+    (tmp_path / "music" / "jazz").rename(tmp_path / "jazz")
+    partial = json.loads(cli("evaluate", "--json", "default", workdir=workdir).stdout)
+    music = (tmp_path / "music").resolve()
+    missing = re.escape(f"1 of the 10 test clips of tree 'default' not found in {music} (") + r"jazz\.\d{5}\): "
+    assert partial["models"]["default"]["n_clips"] == 9 and any(
+        re.match(missing + "scored on the other 9$", n) for n in partial["notes"]
+    )
+    (tmp_path / "music").rename(tmp_path / "moved")
+    refused = cli("evaluate", "default", workdir=workdir, check=False)
+    assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith(f"error: 10 of the 10 test clips of tree 'default' not found in {music} (")
+    assert "the data moved or was deleted" in refused.stderr
+
+
+def test_report_takes_a_folder_as_its_help_says(cli, trained, tmp_path):
+    assert "--report DIR" in " ".join(cli("evaluate", "--help").stdout.replace("│", " ").split())
+    refused = cli("evaluate", "--report", tmp_path / "rep.md", workdir=trained, check=False)
+    assert refused.returncode == 2 and "--report takes a folder" in refused.stderr
+    assert not (tmp_path / "rep.md").exists()

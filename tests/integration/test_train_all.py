@@ -154,3 +154,30 @@ def test_bad_files_in_a_training_set_are_skipped_and_listed(cli, tiny_corpus, tm
     progress = model_lines(result.stderr)  # a CNN's line off a terminal: its epochs and last loss
     assert list(progress) == ["t/root"]  # a flat tree: the flat model is the same one, trained once
     assert ": 1/1 loss " in progress["t/root"] and progress["t/root"].endswith(" s")
+
+
+def test_data_that_is_not_a_data_set_is_told_what_data_wants(cli, tiny_corpus, tmp_path):
+    """An audio file, or the folder of one genre, names what --data takes (not a decoding error, not 'no audio')."""
+    workdir = tmp_path / "ws"
+    cli("build-tree", ROOT / "hierarchies" / "default.yaml", workdir=workdir)
+    wanted = "--data wants a folder holding one folder per genre of audio files"
+    clip = tiny_corpus / "rock" / "rock.00000.au"
+    refused = cli("train-all", "--data", clip, workdir=workdir, check=False)
+    assert refused.returncode == 1 and refused.stderr.startswith(
+        f"error: {clip} is an audio file, not a data set: {wanted}"
+    )
+    refused = cli("train-all", "--data", tiny_corpus / "rock", workdir=workdir, check=False)
+    assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1
+    assert f"{tiny_corpus / 'rock'} holds 3 audio files itself, not one folder per genre" in refused.stderr
+    assert f"give the folder above the genre folders (such as {tiny_corpus})" in refused.stderr
+
+
+def test_a_skipped_baseline_names_what_lacks_its_genres(cli, tiny_corpus, tmp_path):
+    """The data has metal and disco; the tree leaves them out, so the baseline is skipped for the tree."""
+    workdir = tmp_path / "ws"
+    cli("build-tree", ROOT / "hierarchies" / "blues-classical-jazz.yaml", workdir=workdir)
+    out = cli("train-all", "--data", tiny_corpus, "--node-model", "stats", "--jobs", "1", workdir=workdir).stdout
+    text = " ".join(out.split())
+    skipped = "skipped the 3-class baseline, which needs metal, classical, disco clips"
+    assert f"{skipped}: tree 'blues-classical-jazz' leaves out metal, disco" in text
+    assert "the data has no" not in text

@@ -82,7 +82,7 @@ def test_estimator_predict_node_stops_at_groups_and_cli_reports_depth(cli, train
     )
     assert all(p["decoded"] == {"node": "root", "p": pytest.approx(1.0), "depth": 0, "leaf": False} for p in out)
     text = cli("predict", tiny_corpus / "jazz" / "jazz.00000.au", "--min-confidence", "0.99", workdir=trained).stdout
-    assert "root (classical, jazz, blues" in text and " p 1.00" in text
+    assert "no answer (root): no group or genre reached p 0.99" in text and " p 1.00" not in text
     table = tmp_path / "decoded.csv"
     cli("predict", tiny_corpus / "jazz", "--decode", "hf1", "-o", table, workdir=trained)
     header, *rows = table.read_text().splitlines()

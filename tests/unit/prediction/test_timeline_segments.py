@@ -64,19 +64,21 @@ def test_segments_start_every_hop_and_hold_exactly_the_samples_they_cover(tmp_pa
     signal = ramp(3 * BLOCK_FRAMES + 1234)  # segments straddle the decoder's block boundaries
     path = write(tmp_path / "ramp.wav", signal)
     length, hop = 20000, 7000
-    segments = list(segment_signals(path, length, hop, RATE))
+    *segments, tail = list(segment_signals(path, length, hop, RATE))
     assert len(segments) == (len(signal) - length) // hop + 1
     for i, (start, end, samples) in enumerate(segments):
         assert start == pytest.approx(i * hop / RATE) and end == pytest.approx((i * hop + length) / RATE)
         np.testing.assert_array_equal(samples, signal[i * hop : i * hop + length])
+    np.testing.assert_array_equal(tail[2], signal[-length:])  # the file's tail: a last segment ends on its end
 
 
-def test_the_last_partial_segment_is_left_out(tmp_path):
+def test_the_tail_after_the_last_full_segment_gets_a_segment_ending_on_the_files_end(tmp_path):
     length, hop = 10000, 10000
     signal = ramp(5 * length - 1)  # the fifth segment would lack one sample
     segments = list(segment_signals(write(tmp_path / "ramp.wav", signal), length, hop, RATE))
-    assert [round(start * RATE) for start, _, _ in segments] == [0, 10000, 20000, 30000]
-    assert segments[-1][1] == pytest.approx(40000 / RATE)  # 9999 samples of the file are in no segment
+    assert [round(start * RATE) for start, _, _ in segments] == [0, 10000, 20000, 30000, 39999]
+    assert segments[-1][1] == pytest.approx(len(signal) / RATE)  # no sample of the file is left out
+    np.testing.assert_array_equal(segments[-1][2], signal[-length:])  # overlapping the one before
     exact = list(segment_signals(write(tmp_path / "exact.wav", ramp(5 * length)), length, hop, RATE))
     assert len(exact) == 5 and exact[-1][1] == pytest.approx(5 * length / RATE)  # ends on the last sample
 
@@ -84,10 +86,11 @@ def test_the_last_partial_segment_is_left_out(tmp_path):
 def test_a_hop_longer_than_a_segment_skips_the_samples_between(tmp_path):
     signal = ramp(2 * BLOCK_FRAMES + 500)
     length, hop = 3000, BLOCK_FRAMES + 17  # gaps longer than a decoded block
-    segments = list(segment_signals(write(tmp_path / "ramp.wav", signal), length, hop, RATE))
+    *segments, tail = list(segment_signals(write(tmp_path / "ramp.wav", signal), length, hop, RATE))
     assert len(segments) == 2
     for i, (_, _, samples) in enumerate(segments):
         np.testing.assert_array_equal(samples, signal[i * hop : i * hop + length])
+    np.testing.assert_array_equal(tail[2], signal[-length:])
 
 
 def test_a_file_shorter_than_one_segment_is_repeated_to_fill_it(tmp_path):
@@ -139,7 +142,7 @@ def test_the_whole_file_is_read_past_what_predict_decodes(tmp_path):
     router = StubRouter(StubFrontEnd(RATE))
     signal = np.full(10 * RATE, 0.4, np.float32)  # ten times the front-end's max_seconds
     segments = timeline(router, write(tmp_path / "long.wav", signal), hop_seconds=2.0)
-    assert [s.start for s in segments] == [0.0, 2.0, 4.0, 6.0, 8.0] and segments[-1].end == pytest.approx(9.0)
+    assert [s.start for s in segments] == [0.0, 2.0, 4.0, 6.0, 8.0, 9.0] and segments[-1].end == pytest.approx(10.0)
     assert all(s.route.genre == "level4" for s in segments)
 
 

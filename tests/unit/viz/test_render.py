@@ -7,6 +7,7 @@ import io
 from rich.console import Console
 
 from hiergenre.cascade.decoding import ConfidenceDecoder, Decoded, get_decoder
+from hiergenre.cascade.routing import Route
 from hiergenre.cli.render import (
     LineProgress,
     ProgressReporter,
@@ -41,14 +42,33 @@ def test_route_and_prediction_lines():
     line = prediction_text(Prediction("a.au", route=JAZZ), TREE)
     assert line == "a.au: [bold green]jazz[/] (p=0.40)  root → soft (0.80) → jazz (0.50)"
     stopped = Prediction("b.au", route=JAZZ, decoded=Decoded("calm", 0.7, 2, leaf=False))
-    assert prediction_text(stopped, TREE).startswith("b.au: [bold yellow]calm[/] (classical, ambient) p 0.70  root →")
+    assert prediction_text(stopped, TREE).startswith("b.au: [bold yellow]calm[/] (classical, ambient) p 0.70  routing")
+
+
+def test_a_confidence_stop_shows_the_probability_that_fell_short_and_calls_the_route_a_guess():
+    mixed = Route("jazz", JAZZ.steps, {"jazz": 0.5, "classical": 0.3, "ambient": 0.1, "metal": 0.06, "rock": 0.04})
+    decoder = ConfidenceDecoder(0.8)
+    calm = prediction_text(Prediction("a.au", route=mixed, decoded=Decoded("soft", 0.9, 1, leaf=False)), TREE, decoder)
+    assert calm == (
+        "a.au: [bold yellow]soft[/] (jazz, classical, ambient) p 0.90; below it, the best, jazz, has 0.50 < 0.80"
+        "  routing's guess: root → soft (0.80) → jazz (0.50)"
+    )
+    unsure = prediction_text(
+        Prediction("b.au", route=mixed, decoded=Decoded("root", 1.0, 0, leaf=False)), TREE, decoder
+    )
+    assert unsure.startswith("b.au: [bold red]no answer[/] (root): no group or genre reached p 0.80; the best, soft,")
+    assert "p 1.00" not in unsure and "routing's guess: root → soft" in unsure
+    sure = prediction_text(Prediction("c.au", route=mixed, decoded=Decoded("jazz", 0.85, 2, leaf=True)), TREE, decoder)
+    assert sure == "c.au: [bold green]jazz[/] (p=0.85)  root → soft (0.80) → jazz (0.50)"
 
 
 def test_the_legend_names_the_tree_decoder_and_what_a_small_tree_cannot_say():
     legend = prediction_legend(TREE, "greedy", None)
     assert legend.startswith("tree 'small' (5 genres), greedy routing; p: probability of the whole path")
     assert "a group's p" not in prediction_legend(TREE, "greedy", None, get_decoder("leaf"))
-    assert "(confidence: stop where" in prediction_legend(TREE, "greedy", None, ConfidenceDecoder(0.6))
+    assert "(hf1: the node with" in prediction_legend(TREE, "greedy", None, get_decoder("hf1"))
+    confident = prediction_legend(TREE, "greedy", None, ConfidenceDecoder(0.6))
+    assert "min confidence 0.60: a genre or group (its p: the probability that the genre lies below it)" in confident
     bigger = TREE.from_yaml_text("tree: {heavy: [metal, rock], soft: [jazz, classical, ambient], misc: [pop, folk]}")
     assert "It knows only ambient, classical, jazz, metal, rock" in prediction_legend(TREE, "greedy", bigger)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from itertools import combinations
+
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.evaluation.evaluate import EvaluationReport
+from hiergenre.evaluation.metrics import ModelScores
 from hiergenre.viz.calibration import calibration_rows, detail_rows, reliability_figure, reliability_png
 from hiergenre.viz.formatting import percent
 from hiergenre.viz.reports import (
@@ -63,18 +67,45 @@ def test_operating_and_learning_figures_draw_one_line_per_model_and_split():
     assert accuracy.get_ylabel() == "accuracy"
 
 
-def test_reliability_figure_has_a_panel_per_calibrated_model():
+def test_reliability_figure_has_a_column_per_calibrated_model():
     figure = reliability_figure({"a": scores("a"), "b": scores("b"), "raw": scores("raw", calibrated=False)})
-    assert [ax.get_title() for ax in figure.axes] == ["a", "b"]
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles == ["a\nECE 0.050 → 0.050", "b\nECE 0.050 → 0.050", "", ""]  # curves above, clip counts below
+    counts = figure.axes[2]
+    assert [t.get_text() for t in counts.texts] == ["4"] * 8  # four bins, before and after
     assert reliability_figure({"raw": scores(calibrated=False)}) is None
     (row,) = calibration_rows({"a": scores("a")})
     assert row[:3] == ["a", "0.050", "0.050 [0.020, 0.090]"]
     assert detail_rows({"a": scores("a")}) == []  # no per-level or per-node measures in the sample
 
 
+def crowded(name: str) -> ModelScores:
+    """Scores whose every bin of confidence is full, before and after, with three-digit counts."""
+    bins = [
+        {"low": b / 15, "high": (b + 1) / 15, "confidence": (b + 0.5) / 15, "accuracy": 0.97, "clips": 100 + b}
+        for b in range(15)
+    ]
+    model = {**scores(name).calibration["before"]["model"], "reliability": bins}
+    return replace(scores(name), calibration={"before": {"model": model}, "after": {"model": {**model, "ece": 0.01}}})
+
+
+def test_reliability_counts_never_overlap_and_the_legend_covers_no_panel():
+    figure = reliability_figure({"a": crowded("a"), "b": crowded("b")})
+    figure.tight_layout()  # as the PNG writer lays it out
+    renderer = figure.canvas.get_renderer()
+    panels = [ax.get_window_extent(renderer) for ax in figure.axes]
+    for ax, panel in zip(figure.axes, panels, strict=True):
+        labels = [text.get_window_extent(renderer) for text in ax.texts]
+        assert all(panel.x0 <= box.x0 and box.x1 <= panel.x1 and box.y1 <= panel.y1 for box in labels), "outside"
+        assert not any(a.overlaps(b) for a, b in combinations(labels, 2)), "count labels overlap"
+    assert sum(len(ax.texts) for ax in figure.axes) == 2 * 2 * 15
+    (legend,) = [ax.get_legend() for ax in figure.axes if ax.get_legend()]
+    assert not any(legend.get_window_extent(renderer).overlaps(panel) for panel in panels)
+
+
 def test_png_writers_write_at_report_resolution_or_nothing(tmp_path):
     path = reliability_png({"a": scores("a")}, tmp_path / "reliability.png")
-    assert png_size(path) == (round(3.2 * 90), round(3.4 * 90))
+    assert png_size(path) == (round((3.6 + 1.6) * 90), round(4.6 * 90))
     assert operating_png({"a": scores(operating=False)}, tmp_path / "none.png", TREE) is None
     assert not (tmp_path / "none.png").exists()
 

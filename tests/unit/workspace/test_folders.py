@@ -81,7 +81,9 @@ def test_older_manifests_load_without_a_front_end_and_foreign_ones_are_refused()
     old = {k: v for k, v in manifest().to_dict().items() if k != "front_end"}
     assert Manifest.from_dict({**old, "format_version": 3}, "here").front_end is None
     assert Manifest.from_dict({**old, "format_version": 3, "new_field": 1}, "here").models == "v-123"
-    with pytest.raises(HierGenreError, match=r"incompatible hiergenre \(0\.1\.0\); run 'hiergenre train-all'"):
+    with pytest.raises(
+        HierGenreError, match=r"incompatible hiergenre \(0\.1\.0\); train again with 'hiergenre train-all"
+    ):
         Manifest.from_dict({**old, "format_version": 1, "hiergenre_version": "0.1.0"}, "here")
     damaged = {k: v for k, v in old.items() if k != "nodes"}
     with pytest.raises(HierGenreError, match="here: damaged manifest"):
