@@ -15,7 +15,7 @@ from hiergenre.cli.options import EXIT_CODES_HELP, Group
 
 app = typer.Typer(
     help="Hierarchical music-genre classification with small LMFCC CNNs.\n\n"
-    "Typical session: build-tree hierarchies/default.yaml, then train-all [--data DIR], "
+    "Typical session: build-tree default (or a YAML tree file), then train-all [--data DIR], "
     "then predict song.au.",
     epilog=EXIT_CODES_HELP,
     cls=Group,

@@ -170,7 +170,7 @@ def print_info(console: Console, info: Mapping) -> None:
     built = info["built_tree"]
     console.print(f"workspace {info['workspace']} (hiergenre {info['hiergenre_version']})", highlight=False)
     if built is None:
-        console.print("no tree built: run 'hiergenre build-tree hierarchies/default.yaml'")
+        console.print("no tree built: run 'hiergenre build-tree default' (or a tree file of yours)")
     else:
         console.print(
             f"built tree {built['name']!r}: {len(built['genres'])} genres, {built['node_models']} node model(s)",

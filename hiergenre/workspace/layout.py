@@ -70,7 +70,7 @@ class Workspace:
         """The tree stored by build-tree, or a clear error telling how to build one."""
         if not self.tree_file.exists():
             raise HierGenreError(
-                f"no tree built in {self.root}: run 'hiergenre build-tree hierarchies/default.yaml' first"
+                f"no tree built in {self.root}: run 'hiergenre build-tree default' first (or a tree file of yours)"
             )
         return GenreTree.from_file(self.tree_file)
 

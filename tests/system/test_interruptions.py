@@ -17,7 +17,7 @@ def test_killed_training_resumes_without_half_written_files(cli, tiny_corpus, tm
     workdir = tmp_path / "ws"
     hiergenre.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir, draw=False)
     env = {**os.environ, "HIERGENRE_WORKDIR": str(workdir)}
-    options = ["--data", str(tiny_corpus), "--epochs", "30", "--preset", "improved", "--no-baseline3"]
+    options = ["--data", str(tiny_corpus), "--epochs", "10", "--preset", "improved", "--no-baseline3"]
     command = [sys.executable, "-m", "hiergenre.cli", "train-all", *options]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tree_dir = workdir / "models" / "default"
