@@ -16,9 +16,7 @@ DEMO_EPOCHS ?= 60
 $(BIN)/.installed: pyproject.toml hiergenre/__init__.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# --no-compile: no byte-compiling of every installed module up front (TensorFlow alone has thousands);
-	# Python compiles what is imported, once, on first use. Halves the install on 2 cores.
-	$(BIN)/python -m pip install --quiet --no-compile -e ".[dev,cluster]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,cluster]"
 	touch $@
 
 install: $(BIN)/.installed
