@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -145,22 +146,19 @@ def predict_command(
     if predictor.target is not None:
         errors.print(target_text(predictor.target), highlight=False, soft_wrap=True)
     single = len(files) == 1 and files[0].is_file()
-    with Progress(
-        TextColumn("classifying"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-        disable=single or not errors.is_terminal,
-    ) as progress:
-        task = progress.add_task("classifying", total=None)
+    # No Progress at all off a terminal: a disabled one still wrote a newline to stderr (rich < 13.9).
+    progress = None
+    if not single and errors.is_terminal:
+        columns = (TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        progress = Progress(*columns, console=errors, transient=True)
+    with progress or contextlib.nullcontext():
+        task = progress.add_task("classifying", total=None) if progress else None
         predictions = api_predict.predict(
             files,
             predictor=predictor,
             jobs=jobs,
             cluster=cluster,
-            on_done=lambda: progress.advance(task),
+            on_done=(lambda: progress.advance(task)) if progress else None,
             timeline_hop=(hop or 0.0) if timeline else None,
         )
     if as_json:
