@@ -1,6 +1,6 @@
 """The small LMFCC CNN in Keras: how it is built, averaged into an ensemble, and loaded.
 
-Only training and the reference prediction path (``--backend keras``) import this module's
+Only training and the reference prediction path (``--runtime keras``) import this module's
 Keras; the default prediction path runs the LiteRT exports (:mod:`hiergenre.models.litert`).
 """
 
