@@ -21,7 +21,7 @@ import numpy as np
 from benchmarks import flat_vs_hier
 from benchmarks.common import mean_std_text, paired, paired_text, provenance, provenance_line
 from benchmarks.flat_vs_hier_options import Options
-from hiergenre.config import PRESETS
+from hiergenre.presets import PRESETS
 from hiergenre.viz.reports import markdown_table
 
 #: (label, preset, node model, the variant it adds one change to).

@@ -5,7 +5,7 @@ clips, split, feature settings, preset, epoch budget and seed train: the cascade
 tree, the flat model over the same genres, the 3-class baseline, and (unless ``--no-learned``) the
 cascade of a tree learned from that run's train+valid clips. Every cascade is scored under every
 routing policy (greedy, product, blend) without retraining. Two non-deep bars are scored on the
-same clips: LMFCC clip statistics (:func:`hiergenre.models.statistics.lmfcc_statistics`) with an RBF SVM and
+same clips: LMFCC clip statistics (:func:`hiergenre.models.statistics.frame_statistics`) with an RBF SVM and
 with logistic regression, each a flat :class:`~hiergenre.cascade.estimator.HierarchicalClassifier`,
 trained on the train+valid parts (they need no validation data, so they get it as training data).
 
@@ -40,11 +40,11 @@ from benchmarks.flat_vs_hier_options import Options
 from benchmarks.pooling import aggregate
 from hiergenre import api
 from hiergenre.cascade.hierarchy import GenreTree
-from hiergenre.config import DEFAULT_PRESET, get_preset
 from hiergenre.data.datasets import Dataset, load_dataset
 from hiergenre.data.synthetic.corpus import write_corpus
 from hiergenre.evaluation.metrics import score
-from hiergenre.features.lmfcc import FeatureCache, extract_many
+from hiergenre.features.extraction import FeatureCache, extract_many
+from hiergenre.presets import DEFAULT_PRESET, get_preset
 from hiergenre.workspace.layout import Workspace
 
 POLICIES = ("greedy", "product", "blend")
@@ -235,7 +235,7 @@ def statistics_bars(workdir: Path, reference: GenreTree, options: Options, seed:
     from sklearn.svm import SVC
 
     from hiergenre.cascade.estimator import HierarchicalClassifier
-    from hiergenre.models.statistics import lmfcc_statistics
+    from hiergenre.models.statistics import frame_statistics
 
     split = Workspace(workdir).manifest("flat").test_split
     seen = [c for c in (*split.train, *split.valid) if c.genre in reference.leaves]
@@ -245,7 +245,7 @@ def statistics_bars(workdir: Path, reference: GenreTree, options: Options, seed:
 
     def stats(clips):  # noqa: ANN001, ANN202
         kept = [c for c in clips if str(c.path) in frames]
-        return np.stack([lmfcc_statistics(frames[str(c.path)]) for c in kept]), [c.genre for c in kept]
+        return np.stack([frame_statistics(frames[str(c.path)]) for c in kept]), [c.genre for c in kept]
 
     x, y = stats(seen)
     x_test, y_test = stats(test)

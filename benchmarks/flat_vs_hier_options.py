@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hiergenre.config import DEFAULT_PRESET
+from hiergenre.presets import DEFAULT_PRESET
 
 
 @dataclass

@@ -35,14 +35,14 @@ from benchmarks.common import output_and_scratch, provenance, write_json
 from benchmarks.scale_report import write_report
 from hiergenre import api
 from hiergenre.cascade.hierarchy import ROOT
-from hiergenre.config import DEFAULT_PRESET, get_preset
 from hiergenre.data.datasets import load_dataset
 from hiergenre.data.synthetic.corpus import write_corpus
 from hiergenre.data.synthetic.deep import FAMILIES, deep_styles, deep_tree, spread_variants
 from hiergenre.data.taxonomy import fma_tree, read_fma_genres
-from hiergenre.features.lmfcc import FeatureCache, extract_many
+from hiergenre.features.extraction import FeatureCache, extract_many
 from hiergenre.parallel.backends import Backend, usable_cores
 from hiergenre.parallel.choose import open_backend
+from hiergenre.presets import DEFAULT_PRESET, get_preset
 
 #: (label, --cluster, --jobs): the local default on this machine's cores, then Dask with 1 and 2 workers.
 BACKENDS = (("local", None, 2), ("dask local:1", "local:1", 1), ("dask local:2", "local:2", 2))

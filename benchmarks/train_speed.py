@@ -135,7 +135,7 @@ def node_records(workdir: Path) -> list[dict]:
 
 def flops_per_training_window() -> float:
     """Floating-point operations of one training step on one window of the default network (forward and backward)."""
-    from hiergenre.config import get_preset
+    from hiergenre.presets import get_preset
 
     preset = get_preset("improved-cv3-s1")
     frames, coefficients, filters = preset.features.window_frames, preset.features.n_mfcc, preset.model.filters
@@ -153,8 +153,8 @@ def dense_ceiling(batch: int = 512, repeats: int = 20) -> dict:
     """Windows per second and FLOP/s of compiled training steps on large batches of the same network."""
     import numpy as np
 
-    from hiergenre.config import get_preset
     from hiergenre.models.network import build_cnn
+    from hiergenre.presets import get_preset
     from hiergenre.training.keras_loop import CompiledLoop
 
     preset = get_preset("improved-cv3-s1")

@@ -2,7 +2,7 @@
 
 hiclass (Miranda et al., JMLR 2023) is the reference library for local hierarchical classifiers.
 Both libraries here get the same clips, folds, features (each clip's LMFCC statistics,
-:func:`hiergenre.models.statistics.lmfcc_statistics`, standardised on the training part) and the same
+:func:`hiergenre.models.statistics.frame_statistics`, standardised on the training part) and the same
 ``LogisticRegression(max_iter=1000)`` at every parent node of the same tree:
 
 1. **Parity.** hiclass's ``LocalClassifierPerParentNode.predict`` against
@@ -41,12 +41,12 @@ from benchmarks.common import output_and_scratch, provenance, write_json
 from benchmarks.vs_hiclass_report import write_report
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.cascade.routing import decide, get_policy
-from hiergenre.config import get_preset
 from hiergenre.data.datasets import kfold_splits, load_dataset
 from hiergenre.data.synthetic.corpus import write_corpus
 from hiergenre.evaluation.operating import operating_curve
-from hiergenre.features.lmfcc import FeatureCache, extract_many
-from hiergenre.models.statistics import lmfcc_statistics
+from hiergenre.features.extraction import FeatureCache, extract_many
+from hiergenre.models.statistics import frame_statistics
+from hiergenre.presets import get_preset
 
 #: hiclass's calibration methods, each fitted on the train part and calibrated on the valid part.
 HICLASS_METHODS = ("sigmoid", "isotonic", "beta", "ivap", "cvap")
@@ -78,7 +78,7 @@ def run(data: str, tree: GenreTree, folds: int, seeds: list[int], out: Path, cli
     clips_in_tree = [c for c in dataset.clips if c.genre in tree.leaves]
     features = get_preset("paper").features  # every preset shares the LMFCC settings
     frames, _ = extract_many([c.path for c in clips_in_tree], features, cache=FeatureCache(scratch / "cache"))
-    statistics = {path: lmfcc_statistics(matrix) for path, matrix in frames.items()}
+    statistics = {path: frame_statistics(matrix) for path, matrix in frames.items()}
     runs = []
     for seed in seeds:
         for fold, split in enumerate(

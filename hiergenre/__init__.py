@@ -37,7 +37,7 @@ _EXPORTS = {
     "Step": "hiergenre.cascade.routing",
     "HierGenreError": "hiergenre.errors",
     "FeatureConfig": "hiergenre.config",
-    "PRESETS": "hiergenre.config",
+    "PRESETS": "hiergenre.presets",
     "load_dataset": "hiergenre.data.datasets",
     "load_audio": "hiergenre.data.audio",
     "lmfcc": "hiergenre.features.lmfcc",

@@ -28,12 +28,12 @@ from hiergenre.api_trees import labels_tree_file as labels_tree_file
 from hiergenre.api_trees import learn_tree as learn_tree
 from hiergenre.cascade.calibration import get_calibration
 from hiergenre.cascade.routing import get_policy
-from hiergenre.config import DEFAULT_PRESET, get_preset, with_calibration, with_node_model
 from hiergenre.data.datasets import Dataset, check_split
 from hiergenre.errors import InvalidValue
 from hiergenre.evaluation.evaluate import EvaluationReport, evaluate_workspace
 from hiergenre.parallel.backends import usable_cores
 from hiergenre.parallel.choose import open_backend, parse_cluster
+from hiergenre.presets import DEFAULT_PRESET, get_preset, with_calibration, with_front_end
 from hiergenre.progress import Reporter
 from hiergenre.training.run import TrainingReport, resolve_dataset, train_workspace
 from hiergenre.workspace.layout import Workspace
@@ -45,6 +45,7 @@ def train_all(
     data: str | Path | None = None,
     split: str = "paper",
     preset: str = DEFAULT_PRESET,
+    features: str | None = None,
     node_model: str | None = None,
     calibration: str | None = None,
     metadata: str | Path | None = None,
@@ -63,7 +64,8 @@ def train_all(
     ``baseline3=False`` skips the 3-class baseline (benchmarks that do not need it). Models of the
     workspace trained on other real data are replaced only with ``replace_data`` (else: an error
     naming both data sets, before anything is replaced).
-    ``epochs`` caps the preset's epoch count (for quick runs); ``node_model`` overrides the
+    ``epochs`` caps the preset's epoch count (for quick runs); ``features`` picks the front-end
+    (lmfcc, musicnn: :data:`~hiergenre.config.FRONT_ENDS`), ``node_model`` overrides the
     preset's classifier kind (cnn, stats, ensemble, auto), ``calibration`` its calibration
     (temperature, none: :mod:`hiergenre.cascade.calibration`). ``metadata`` is FMA's ``tracks.csv`` when
     ``data`` is an FMA audio folder (:mod:`hiergenre.data.fma`). Unreadable files are skipped and
@@ -72,7 +74,7 @@ def train_all(
     models are the same whatever their number. ``cluster`` runs those jobs on a Dask cluster
     instead (``local:N`` or a scheduler address, :mod:`hiergenre.parallel.backends`).
     """
-    chosen = with_calibration(with_node_model(get_preset(preset), node_model), calibration)
+    chosen = with_calibration(with_front_end(get_preset(preset), features, node_model), calibration)
     get_calibration(chosen.train.calibration)  # a clear error for an unknown name
     cap = chosen.train.epochs if epochs is None else min(at_least_one(epochs, "--epochs"), chosen.train.epochs)
     jobs = usable_cores() if jobs is None else at_least_one(jobs, "--jobs")

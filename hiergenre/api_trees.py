@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hiergenre.cascade.hierarchy import GenreTree, check_not_reserved
-from hiergenre.config import DEFAULT_PRESET, get_preset
 from hiergenre.data.datasets import check_split
 from hiergenre.data.taxonomy import FmaTree
 from hiergenre.data.trees import load_tree
 from hiergenre.errors import HierGenreError, InvalidValue
+from hiergenre.presets import DEFAULT_PRESET, get_preset, with_front_end
 from hiergenre.workspace.layout import Workspace
 
 if TYPE_CHECKING:  # training is imported by learn_tree only: predict imports this module
@@ -125,12 +125,14 @@ def learn_tree(
     seed: int = 0,
     jobs: int = 1,
     force: bool = False,
+    features: str | None = None,
     on_extracted: Callable[[], None] | None = None,
 ) -> LearnedTree:
     """Derive a tree from the train and valid parts of a data set, write it as YAML and build it.
 
     The test part is never looked at, so a cascade of the learned tree can be scored honestly on
     it. ``output`` is not overwritten unless ``force``: it may be a tree the user edited.
+    ``features`` names the front-end whose statistics the genres are clustered by (default lmfcc).
     """
     from hiergenre.training.discovery import learn_tree_from_data
     from hiergenre.training.run import resolve_dataset
@@ -143,7 +145,7 @@ def learn_tree(
     learned = learn_tree_from_data(
         dataset,
         output,
-        features=get_preset(DEFAULT_PRESET).features,
+        features=with_front_end(get_preset(DEFAULT_PRESET), features).features,
         cache_dir=workspace.cache_dir,
         split=split,
         groups=groups,

@@ -12,9 +12,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
-
-from hiergenre.errors import InvalidValue
+from typing import Any, ClassVar
 
 #: Sample rate every clip is resampled to (GTZAN's own rate).
 SAMPLE_RATE = 22050
@@ -42,15 +40,89 @@ class FeatureConfig:
     window_frames: int = 300
     max_seconds: float = 600.0
 
+    #: The front-end kind these settings belong to (:mod:`hiergenre.features.registry`).
+    kind: ClassVar[str] = "lmfcc"
+    #: Smallest distance between two windows spread over a clip (50 frames ≈ 2.3 s: a 30-s clip gets 7).
+    spread_hop_frames: ClassVar[int] = 50
+    #: At most this many windows are scored per clip; their probabilities are averaged.
+    spread_max_windows: ClassVar[int] = 8
+
     def key(self) -> str:
         """A short stable hash of the parameters, for cache keys."""
         return stable_hash(dataclasses.asdict(self))
+
+    @property
+    def n_dims(self) -> int:
+        """Values per frame: the coefficients."""
+        return self.n_mfcc
 
     @property
     def window_seconds(self) -> float:
         """Audio duration one window covers."""
         samples = self.frame_length + (self.window_frames - 1) * self.hop_length
         return samples / self.sample_rate
+
+
+@dataclass(frozen=True)
+class MusicnnConfig:
+    """The pretrained musicnn embedding (:mod:`hiergenre.features.musicnn`), as its model was trained.
+
+    A "frame" of this front-end is one patch of ``patch_frames`` log-mel frames (187 frames of
+    256 samples at 16 kHz: 3 s) turned into the ``n_dims`` values of musicnn's ``penultimate``
+    layer; a window is ``window_frames`` consecutive patches (10: about 30 s, the length of the
+    clips the nodes learn from). The mel settings are musicnn's own (librosa 0.7 defaults: Slaney
+    mel with area normalisation, periodic Hann window, centred frames padded in reflect mode) and
+    must not change: the network only knows its own input.
+    """
+
+    model: str = "MSD_musicnn"
+    sample_rate: int = 16000
+    n_fft: int = 512
+    hop_length: int = 256
+    n_mels: int = 96
+    fmax: float = 8000.0
+    patch_frames: int = 187
+    window_frames: int = 10
+    max_seconds: float = 600.0
+
+    kind: ClassVar[str] = "musicnn"
+    #: Smallest distance between two windows spread over a long file (5 patches, 15 s).
+    spread_hop_frames: ClassVar[int] = 5
+    #: At most four windows of 30 s are embedded per file: two minutes of a long song, spread over it.
+    spread_max_windows: ClassVar[int] = 4
+
+    def key(self) -> str:
+        """A short stable hash of the parameters, for cache keys."""
+        return stable_hash({"kind": self.kind, **dataclasses.asdict(self)})
+
+    @property
+    def n_dims(self) -> int:
+        """Values per patch: the width of musicnn's ``penultimate`` layer."""
+        return 200
+
+    @property
+    def patch_seconds(self) -> float:
+        """Audio one patch covers."""
+        return self.patch_frames * self.hop_length / self.sample_rate
+
+    @property
+    def window_seconds(self) -> float:
+        """Audio duration one window covers."""
+        return self.window_frames * self.patch_seconds
+
+
+#: The settings of any front-end: what ``Preset.features`` holds.
+FeatureSettings = FeatureConfig | MusicnnConfig
+#: Every front-end's settings class by the kind a manifest records.
+FEATURE_SETTINGS: dict[str, type[FeatureConfig] | type[MusicnnConfig]] = {
+    FeatureConfig.kind: FeatureConfig,
+    MusicnnConfig.kind: MusicnnConfig,
+}
+
+
+def feature_settings(kind: str, params: dict[str, Any]) -> FeatureSettings:
+    """The settings of front-end ``kind`` from its recorded parameters (``TypeError``/``KeyError`` when damaged)."""
+    return FEATURE_SETTINGS[kind](**params)
 
 
 @dataclass(frozen=True)
@@ -128,116 +200,12 @@ class Preset:
 
     name: str
     description: str
-    features: FeatureConfig = field(default_factory=FeatureConfig)
+    features: FeatureSettings = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-
-
-#: The classifier kinds ``--node-model`` chooses among, with what each means.
-NODE_MODELS: dict[str, str] = {
-    "cnn": "the preset's LMFCC CNN",
-    "stats": "LMFCC statistics and a logistic regression (no network)",
-    "ensemble": "the CNN and the statistics classifier, probabilities averaged",
-    "auto": "per node, whichever of the three has the lowest clip-level validation loss",
-}
-
-_PAPER = Preset(
-    name="paper",
-    description="The report's recipe, unchanged: first 300 LMFCC frames, 3 conv layers of 32, "
-    "dropout 0.8, 1000 epochs without early stopping.",
-)
-_EARLY = dataclasses.replace(
-    _PAPER,
-    name="paper-es",
-    description="paper + early stopping on clip-level validation loss (patience 40, best weights kept).",
-    train=dataclasses.replace(_PAPER.train, epochs=400, patience=40),
-)
-_WINDOWS = dataclasses.replace(
-    _EARLY,
-    name="bn-crops",
-    description="paper-es + BatchNorm + random 300-frame crops of the whole clip each epoch + dropout 0.5.",
-    model=dataclasses.replace(_EARLY.model, batch_norm=True, dropout=0.5),
-    train=dataclasses.replace(_EARLY.train, windows="random"),
-)
-_IMPROVED = dataclasses.replace(
-    _WINDOWS,
-    name="improved",
-    description="bn-crops + variance pooling over time + time/coefficient masking + mixup.",
-    model=dataclasses.replace(_WINDOWS.model, stat_pooling=True),
-    train=dataclasses.replace(_WINDOWS.train, time_mask=40, coef_mask=2, mixup=0.2),
-)
-
-_SEEDS = dataclasses.replace(
-    _IMPROVED,
-    name="improved-x3",
-    description="improved, three CNNs from different seeds averaged into one network (3x the training time).",
-    train=dataclasses.replace(_IMPROVED.train, members=3),
-)
-_CROSS = dataclasses.replace(
-    _SEEDS,
-    name="improved-cv3",
-    description="improved-x3, each member early-stopped on a different third of train+valid (cross-fitting).",
-    train=dataclasses.replace(_SEEDS.train, cross_fit=True),
-)
-_STRIDE1 = dataclasses.replace(
-    _CROSS,
-    name="improved-cv3-s1",
-    description="improved-cv3 with the first convolution sliding one frame at a time instead of three, "
-    "and max-pooling by 3 instead of 2 (same 8.7k parameters, about the same training time); the default.",
-    model=dataclasses.replace(_CROSS.model, first_stride_time=1, pool_time=3),
-)
-_CROSS5 = dataclasses.replace(
-    _CROSS,
-    name="improved-cv5",
-    description="improved-cv3 with five members, each early-stopped on a different fifth of train+valid.",
-    train=dataclasses.replace(_CROSS.train, members=5),
-)
-
-#: The ``paper`` preset and the steps from it to the default; each step adds one change, so the
-#: ablation benchmark can say what each change bought. ``improved-cv5`` (five members) was
-#: measured as the next step and gained nothing over three at 5/3 of the training time.
-PRESETS: dict[str, Preset] = {
-    p.name: p for p in (_PAPER, _EARLY, _WINDOWS, _IMPROVED, _SEEDS, _CROSS, _STRIDE1, _CROSS5)
-}
-
-DEFAULT_PRESET = "improved-cv3-s1"
-
-
-def get_preset(name: str) -> Preset:
-    """Look a preset up by name, with an error that lists the valid names."""
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise InvalidValue(f"unknown preset {name!r}; choose one of: {', '.join(sorted(PRESETS))}") from None
-
-
-def with_node_model(preset: Preset, node_model: str | None) -> Preset:
-    """The preset with its node classifier kind replaced (``None`` keeps the preset's own)."""
-    if node_model is None:
-        return preset
-    if node_model not in NODE_MODELS:
-        raise InvalidValue(f"unknown node model {node_model!r}; choose one of: {', '.join(NODE_MODELS)}")
-    return dataclasses.replace(preset, train=dataclasses.replace(preset.train, node_model=node_model))
-
-
-def with_calibration(preset: Preset, calibration: str | None) -> Preset:
-    """The preset with its calibration method replaced (``None`` keeps the preset's own)."""
-    if calibration is None:
-        return preset
-    return dataclasses.replace(preset, train=dataclasses.replace(preset.train, calibration=calibration))
 
 
 def stable_hash(value: Any) -> str:
     """SHA-1 of a JSON-serialisable value with sorted keys: equal values, equal hashes."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(text.encode()).hexdigest()[:16]
-
-
-def preset_help() -> str:
-    """Every preset with its description, for command-line help."""
-    return " ".join(f"'{p.name}': {p.description}" for p in PRESETS.values())
-
-
-def node_model_help() -> str:
-    """Every node-model choice with its meaning, for command-line help."""
-    return "; ".join(f"'{name}': {text}" for name, text in NODE_MODELS.items()) + "."

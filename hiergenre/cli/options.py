@@ -14,6 +14,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from hiergenre.cascade.routing import policy_help
 from hiergenre.parallel.choose import CLUSTER_ENV
+from hiergenre.presets import FRONT_ENDS, front_end_help
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success, 1 the command failed (data, files, workspace), 2 the command line is wrong "
@@ -85,8 +86,17 @@ SplitOption = Annotated[
     typer.Option(
         metavar="SPLIT",
         help="'paper' (70/10/20 per genre), percentages summing to 100 like 80/20/0, 'kfold:K:I' (fold I of K "
-        "tests, the next validates), 'gtzan-fault-filtered', or a folder with train.txt/valid.txt/test.txt "
-        "of clip ids.",
+        "tests, the next validates), 'halves:1' or 'halves:2' (each genre's first half of clips by id trains, "
+        "its last clip validating, and the second half tests, or the reverse: nearly unseen artists on GTZAN), "
+        "'gtzan-fault-filtered', or a folder with train.txt/valid.txt/test.txt of clip ids.",
+    ),
+]
+FeaturesOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="|".join(FRONT_ENDS),
+        help=f"Feature front-end the models learn from: {front_end_help()}",
+        show_default="lmfcc",
     ),
 ]
 JobsOption = Annotated[int, typer.Option(metavar="N", help="Parallel processes for feature extraction.")]

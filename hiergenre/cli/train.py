@@ -13,15 +13,16 @@ from hiergenre.cli.options import (
     ClusterOption,
     Command,
     DataOption,
+    FeaturesOption,
     JobsOption,
     MetadataOption,
     SeedOption,
     SplitOption,
     WorkdirOption,
 )
-from hiergenre.config import DEFAULT_PRESET, node_model_help, preset_help
 from hiergenre.data.trees import shipped_tree_names
 from hiergenre.errors import HierGenreError, InvalidValue
+from hiergenre.presets import DEFAULT_PRESET, node_model_help, preset_help
 
 if TYPE_CHECKING:
     from hiergenre.data.datasets import Dataset
@@ -68,6 +69,7 @@ def build_tree_command(
     data: DataOption = None,
     split: SplitOption = "paper",
     groups: Annotated[int, typer.Option(metavar="N", help="With --learn: number of top-level groups.")] = 3,
+    features: FeaturesOption = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="With --learn, --from-fma or --from-labels: overwrite TREE_FILE if it exists."),
@@ -83,10 +85,11 @@ def build_tree_command(
     Each group with two or more children gets one node model. TREE_FILE may also name a tree
     that ships with hiergenre (e.g. 'hiergenre build-tree default'); a file of that name wins.
 
-    With --learn the groups come from data instead: out-of-fold confusions of an LMFCC-statistics
-    classifier on the train and valid parts of --split (never the test part) are clustered into
-    --groups groups. The tree is written to TREE_FILE, with comments on how it was derived, for
-    you to edit; then it is built like any other. With --from-fma the tree is the Free Music
+    With --learn the groups come from data instead: out-of-fold confusions of a statistics
+    classifier on the --features front-end's frames (LMFCC by default, or musicnn's embedding)
+    on the train and valid parts of --split (never the test part) are clustered into --groups
+    groups. The tree is written to TREE_FILE, with comments on how it was derived, for you to
+    edit; then it is built like any other. With --from-fma the tree is the Free Music
     Archive's own genre hierarchy (its genres.csv: 163 genres under 16 top-level ones). Examples:
 
         hiergenre build-tree hierarchies/learned.yaml --learn --data ~/gtzan/genres --groups 3
@@ -114,15 +117,24 @@ def build_tree_command(
         console.print(f"wrote the tree of the path labels of {from_labels} to {tree_file}", highlight=False)
     elif learn:
         learned = api.learn_tree(
-            tree_file, workdir=workdir, data=data, split=split, groups=groups, seed=seed, jobs=jobs, force=force
+            tree_file,
+            workdir=workdir,
+            data=data,
+            split=split,
+            groups=groups,
+            seed=seed,
+            jobs=jobs,
+            force=force,
+            features=features,
         )
         console.print(
             f"learned from {learned.clips} train+valid clips (out-of-fold accuracy of the statistics classifier "
             f"{100 * learned.out_of_fold_accuracy:.0f}%); wrote {tree_file}"
         )
         tree = learned.tree
-    elif data is not None:
-        raise HierGenreError("--data is only used with --learn (train-all takes the training data)")
+    elif data is not None or features is not None:
+        option = "--data" if data is not None else "--features"
+        raise HierGenreError(f"{option} is only used with --learn (train-all takes the training data and features)")
     else:
         tree = api.build_tree(tree_file, workdir=workdir)
     space = Workspace(workdir)
@@ -150,10 +162,13 @@ def train_all_command(
     preset: Annotated[
         str, typer.Option(metavar="NAME", help=f"Model and training recipe. {preset_help()}")
     ] = DEFAULT_PRESET,
+    features: FeaturesOption = None,
     node_model: Annotated[
         str | None,
         typer.Option(
-            metavar="KIND", help=f"Classifier of every node: {node_model_help()}", show_default="the preset's: cnn"
+            metavar="KIND",
+            help=f"Classifier of every node: {node_model_help()}",
+            show_default="the preset's: cnn; stats with --features musicnn",
         ),
     ] = None,
     calibration: Annotated[
@@ -227,6 +242,7 @@ def train_all_command(
             metadata=metadata,
             split=split,
             preset=preset,
+            features=features,
             node_model=node_model,
             calibration=calibration,
             epochs=epochs,

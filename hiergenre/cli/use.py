@@ -88,7 +88,7 @@ def predict_command(
         typer.Option(
             metavar="SECONDS",
             help="With --timeline: seconds between segment starts.",
-            show_default="one analysis window, ~13.9 s",
+            show_default="one analysis window: ~13.9 s with lmfcc features, ~29.9 s with musicnn",
         ),
     ] = None,
     plot: Annotated[

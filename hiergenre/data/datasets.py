@@ -3,8 +3,8 @@
 Accepted layouts: the GTZAN layout (``genres/<genre>/<file>``, or its parent folder), any
 folder-per-genre layout, and a CSV manifest with ``path,genre`` columns (paths relative to the
 CSV). Splits: the paper's per-genre 70/10/20 after a seeded shuffle within each genre, other
-ratios such as ``80/20/0``, stratified k-fold, and splits given as files of clip ids (such as
-the shipped artist-filtered GTZAN split).
+ratios such as ``80/20/0``, stratified k-fold, artist-ordered halves, and splits given as files
+of clip ids (such as the shipped artist-filtered GTZAN split).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hiergenre.config import AUDIO_EXTENSIONS
+from hiergenre.data.splits_ordered import HALVES_PREFIX, halves_number, halves_parts
 from hiergenre.data.taxonomy import label_path
 from hiergenre.errors import HierGenreError, InvalidValue
 
@@ -238,9 +239,8 @@ def kfold_splits(clips: Sequence[Clip], folds: int, *, seed: int = 0, valid_fold
         valid = {(fold + 1 + j) % folds for j in range(valid_folds)}
         pick = lambda chosen: tuple(c for c, f in zip(ordered, fold_of, strict=True) if f in chosen)  # noqa: E731
         train = set(range(folds)) - valid - {fold}
-        splits.append(
-            Split(pick(train), pick(valid), pick({fold}), f"stratified {folds}-fold, fold {fold + 1}, seed {seed}")
-        )
+        description = f"stratified {folds}-fold, fold {fold + 1}, seed {seed}"
+        splits.append(Split(pick(train), pick(valid), pick({fold}), description))
     return splits
 
 
@@ -271,13 +271,12 @@ def id_split(clips: Sequence[Clip], directory: str | Path) -> Split:
             f"no clip of the data set is listed in {directory / 'train.txt'} (entries match by clip id)"
         )
     used = sum(len(p) for p in parts.values())
-    return Split(
-        parts["train"], parts["valid"], parts["test"], f"clip-id lists from {directory} ({used} of {len(clips)} clips)"
-    )
+    description = f"clip-id lists from {directory} ({used} of {len(clips)} clips)"
+    return Split(parts["train"], parts["valid"], parts["test"], description)
 
 
 SPLIT_HELP = (
-    "use 'paper', ratios summing to 100 such as 80/20/0, kfold:K:I (fold I of K), "
+    "use 'paper', ratios summing to 100 such as 80/20/0, kfold:K:I (fold I of K), halves:1 or halves:2, "
     "'gtzan-fault-filtered', 'fma' (FMA's own split), or a directory holding train.txt, valid.txt and test.txt"
 )
 
@@ -288,6 +287,8 @@ def check_split(spec: str) -> None:
         return
     if spec.startswith("kfold:"):
         _kfold_numbers(spec)
+    elif spec.startswith(HALVES_PREFIX):
+        halves_number(spec)
     elif "/" in spec:
         _ratios(spec)
     else:
@@ -297,8 +298,8 @@ def check_split(spec: str) -> None:
 def parse_split(spec: str, clips: Sequence[Clip], *, seed: int = 0) -> Split:
     """Turn a ``--split`` value into a split.
 
-    ``paper`` (70/10/20 per genre), ratios like ``80/20/0`` (percentages, summing to 100), the
-    name of a shipped split (``gtzan-fault-filtered``), or a directory with train/valid/test.txt.
+    ``paper`` (70/10/20 per genre), ratios like ``80/20/0`` (summing to 100), ``kfold:K:I``, ``halves:1|2``
+    (:mod:`~hiergenre.data.splits_ordered`), ``fma``, a shipped split (``gtzan-fault-filtered``) or a folder.
     """
     check_split(spec)
     if spec == "paper":
@@ -315,6 +316,8 @@ def parse_split(spec: str, clips: Sequence[Clip], *, seed: int = 0) -> Split:
     if spec.startswith("kfold:"):
         k, i = _kfold_numbers(spec)
         return kfold_splits(clips, k, seed=seed)[i - 1]
+    if spec.startswith(HALVES_PREFIX):
+        return Split(*halves_parts(clips, halves_number(spec)))
     return ratio_split(clips, _ratios(spec), seed=seed)
 
 

@@ -24,7 +24,7 @@ from hiergenre.errors import HierGenreError
 from hiergenre.evaluation.metrics import ModelScores, score
 from hiergenre.evaluation.operating import operating_curve
 from hiergenre.evaluation.reliability import model_calibration
-from hiergenre.features.lmfcc import FeatureCache
+from hiergenre.features.extraction import FeatureCache
 from hiergenre.parallel.backends import Backend, LocalBackend
 from hiergenre.workspace.layout import Workspace
 from hiergenre.workspace.manifest import Manifest

@@ -3,8 +3,9 @@
 A trained tree's manifest records its front-end, ``{"kind": "lmfcc", "params": {...}}``, and every
 path that feeds its models (prediction, timelines, evaluation) asks that front-end for their inputs
 instead of assuming LMFCC settings. A front-end takes ``(y, sr)``, resamples to its own rate and
-returns the windows of one clip, ``(n_windows, frames, n_coefficients)``. LMFCC is the only kind
-so far (:class:`LmfccFrontEnd`); another kind registers in :data:`FRONT_END_KINDS`.
+returns the windows of one clip, ``(n_windows, frames, n_dims)``. This module holds the protocol
+and LMFCC's (:class:`LmfccFrontEnd`); musicnn's is in :mod:`hiergenre.features.musicnn_frontend`,
+and :mod:`hiergenre.features.registry` knows every kind.
 
 A file's windows are computed from its decoded blocks as they arrive (:meth:`LmfccFrontEnd.file_windows`):
 spectra of :data:`FRAMES_PER_CHUNK` frames at a time, of which only the mel energies are kept
@@ -23,19 +24,12 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 import soxr
 
-from hiergenre import __version__
 from hiergenre.config import FeatureConfig
 from hiergenre.data.audio import BLOCK_FRAMES, SILENCE_PEAK, stream_signal
 from hiergenre.errors import HierGenreError, InvalidValue
-from hiergenre.features.lmfcc import (
-    FeatureCache,
-    LmfccMatrices,
-    analysable,
-    extract_many,
-    lmfcc,
-    lmfcc_numpy,
-    prediction_windows,
-)
+from hiergenre.features.extraction import FeatureCache, extract_many
+from hiergenre.features.lmfcc import LmfccMatrices, analysable, lmfcc, lmfcc_numpy
+from hiergenre.features.windows import prediction_windows
 from hiergenre.parallel.backends import Backend
 
 #: Frames whose spectra are computed at once when a file is streamed (~6 MB of working memory).
@@ -121,23 +115,6 @@ class LmfccFrontEnd:
         """Seconds of a signal it uses at most (the first ones): what the file decoder is told to read."""
         return self.config.max_seconds
 
-    def resample(self, y: np.ndarray, sr: float) -> np.ndarray:
-        """A mono signal ``(n_samples,)`` at ``sr`` Hz as float32 at :attr:`sample_rate`, checked as files are.
-
-        Resampled by soxr in the blocks the file decoder uses (:mod:`hiergenre.data.audio`), so a
-        signal gives the very samples its file would; only the first ``max_seconds`` are used.
-        """
-        signal = checked_signal(y, sr)[: int(self.max_seconds * sr)]
-        if sr != self.sample_rate:
-            resampler = soxr.ResampleStream(sr, self.sample_rate, 1, dtype="float32", quality="HQ")
-            blocks = [
-                resampler.resample_chunk(signal[i : i + BLOCK_FRAMES]) for i in range(0, len(signal), BLOCK_FRAMES)
-            ]
-            signal = np.concatenate([*blocks, resampler.resample_chunk(np.zeros(0, np.float32), last=True)])
-        if float(np.max(np.abs(signal))) < SILENCE_PEAK:
-            raise HierGenreError("the signal is silent (peak below -80 dBFS): nothing to classify")
-        return np.ascontiguousarray(signal, dtype=np.float32)
-
     def frames(self, signal: np.ndarray) -> np.ndarray:
         """LMFCC ``(n_frames, n_mfcc)`` of a mono signal already at :attr:`sample_rate`."""
         if self.matrices is not None:
@@ -216,7 +193,7 @@ class LmfccFrontEnd:
 
     def windows(self, y: np.ndarray, sr: float) -> np.ndarray:
         """The windows ``(n_windows, window_frames, n_mfcc)`` of a mono signal ``(n_samples,)`` at ``sr`` Hz."""
-        return self.windows_at_rate(self.resample(y, sr))
+        return self.windows_at_rate(resample_signal(y, sr, self.sample_rate, self.max_seconds))
 
     def windows_at_rate(self, signal: np.ndarray) -> np.ndarray:
         """:meth:`windows` of a signal already at :attr:`sample_rate`, cut to :attr:`max_seconds` (a decoded file)."""
@@ -253,19 +230,20 @@ class LmfccFrontEnd:
         return cls(config, LmfccMatrices.load(matrices_file) if lean else None)
 
 
-#: Every front-end kind by the name a manifest records.
-FRONT_END_KINDS: dict[str, type[LmfccFrontEnd]] = {LmfccFrontEnd.kind: LmfccFrontEnd}
+def resample_signal(y: np.ndarray, sr: float, rate: int, max_seconds: float) -> np.ndarray:
+    """A mono signal ``(n_samples,)`` at ``sr`` Hz as float32 at ``rate``, checked as files are.
 
-
-def load_front_end(record: dict[str, Any], matrices_file: Path, *, lean: bool) -> LmfccFrontEnd:
-    """The front-end of a manifest's record, or a one-line error for a kind this hiergenre does not know."""
-    kind = FRONT_END_KINDS.get(record.get("kind", ""))
-    if kind is None:
-        raise HierGenreError(
-            f"the models in {matrices_file.parent} take inputs from the front-end {record.get('kind')!r}, "
-            f"which hiergenre {__version__} does not know: upgrade hiergenre or retrain with train-all"
-        )
-    return kind.load(dict(record.get("params") or {}), matrices_file, lean=lean)
+    Resampled by soxr in the blocks the file decoder uses (:mod:`hiergenre.data.audio`), so a
+    signal gives the very samples its file would; only the first ``max_seconds`` are used.
+    """
+    signal = checked_signal(y, sr)[: int(max_seconds * sr)]
+    if sr != rate:
+        resampler = soxr.ResampleStream(sr, rate, 1, dtype="float32", quality="HQ")
+        blocks = [resampler.resample_chunk(signal[i : i + BLOCK_FRAMES]) for i in range(0, len(signal), BLOCK_FRAMES)]
+        signal = np.concatenate([*blocks, resampler.resample_chunk(np.zeros(0, np.float32), last=True)])
+    if float(np.max(np.abs(signal))) < SILENCE_PEAK:
+        raise HierGenreError("the signal is silent (peak below -80 dBFS): nothing to classify")
+    return np.ascontiguousarray(signal, dtype=np.float32)
 
 
 def checked_signal(y: np.ndarray, sr: float) -> np.ndarray:

@@ -26,9 +26,9 @@ import numpy as np
 
 from hiergenre.cascade.calibration import HeldOut, apply_temperature
 from hiergenre.cascade.classifiers import single_class_probabilities
-from hiergenre.config import FeatureConfig
+from hiergenre.config import FeatureSettings, feature_settings
 from hiergenre.errors import HierGenreError
-from hiergenre.features.lmfcc import Normalizer
+from hiergenre.features.windows import Normalizer
 from hiergenre.models.statistics import StatsClassifier
 from hiergenre.storage import atomic_path, read_json, write_json_atomic
 
@@ -59,7 +59,7 @@ class NodeModel:
     kind: ClassVar[str]
     node: str
     classes: list[str]
-    features: FeatureConfig | None = None
+    features: FeatureSettings | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     #: Divides the log of each clip's averaged probabilities (:mod:`hiergenre.cascade.calibration`); 1 = raw.
     temperature: float = 1.0
@@ -263,7 +263,7 @@ def _common(meta: dict[str, Any]) -> dict[str, Any]:
     return {
         "node": meta["node"],
         "classes": list(meta["classes"]),
-        "features": FeatureConfig(**features) if features else None,
+        "features": feature_settings(meta.get("features_kind") or "lmfcc", features) if features else None,
         "metadata": meta,
         "temperature": float(meta.get("temperature", 1.0)),
     }
@@ -300,6 +300,7 @@ def save_node(model: NodeModel, directory: str | Path) -> None:
         "classes": model.classes,
         "temperature": model.temperature,
         "features": asdict(model.features) if model.features else None,
+        "features_kind": model.features.kind if model.features else None,
         "parameters": model.n_parameters,
         "network_parameters": int(network.count_params()) if network is not None else 0,
     }

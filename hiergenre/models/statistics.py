@@ -1,9 +1,10 @@
-"""LMFCC statistics: the timbre summary the non-deep classifiers work on.
+"""Window statistics: the summary the non-deep classifiers work on, whatever the front-end.
 
-The mean and standard deviation of each coefficient over time describe a clip's timbre and
-nothing of its rhythm. They are what ``build-tree --learn`` clusters genres by, what the
-statistics node model classifies, and the bar a CNN has to beat to justify itself (the
-benchmarks' ``stats-svm`` and ``stats-lr``).
+The mean and standard deviation of each value over a window's frames: for LMFCC, each
+coefficient over time (a clip's timbre, nothing of its rhythm; the bar a CNN has to beat, the
+benchmarks' ``stats-svm`` and ``stats-lr``); for musicnn, each embedding value over the window's
+patches (the 400-number clip vector of the embedding probes in the literature). They are what
+``build-tree --learn`` clusters genres by and what the statistics node model classifies.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def lmfcc_statistics(frames: np.ndarray) -> np.ndarray:
-    """Mean and standard deviation over time of each coefficient.
+def frame_statistics(frames: np.ndarray) -> np.ndarray:
+    """Mean and standard deviation over time of each value of the frames.
 
-    ``frames`` is ``(..., n_frames, n_mfcc)``: one clip's matrix gives ``(2 * n_mfcc,)``, a stack
-    of windows ``(n, n_frames, n_mfcc)`` gives ``(n, 2 * n_mfcc)``. Computed in float64.
+    ``frames`` is ``(..., n_frames, n_dims)``: one clip's matrix gives ``(2 * n_dims,)``, a stack
+    of windows ``(n, n_frames, n_dims)`` gives ``(n, 2 * n_dims)``. Computed in float64.
     """
     frames = np.asarray(frames, dtype=np.float64)
     return np.concatenate([frames.mean(axis=-2), frames.std(axis=-2)], axis=-1)
@@ -25,7 +26,7 @@ def lmfcc_statistics(frames: np.ndarray) -> np.ndarray:
 
 @dataclass
 class StatsClassifier:
-    """LMFCC statistics, standardised, then a multinomial logistic regression.
+    """Window statistics, standardised, then a multinomial logistic regression.
 
     Fitted with scikit-learn but stored as plain arrays (JSON), so loading it needs neither
     pickle nor TensorFlow.
@@ -38,10 +39,10 @@ class StatsClassifier:
 
     @classmethod
     def fit(cls, windows: np.ndarray, labels: np.ndarray, n_classes: int, *, c: float = 1.0) -> StatsClassifier:
-        """Fit on raw LMFCC windows ``(n, frames, n_mfcc)`` and integer labels (class-balanced)."""
+        """Fit on raw windows ``(n, frames, n_dims)`` and integer labels (class-balanced)."""
         from sklearn.linear_model import LogisticRegression
 
-        x = lmfcc_statistics(windows)
+        x = frame_statistics(windows)
         mean, scale = x.mean(axis=0), x.std(axis=0)
         scale = np.where(scale > 1e-8, scale, 1.0)
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
@@ -59,7 +60,7 @@ class StatsClassifier:
 
     def predict_proba(self, windows: np.ndarray) -> np.ndarray:
         """Class probabilities per window, ``(n, n_classes)``."""
-        logits = ((lmfcc_statistics(windows) - self.mean) / self.scale) @ self.coef.T + self.intercept
+        logits = ((frame_statistics(windows) - self.mean) / self.scale) @ self.coef.T + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         weights = np.exp(logits)
         return weights / weights.sum(axis=1, keepdims=True)

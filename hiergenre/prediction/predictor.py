@@ -31,8 +31,8 @@ from hiergenre.cascade.routing import Route, RoutingPolicy, check_routing_applie
 from hiergenre.cascade.thresholds import TargetChoice, choose_min_confidence
 from hiergenre.data.datasets import is_audio
 from hiergenre.errors import HierGenreError, InvalidValue
-from hiergenre.features.frontend import LmfccFrontEnd
-from hiergenre.features.lmfcc import failure_reason
+from hiergenre.features.extraction import failure_reason
+from hiergenre.features.registry import AnyFrontEnd
 from hiergenre.parallel.backends import Backend, batches
 from hiergenre.parallel.choose import open_backend
 from hiergenre.prediction.outcome import SIGNAL, Prediction
@@ -63,12 +63,12 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[tuple[str, str | None]]:
 class WindowReader:
     """Decode files and cut them into the front-end's windows: one job of a batch prediction.
 
-    A file is streamed (:meth:`~hiergenre.features.frontend.LmfccFrontEnd.file_windows`): its
+    A file is streamed (:meth:`~hiergenre.features.frontend.FrontEnd.file_windows`): its
     decoded signal is never held whole, so memory does not grow with the file's length.
     Picklable (the front-end carries its matrices), so that a worker process or a Dask worker can run it.
     """
 
-    front_end: LmfccFrontEnd
+    front_end: AnyFrontEnd
 
     def __call__(self, paths: Sequence[str]) -> list[tuple[str, np.ndarray | str]]:
         """Each file's windows ``(n_windows, window_frames, n_mfcc)``, or the one-line reason it failed."""
@@ -138,7 +138,7 @@ class Predictor:
         return self.trained.tree
 
     @property
-    def front_end(self) -> LmfccFrontEnd:
+    def front_end(self) -> AnyFrontEnd:
         """What turns audio into the node models' inputs."""
         return self.trained.front_end
 

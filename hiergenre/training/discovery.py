@@ -4,7 +4,7 @@ A cascade only helps when its first decision is easy: the groups must be what th
 not what a musicologist would say (the report's groups put disco apart from pop and country, which
 it is confused with). So the groups are found from the confusions of a classifier:
 
-1. LMFCC statistics of every training and validation clip (never the test part) are classified
+1. the statistics of every training and validation clip's frames (LMFCC or musicnn) (never the test part) are classified
    by logistic regression with stratified cross-validation, so each clip gets out-of-fold
    probabilities over all genres;
 2. genre ``a``'s affinity with genre ``b`` is the mean probability of ``b`` given to clips of
@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from hiergenre.cascade.hierarchy import GenreTree, unreserved_name
-from hiergenre.config import FeatureConfig
+from hiergenre.config import FeatureSettings
 from hiergenre.data.datasets import Dataset, parse_split
 from hiergenre.errors import HierGenreError
-from hiergenre.features.lmfcc import FeatureCache, extract_many
-from hiergenre.models.statistics import lmfcc_statistics
+from hiergenre.features.extraction import FeatureCache, extract_many
+from hiergenre.models.statistics import frame_statistics
 from hiergenre.storage import atomic_file
 
 
@@ -61,7 +61,7 @@ def genre_affinity(
     folds = min(folds, min(counts))
     if folds < 2:
         raise HierGenreError("learning a tree needs at least 2 training clips of every genre")
-    x = np.stack([lmfcc_statistics(f) for f in features])
+    x = np.stack([frame_statistics(f) for f in features])
     y = np.array([genres.index(g) for g in labels])
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
@@ -101,17 +101,17 @@ def tree_from_affinity(genres: Sequence[str], affinity: np.ndarray, groups: int,
 def learn_tree(
     features: Sequence[np.ndarray], labels: Sequence[str], *, groups: int = 3, seed: int = 0, name: str = "learned"
 ) -> LearnedTree:
-    """Derive a tree of ``groups`` top-level groups from clips' LMFCC matrices and genres."""
+    """Derive a tree of ``groups`` top-level groups from clips' matrices of frames and genres."""
     genres, affinity, accuracy = genre_affinity(features, labels, seed=seed)
     tree = tree_from_affinity(genres, affinity, groups, name)
     return LearnedTree(tree, genres, affinity, accuracy, len(labels))
 
 
-def learned_yaml(learned: LearnedTree, source: str) -> str:
+def learned_yaml(learned: LearnedTree, source: str, front_end: str = "lmfcc") -> str:
     """The tree as YAML, headed by comments saying how it was derived and how close the groups are."""
     lines = [
         f"# Learned by 'hiergenre build-tree --learn' from {source}.",
-        f"# Out-of-fold confusions of an LMFCC-statistics classifier on {learned.clips} train+valid clips "
+        f"# Out-of-fold confusions of a {front_end}-statistics classifier on {learned.clips} train+valid clips "
         f"(accuracy {100 * learned.out_of_fold_accuracy:.0f}%); average-linkage clustering.",
         "# Edit freely, then run 'hiergenre build-tree' on this file.",
         "# Closest genre pairs (mean affinity, higher = more confused):",
@@ -130,7 +130,7 @@ def learn_tree_from_data(
     dataset: Dataset,
     output: Path,
     *,
-    features: FeatureConfig,
+    features: FeatureSettings,
     cache_dir: Path,
     split: str,
     groups: int,
@@ -158,5 +158,5 @@ def learn_tree_from_data(
     )
     source = f"{'the SYNTHETIC corpus' if dataset.synthetic else dataset.root}, split {the_split.description}"
     with atomic_file(output) as out:
-        out.write(learned_yaml(learned, source))
+        out.write(learned_yaml(learned, source, features.kind))
     return learned

@@ -20,7 +20,7 @@ import numpy as np
 
 from hiergenre.cascade.calibration import HeldOut
 from hiergenre.config import Preset, stable_hash
-from hiergenre.features.lmfcc import Normalizer, prediction_windows
+from hiergenre.features.windows import Normalizer, prediction_windows
 from hiergenre.models.network import average_networks, build_cnn, import_keras, pin_training_threads
 from hiergenre.progress import ModelProgress, PhaseTimer, SilentProgress
 from hiergenre.training.augmentation import mask_runs, mixup, random_crops

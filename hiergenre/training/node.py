@@ -30,8 +30,6 @@ from hiergenre.training.node_data import (
     stacked_windows,
 )
 
-#: Windows of a clip at this distance train the statistics classifier.
-STATS_HOP_FRAMES = 50
 #: Ensemble weights of the CNN that ``auto`` chooses among (1 = CNN only, 0 = statistics only).
 AUTO_CNN_WEIGHTS = (1.0, 0.5, 0.0)
 #: The CNN weight of the ``ensemble`` node model.
@@ -65,7 +63,7 @@ def fit_node(
     stats = None
     if kind != "cnn":
         with timer.phase("statistics"):
-            x, y = stacked_windows(train_data, preset, mode="all", hop=STATS_HOP_FRAMES)
+            x, y = stacked_windows(train_data, preset, mode="all", hop=preset.features.spread_hop_frames)
             stats = StatsClassifier.fit(x, y, len(classes))
         stats = StatsNode(node=node, classes=classes, features=features, stats=stats)
     calibration = get_calibration(preset.train.calibration)
@@ -112,7 +110,7 @@ def mixed_held_out(
     if preset.train.cross_fitted:
         parts = []
         for part_train, part_valid in cross_fit_parts(train, valid, preset.train.members, seed):
-            x, y = stacked_windows(part_train, preset, mode="all", hop=STATS_HOP_FRAMES)
+            x, y = stacked_windows(part_train, preset, mode="all", hop=preset.features.spread_hop_frames)
             part = replace(stats, stats=StatsClassifier.fit(x, y, len(stats.classes)))
             parts.append(clip_probabilities(part, part_valid, preset.features))
         stats_proba = np.concatenate(parts)

@@ -16,14 +16,14 @@ import numpy as np
 from hiergenre.cascade.cascade import NodeClassifier
 from hiergenre.cascade.cascade import clip_probabilities as cascade_clip_probabilities
 from hiergenre.cascade.hierarchy import GenreTree
-from hiergenre.config import FeatureConfig, Preset
+from hiergenre.config import FeatureSettings, Preset
 from hiergenre.data.datasets import Clip
-from hiergenre.features.lmfcc import prediction_windows, windows
+from hiergenre.features.windows import prediction_windows, windows
 
 
 @dataclass
 class NodeData:
-    """The clips below one node: their LMFCC matrices ``(frames, n_mfcc)``, child indices and ids (paths)."""
+    """The clips below one node: their matrices of frames ``(n_frames, n_dims)``, child indices and ids (paths)."""
 
     clips: list[np.ndarray]
     labels: np.ndarray
@@ -67,10 +67,10 @@ def pooled(*parts: NodeData) -> NodeData:
 def stacked_windows(data: NodeData, preset: Preset, *, mode: str, hop: int) -> tuple[np.ndarray, np.ndarray]:
     """Every clip's windows (cut by ``mode``, see :func:`~hiergenre.features.lmfcc.windows`) stacked.
 
-    Returns ``(n_windows, window_frames, n_mfcc)`` and one label per window.
+    Returns ``(n_windows, window_frames, n_dims)`` and one label per window.
     """
     if not len(data):
-        shape = (0, preset.features.window_frames, preset.features.n_mfcc)
+        shape = (0, preset.features.window_frames, preset.features.n_dims)
         return np.zeros(shape, np.float32), np.zeros(0, int)
     stacks = [windows(f, preset.features.window_frames, mode=mode, hop=hop) for f in data.clips]
     labels = [np.full(len(stack), label) for stack, label in zip(stacks, data.labels, strict=True)]
@@ -113,7 +113,7 @@ def balanced_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
     return {i: float(w) for i, w in enumerate(weights)}
 
 
-def clip_probabilities(model: NodeClassifier, data: NodeData, features: FeatureConfig) -> np.ndarray:
+def clip_probabilities(model: NodeClassifier, data: NodeData, features: FeatureSettings) -> np.ndarray:
     """``(n_clips, n_classes)``: the model's window probabilities averaged per clip, as prediction does.
 
     Columns follow ``model.classes_``; all clips' windows go to the model in one call. These are
@@ -133,7 +133,7 @@ def clip_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
 
 
-def clip_accuracy(model: NodeClassifier, data: NodeData, features: FeatureConfig) -> float | None:
+def clip_accuracy(model: NodeClassifier, data: NodeData, features: FeatureSettings) -> float | None:
     """Share of clips whose child is predicted right (prediction windows); None without clips."""
     if not len(data):
         return None

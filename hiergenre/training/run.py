@@ -30,8 +30,8 @@ from hiergenre.data.datasets import Dataset, Split, load_dataset, parse_split
 from hiergenre.data.fma import load_labelled
 from hiergenre.data.synthetic.corpus import write_corpus
 from hiergenre.errors import HierGenreError
-from hiergenre.features.frontend import LmfccFrontEnd
-from hiergenre.features.lmfcc import FeatureCache, extract_many
+from hiergenre.features.extraction import FeatureCache, extract_many
+from hiergenre.features.registry import front_end_for
 from hiergenre.parallel.backends import Backend, LocalBackend
 from hiergenre.progress import PhaseTimer, Reporter
 from hiergenre.training.jobs import run_node_jobs
@@ -251,7 +251,7 @@ def train_workspace(
             if r.kind == "constant"
         ]
         with timer.phase("tree validation"):
-            write_tree_validation(model_tree, VersionFolder(out_dir), pool, frames, LmfccFrontEnd(preset.features))
+            write_tree_validation(model_tree, VersionFolder(out_dir), pool, frames, front_end_for(preset.features))
         with timer.phase("write"):
             write_tree_records(
                 workspace,
@@ -292,7 +292,7 @@ def write_tree_records(
     failures: dict[str, str],
 ) -> None:
     """The front-end's files (LMFCC matrices of the lean path) into ``out_dir``, then the manifest that publishes it."""
-    front_end = LmfccFrontEnd(preset.features)
+    front_end = front_end_for(preset.features)
     front_end.save(VersionFolder(out_dir).feature_matrices)
     workspace.publish(
         Manifest(

@@ -18,7 +18,8 @@ from typing import Any
 from hiergenre.cascade.cascade import Cascade
 from hiergenre.cascade.hierarchy import ROOT, GenreTree
 from hiergenre.errors import HierGenreError, InvalidValue
-from hiergenre.features.frontend import LmfccFrontEnd, load_front_end
+from hiergenre.features.frontend import LmfccFrontEnd
+from hiergenre.features.registry import AnyFrontEnd, load_front_end
 from hiergenre.models.nodes import BACKENDS, NodeModel, load_node, node_file
 from hiergenre.storage import read_json
 from hiergenre.workspace.folders import VersionFolder
@@ -52,7 +53,7 @@ class TrainedTree:
     folder: VersionFolder
     #: Each decision node's JSON record (kind, parameters, history, training time...).
     node_records: dict[str, dict[str, Any]]
-    front_end: LmfccFrontEnd
+    front_end: AnyFrontEnd
     runtime: str | None = None
     #: The node models by decision node (empty when ``runtime`` is None).
     models: dict[str, NodeModel] = field(default_factory=dict)

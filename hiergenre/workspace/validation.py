@@ -20,7 +20,7 @@ from hiergenre.cascade.routing import RoutingPolicy, decide
 from hiergenre.cascade.thresholds import choose_min_confidence, confident_paths, tree_validation
 from hiergenre.data.datasets import Clip
 from hiergenre.errors import HierGenreError
-from hiergenre.features.frontend import LmfccFrontEnd
+from hiergenre.features.registry import AnyFrontEnd
 from hiergenre.models.nodes import HELD_OUT_SUFFIX, ConstantNode, load_node, node_file
 from hiergenre.storage import atomic_path
 from hiergenre.workspace.folders import VersionFolder
@@ -32,7 +32,7 @@ def write_tree_validation(
     folder: VersionFolder,
     clips: Sequence[Clip],
     frames: Mapping[str, np.ndarray],
-    front_end: LmfccFrontEnd,
+    front_end: AnyFrontEnd,
 ) -> int:
     """Assemble and write the validation scores of the trained models in ``folder``; returns its clips.
 

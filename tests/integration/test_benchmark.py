@@ -165,8 +165,8 @@ def test_train_speed_parts_count_what_the_loop_did(trained, tmp_path):
     import subprocess
 
     from benchmarks import train_speed
-    from hiergenre.config import get_preset
     from hiergenre.models.network import build_cnn
+    from hiergenre.presets import get_preset
 
     records = train_speed.node_records(trained)
     assert len(records) == 7 and all(r["windows_trained"] > 0 and r["steps_seconds"] > 0 for r in records)

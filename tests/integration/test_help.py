@@ -21,7 +21,7 @@ def test_help_reads_like_a_unix_tool(cli):
 
 def test_help_lists_what_the_registries_hold(cli):
     from hiergenre.cascade.routing import ROUTING_POLICIES
-    from hiergenre.config import PRESETS
+    from hiergenre.presets import PRESETS
 
     text = " ".join(cli("train-all", "--help").stdout.split())
     assert all(f"'{name}'" in text for name in PRESETS) and "'auto'" in text

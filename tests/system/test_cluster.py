@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hiergenre.config import get_preset
 from hiergenre.errors import HierGenreError, InvalidValue
-from hiergenre.features.lmfcc import extract_many
+from hiergenre.features.extraction import extract_many
 from hiergenre.models.nodes import load_node
 from hiergenre.parallel.backends import LocalBackend
 from hiergenre.parallel.choose import open_backend, parse_cluster
+from hiergenre.presets import get_preset
 from hiergenre.training.jobs import run_node_jobs
 from hiergenre.training.tree import plan_tree
 from tests.commands import ROOT, model_dir

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: The stages, bottom to top: a module may import its own stage or a stage below, never above.
 LAYERS = (
-    ("errors", "storage", "native", "progress", "config"),
+    ("errors", "storage", "native", "progress", "config", "presets"),
     ("cascade",),
     ("parallel",),
     ("data",),

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from hiergenre.data.datasets import Clip, id_split, kfold_splits, load_dataset, parse_split, ratio_split
+from hiergenre.data.datasets import Clip, check_split, id_split, kfold_splits, load_dataset, parse_split, ratio_split
 from hiergenre.errors import HierGenreError
 
 
@@ -109,3 +109,45 @@ def test_kfold_split_spec():
         parse_split("kfold:5:6", data)
     with pytest.raises(HierGenreError, match="kfold:5:1"):
         parse_split("kfold:five", data)
+
+
+def test_halves_train_on_one_half_and_test_on_the_other():
+    data = clips(per_genre=10)[::-1]  # the input order must not matter: file names give it
+    first = parse_split("halves:1", data)
+    ids = lambda part: sorted(c.clip_id for c in part if c.genre == "a")  # noqa: E731
+    assert ids(first.train) == [f"a.{i:05d}" for i in range(4)]
+    assert ids(first.valid) == ["a.00004"]
+    assert ids(first.test) == [f"a.{i:05d}" for i in range(5, 10)]
+    second = parse_split("halves:2", data)
+    assert ids(second.train) == [f"a.{i:05d}" for i in range(5, 9)]
+    assert ids(second.valid) == ["a.00009"]
+    assert ids(second.test) == [f"a.{i:05d}" for i in range(5)]
+    for split in (first, second):
+        assert Counter(c.genre for c in split.test) == {"a": 5, "b": 5, "c": 5}
+        assert len(split.train) == 12 and len(split.valid) == 3
+    assert "first half" in first.description and "tested on the second half" in first.description
+    assert "tested on the first half" in second.description
+
+
+def test_halves_order_ids_by_value_and_cut_odd_genres_after_n_over_2():
+    data = [Clip(Path(f"/d/x/x.{i}.wav"), "x") for i in range(7)] + [Clip(Path("/d/x/x.10.wav"), "x")]
+    split = parse_split("halves:1", data)  # 8 clips: x.0-x.3 | x.4-x.6, x.10 (not x.10 after x.1)
+    assert [c.clip_id for c in split.train + split.valid] == ["x.0", "x.1", "x.2", "x.3"]
+    assert [c.clip_id for c in split.test] == ["x.4", "x.5", "x.6", "x.10"]
+    odd = parse_split("halves:2", clips(per_genre=5, genres=("g",)))  # 5 clips: 2 | 3
+    assert [c.clip_id for c in odd.test] == ["g.00000", "g.00001"]
+    assert [c.clip_id for c in odd.valid] == ["g.00004"]
+    tiny = parse_split("halves:1", clips(per_genre=2, genres=("g",)))  # a lone training clip trains
+    assert [c.clip_id for c in tiny.train] == ["g.00000"] and tiny.valid == ()
+
+
+@pytest.mark.parametrize("spec", ["halves:3", "halves:x", "halves:", "halves:1:2"])
+def test_halves_spec_refused_in_one_line(spec):
+    with pytest.raises(HierGenreError, match="halves:1") as refused:
+        check_split(spec)
+    assert "\n" not in str(refused.value)
+
+
+def test_halves_refuse_a_genre_of_one_clip():
+    with pytest.raises(HierGenreError, match="at least 2 clips per genre; genre 'b' has 1"):
+        parse_split("halves:1", clips(per_genre=4, genres=("a",)) + clips(per_genre=1, genres=("b",)))

@@ -3,16 +3,10 @@ import pytest
 
 from hiergenre.config import FeatureConfig
 from hiergenre.errors import HierGenreError
-from hiergenre.features import lmfcc as features
-from hiergenre.features.lmfcc import (
-    FeatureCache,
-    Normalizer,
-    clip_features,
-    extract_many,
-    lmfcc,
-    window_starts,
-    windows,
-)
+from hiergenre.features import extraction as features
+from hiergenre.features.extraction import FeatureCache, clip_features, extract_many
+from hiergenre.features.lmfcc import lmfcc
+from hiergenre.features.windows import Normalizer, window_starts, windows
 
 CFG = FeatureConfig()
 

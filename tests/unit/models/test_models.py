@@ -3,12 +3,13 @@ import json
 import numpy as np
 import pytest
 
-from hiergenre.config import FeatureConfig, ModelConfig, get_preset
+from hiergenre.config import FeatureConfig, ModelConfig
 from hiergenre.errors import HierGenreError
-from hiergenre.features.lmfcc import Normalizer
+from hiergenre.features.windows import Normalizer
 from hiergenre.models.network import build_cnn, import_keras
 from hiergenre.models.nodes import NODE_KINDS, CnnNode, ConstantNode, EnsembleNode, StatsNode, load_node, save_node
 from hiergenre.models.statistics import StatsClassifier
+from hiergenre.presets import get_preset
 
 keras = import_keras()  # a broken Keras fails these tests instead of skipping them
 CLASSES = ["q", "l", "w"]

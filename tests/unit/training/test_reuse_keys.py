@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from hiergenre.cascade.hierarchy import GenreTree
-from hiergenre.config import PRESETS, Preset
+from hiergenre.config import Preset
+from hiergenre.presets import PRESETS
 from hiergenre.training.node_data import member_seed
 from hiergenre.training.tree import model_version, node_seed, plan_tree, training_key
 

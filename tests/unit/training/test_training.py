@@ -225,7 +225,7 @@ def test_auto_chooses_the_weight_with_the_lowest_clip_log_loss():
 
 
 def test_auto_node_model_on_cross_fitted_preset_is_flagged():
-    from hiergenre.config import get_preset, with_node_model
+    from hiergenre.presets import get_preset, with_node_model
     from hiergenre.training.run import preset_notes
 
     flagged = preset_notes(with_node_model(get_preset("improved-cv3"), "auto"))

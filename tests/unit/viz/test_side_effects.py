@@ -67,7 +67,7 @@ def test_importing_and_predicting_with_keras_leave_tensorflows_threads_alone(tmp
 
         after_import = threads()
         from hiergenre.config import FeatureConfig, ModelConfig
-        from hiergenre.features.lmfcc import Normalizer
+        from hiergenre.features.windows import Normalizer
         from hiergenre.models.network import build_cnn, pin_training_threads
         from hiergenre.models.nodes import CnnNode, load_node, save_node
 

@@ -11,9 +11,9 @@ import pytest
 
 import hiergenre
 from hiergenre.cascade.routing import get_policy
-from hiergenre.config import get_preset
 from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.prediction.predictor import Predictor
+from hiergenre.presets import get_preset
 from hiergenre.workspace.layout import Workspace
 from hiergenre.workspace.validation import cascade_validation, load_validation, stored_validation
 

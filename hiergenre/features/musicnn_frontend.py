@@ -1,0 +1,126 @@
+"""The musicnn front-end: a clip's windows of 10 patch embeddings, for the nodes that learn from them.
+
+A window is ``window_frames`` consecutive 3-s patches (10: about 30 s, the length of the clips
+the nodes learn from), each patch the 200 values of musicnn's ``penultimate`` layer
+(:mod:`hiergenre.features.musicnn`). A node model summarises a window by the mean and standard
+deviation of each value over its patches (400 numbers, the embedding probe of the literature).
+
+Which part of a song is analysed: the first ``max_seconds`` (10 minutes) are decoded; a clip of
+up to 30 s is one window (a shorter one is repeated to fill it); a longer file gets up to four
+windows spread evenly over it, first patch to last, and only their patches go through the
+network (a 4-minute song: four 30-s windows, half of it). A clip's probability is the mean of its
+windows'. Everything runs in numpy and LiteRT: neither librosa nor TensorFlow is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hiergenre.config import MusicnnConfig
+from hiergenre.data.audio import load_audio
+from hiergenre.errors import HierGenreError
+from hiergenre.features.extraction import FeatureCache, extract_many
+from hiergenre.features.frontend import resample_signal
+from hiergenre.features.lmfcc import analysable
+from hiergenre.features.musicnn import embedder, log_compress, mel_power, patch_count, patches
+from hiergenre.features.windows import prediction_windows, spread_starts
+from hiergenre.parallel.backends import Backend
+
+
+@dataclass(frozen=True)
+class MusicnnFrontEnd:
+    """musicnn embeddings of 3-s patches, cut into windows of ``config.window_frames`` patches. Picklable."""
+
+    config: MusicnnConfig = field(default_factory=MusicnnConfig)
+    kind: ClassVar[str] = MusicnnConfig.kind
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The settings (:class:`~hiergenre.config.MusicnnConfig`'s fields)."""
+        return asdict(self.config)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """What a manifest stores of it."""
+        return {"kind": self.kind, "params": self.params}
+
+    @property
+    def sample_rate(self) -> int:
+        """16 kHz, musicnn's rate."""
+        return self.config.sample_rate
+
+    @property
+    def window_samples(self) -> int:
+        """Samples of one window: centred frames give ``1 + n // hop`` frames, so this many give exactly its patches."""
+        return (self.config.window_frames * self.config.patch_frames - 1) * self.config.hop_length
+
+    @property
+    def max_seconds(self) -> float:
+        """Seconds of a file it decodes at most (the first ones)."""
+        return self.config.max_seconds
+
+    def frames(self, signal: np.ndarray) -> np.ndarray:
+        """The embedding of every patch ``(n_patches, 200)`` of a signal at :attr:`sample_rate`."""
+        log_mel = self._log_mel(signal)
+        return embedder(self.config).embed(patches(log_mel, self.config))
+
+    def _log_mel(self, signal: np.ndarray) -> np.ndarray:
+        return log_compress(mel_power(analysable(signal, self.config), self.config))
+
+    def clip_windows(self, frames: np.ndarray) -> np.ndarray:
+        """The windows ``(n_windows, window_frames, 200)`` of one clip's patch embeddings (spread over it)."""
+        return prediction_windows(frames, self.config)
+
+    def windows_at_rate(self, signal: np.ndarray) -> np.ndarray:
+        """The windows of a signal at :attr:`sample_rate`, embedding only the patches they hold."""
+        log_mel = self._log_mel(signal)
+        count = patch_count(len(log_mel), self.config)
+        width = self.config.window_frames
+        needed = sorted(
+            {p for start in spread_starts(count, self.config) for p in range(start, min(start + width, count))}
+        )
+        embedded = np.zeros((count, self.config.n_dims), np.float32)
+        embedded[needed] = embedder(self.config).embed(patches(log_mel, self.config, np.asarray(needed)))
+        return self.clip_windows(embedded)
+
+    def windows(self, y: np.ndarray, sr: float) -> np.ndarray:
+        """The windows ``(n_windows, window_frames, 200)`` of a mono signal ``(n_samples,)`` at ``sr`` Hz."""
+        return self.windows_at_rate(resample_signal(y, sr, self.sample_rate, self.max_seconds))
+
+    def file_windows(self, path: str | Path) -> np.ndarray:
+        """The windows of a file's decoded first :attr:`max_seconds` (at most 10 minutes at 16 kHz: 38 MB)."""
+        return self.windows_at_rate(load_audio(path, sample_rate=self.sample_rate, max_seconds=self.max_seconds))
+
+    def analysis_window(self, samples: np.ndarray) -> np.ndarray:
+        """One window ``(window_frames, 200)`` from :attr:`window_samples` samples at :attr:`sample_rate`."""
+        return self.frames(samples)[: self.config.window_frames]
+
+    def extract(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        cache: FeatureCache | None = None,
+        backend: Backend | None = None,
+        on_done: Callable[[], None] | None = None,
+    ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+        """Every readable file's patch embeddings (cached), and a one-line reason for each other."""
+        return extract_many(paths, self.config, cache=cache, backend=backend, on_done=on_done)
+
+    def save(self, matrices_file: Path) -> None:
+        """Nothing to store beside the models: the network ships in the package."""
+
+    @classmethod
+    def load(cls, params: dict[str, Any], matrices_file: Path, *, lean: bool) -> MusicnnFrontEnd:
+        """The front-end a manifest records (numpy and LiteRT whatever ``lean`` says)."""
+        try:
+            config = MusicnnConfig(**params)
+        except TypeError as exc:
+            raise HierGenreError(
+                f"damaged front-end settings of the models in {matrices_file.parent} ({exc}); retrain with train-all"
+            ) from None
+        return cls(config)
