@@ -111,12 +111,66 @@ class MusicnnConfig:
         return self.window_frames * self.patch_seconds
 
 
+@dataclass(frozen=True)
+class PairedConfig:
+    """Both front-ends at once, for nodes that mix the LMFCC CNN with a musicnn classifier.
+
+    A window of this front-end is an LMFCC window (``lmfcc.window_frames`` frames) paired with
+    the musicnn window (``musicnn.window_frames`` patches) centred nearest to it: each part of a
+    node sees exactly the windows it would see on its own front-end. Windows are spread and cut as
+    LMFCC's are (the CNN's are the shorter ones). Parameters are recorded as two nested dicts.
+    """
+
+    lmfcc: FeatureConfig = field(default_factory=FeatureConfig)
+    musicnn: MusicnnConfig = field(default_factory=MusicnnConfig)
+
+    kind: ClassVar[str] = "musicnn+lmfcc"
+    spread_hop_frames: ClassVar[int] = FeatureConfig.spread_hop_frames
+    spread_max_windows: ClassVar[int] = FeatureConfig.spread_max_windows
+
+    def __post_init__(self) -> None:
+        for name, settings in (("lmfcc", FeatureConfig), ("musicnn", MusicnnConfig)):
+            value = getattr(self, name)
+            if isinstance(value, dict):  # read back from JSON
+                object.__setattr__(self, name, settings(**value))
+
+    def key(self) -> str:
+        """A short stable hash of both parts' parameters, for cache keys."""
+        return stable_hash({"kind": self.kind, **dataclasses.asdict(self)})
+
+    @property
+    def window_frames(self) -> int:
+        """LMFCC frames of one window (its musicnn part has its own length)."""
+        return self.lmfcc.window_frames
+
+    @property
+    def n_dims(self) -> int:
+        """Values per frame of the LMFCC part."""
+        return self.lmfcc.n_dims
+
+    @property
+    def sample_rate(self) -> int:
+        """The LMFCC part's rate (what timelines cut segments at)."""
+        return self.lmfcc.sample_rate
+
+    @property
+    def max_seconds(self) -> float:
+        """Seconds of a file either part decodes at most."""
+        return min(self.lmfcc.max_seconds, self.musicnn.max_seconds)
+
+    @property
+    def window_seconds(self) -> float:
+        """Audio duration one LMFCC window covers."""
+        return self.lmfcc.window_seconds
+
+
 #: The settings of any front-end: what ``Preset.features`` holds.
-FeatureSettings = FeatureConfig | MusicnnConfig
+FeatureSettings = FeatureConfig | MusicnnConfig | PairedConfig
 #: Every front-end's settings class by the kind a manifest records.
-FEATURE_SETTINGS: dict[str, type[FeatureConfig] | type[MusicnnConfig]] = {
+FEATURE_SETTINGS: dict[str, type[FeatureConfig] | type[MusicnnConfig] | type[PairedConfig]] = {
     FeatureConfig.kind: FeatureConfig,
     MusicnnConfig.kind: MusicnnConfig,
+    PairedConfig.kind: PairedConfig,
 }
 
 

@@ -105,11 +105,14 @@ FRONT_ENDS: dict[str, str] = {
     "lmfcc": "the paper's liftered MFCCs, each node learning from scratch (the preset's CNN; the default)",
     "musicnn": "the pretrained musicnn embedding (a tagger trained on the Million Song Dataset), classified by "
     "a logistic regression at each node (--node-model stats); knows artists the training clips lack",
+    "musicnn+lmfcc": "both, for nodes that mix the musicnn classifier with the LMFCC CNN (--node-model "
+    "ensemble, or auto: per node, whichever of the two or their mix validates best)",
 }
 #: The node models that work on each front-end's windows, the first being its default.
 NODE_MODELS_OF: dict[str, tuple[str, ...]] = {
     "lmfcc": ("cnn", "stats", "ensemble", "auto"),
     "musicnn": ("stats",),
+    "musicnn+lmfcc": ("ensemble", "auto"),
 }
 
 

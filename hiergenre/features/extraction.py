@@ -16,14 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from hiergenre.config import FeatureConfig, FeatureSettings, MusicnnConfig
+from hiergenre.config import FeatureConfig, FeatureSettings, MusicnnConfig, PairedConfig
 from hiergenre.data.audio import load_audio
 from hiergenre.errors import HierGenreError
 from hiergenre.features.lmfcc import LMFCC_ALGORITHM, analysable, lmfcc
 from hiergenre.features.musicnn import MUSICNN_ALGORITHM, musicnn_frames
+from hiergenre.features.windows import PairedFrames
 from hiergenre.parallel.backends import Backend, LocalBackend, batches
 from hiergenre.storage import atomic_file
 
+#: One clip's frames: a matrix ``(n_frames, n_dims)``, or both matrices under the paired front-end.
+ClipFrames = np.ndarray | PairedFrames
 #: Each front-end's algorithm version, part of its cache folder's name.
 ALGORITHMS = {FeatureConfig.kind: LMFCC_ALGORITHM, MusicnnConfig.kind: MUSICNN_ALGORITHM}
 
@@ -69,8 +72,15 @@ class FeatureCache:
             np.save(out, frames, allow_pickle=False)
 
 
-def clip_features(path: str | Path, config: FeatureSettings, cache: FeatureCache | None = None) -> np.ndarray:
-    """The matrix of frames of one file under the front-end ``config`` belongs to, from the cache when possible."""
+def clip_features(path: str | Path, config: FeatureSettings, cache: FeatureCache | None = None) -> ClipFrames:
+    """The matrix of frames of one file under the front-end ``config`` belongs to, from the cache when possible.
+
+    Under the paired front-end, both parts' matrices (each cached as its own front-end's).
+    """
+    if isinstance(config, PairedConfig):
+        return PairedFrames(
+            clip_features(path, config.lmfcc, cache), clip_features(path, config.musicnn, cache), config
+        )
     entry = cache.entry(path, config) if cache else None
     if entry is not None and (frames := cache.load(entry, config)) is not None:
         return frames
@@ -81,7 +91,7 @@ def clip_features(path: str | Path, config: FeatureSettings, cache: FeatureCache
     return frames
 
 
-def _extract_or_reason(path: str, config: FeatureSettings, cache_dir: str | None) -> tuple[str, np.ndarray | None, str]:
+def _extract_or_reason(path: str, config: FeatureSettings, cache_dir: str | None) -> tuple[str, ClipFrames | None, str]:
     cache = FeatureCache(cache_dir) if cache_dir else None
     try:
         return path, clip_features(path, config, cache), ""
@@ -91,7 +101,7 @@ def _extract_or_reason(path: str, config: FeatureSettings, cache_dir: str | None
 
 def _extract_batch(
     paths: Sequence[str], config: FeatureSettings, cache_dir: str | None
-) -> list[tuple[str, np.ndarray | None, str]]:
+) -> list[tuple[str, ClipFrames | None, str]]:
     """One job of :func:`extract_many`: a batch of files (a worker process or a Dask worker)."""
     return [_extract_or_reason(path, config, cache_dir) for path in paths]
 
@@ -104,7 +114,7 @@ def extract_many(
     jobs: int = 1,
     backend: Backend | None = None,
     on_done: Callable[[], None] | None = None,
-) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+) -> tuple[dict[str, ClipFrames], dict[str, str]]:
     """Features of many files in parallel; unreadable files are returned apart, not raised.
 
     The files are cut into batches that run on ``backend`` (default: ``jobs`` local processes);
@@ -116,7 +126,7 @@ def extract_many(
     # Workers get absolute paths (a Dask worker's folder is not this one); results keep the caller's spelling.
     names = {str(Path(p).absolute()): str(p) for p in paths}
     work = partial(_extract_batch, config=config, cache_dir=cache_dir)
-    features: dict[str, np.ndarray] = {}
+    features: dict[str, ClipFrames] = {}
     failures: dict[str, str] = {}
     for batch in backend.map_unordered(work, batches(list(names), backend.batch_size(len(names)))):
         for absolute, frames, reason in batch:

@@ -16,18 +16,15 @@ from hiergenre.config import FeatureSettings
 from hiergenre.errors import HierGenreError
 from hiergenre.features.frontend import LmfccFrontEnd
 from hiergenre.features.musicnn_frontend import MusicnnFrontEnd
+from hiergenre.features.paired_frontend import PairedFrontEnd
 
 #: A front-end of any kind.
-AnyFrontEnd = LmfccFrontEnd | MusicnnFrontEnd
+AnyFrontEnd = LmfccFrontEnd | MusicnnFrontEnd | PairedFrontEnd
 #: Every front-end kind by the name a manifest records.
-FRONT_END_KINDS: dict[str, type[LmfccFrontEnd] | type[MusicnnFrontEnd]] = {
+FRONT_END_KINDS: dict[str, type[LmfccFrontEnd] | type[MusicnnFrontEnd] | type[PairedFrontEnd]] = {
     LmfccFrontEnd.kind: LmfccFrontEnd,
     MusicnnFrontEnd.kind: MusicnnFrontEnd,
-}
-#: What each front-end is, for ``--help``.
-FRONT_END_HELP = {
-    "lmfcc": "the paper's liftered MFCCs, learned from scratch by each node (the preset's CNN)",
-    "musicnn": "the pretrained musicnn embedding (Million Song Dataset), classified by logistic regressions",
+    PairedFrontEnd.kind: PairedFrontEnd,
 }
 
 

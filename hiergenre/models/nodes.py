@@ -1,15 +1,20 @@
 """Node models: what the cascade calls at one decision node, one small class per kind.
 
 Every kind answers ``predict_proba(windows) -> (n_windows, n_classes)`` over the node's children
-(``classes``; the cascade reads them as scikit-learn's ``classes_``) from raw LMFCC windows
-``(n_windows, frames, n_mfcc)``, and knows how to write itself to and read itself from a JSON
+(``classes``; the cascade reads them as scikit-learn's ``classes_``) from raw windows
+``(n_windows, frames, n_dims)`` of the tree's front-end, and knows how to write itself to and read itself from a JSON
 dictionary (:meth:`NodeModel.to_dict` / :meth:`NodeModel.from_dict`). :data:`NODE_KINDS` maps the
 ``kind`` recorded in the JSON to its class, so loading never branches on kind strings elsewhere:
 
 - :class:`CnnNode`: the small LMFCC CNN (one network, or a seed ensemble saved as one network);
-- :class:`StatsNode`: LMFCC statistics and a logistic regression (no TensorFlow at all);
+- :class:`StatsNode`: window statistics (LMFCC or musicnn) and a logistic regression, stored as
+  arrays (no TensorFlow, no scikit-learn at prediction): the node of the musicnn front-end;
 - :class:`EnsembleNode`: both, probabilities mixed as ``w · cnn + (1 − w) · stats``;
 - :class:`ConstantNode`: a node whose training data held a single class always answers it.
+
+Under the paired front-end (``musicnn+lmfcc``) windows are records of an LMFCC window and a
+musicnn window (:class:`~hiergenre.features.windows.PairedFrames`): the CNN reads the ``lmfcc``
+field, the statistics classifier the ``musicnn`` field, so an ensemble mixes the two front-ends.
 
 On disk a node is ``<node>.json`` plus, when it has a network, ``<node>.keras`` and its LiteRT
 export ``<node>.tflite``. Each file is written atomically and the JSON last, so its presence
@@ -28,7 +33,7 @@ from hiergenre.cascade.calibration import HeldOut, apply_temperature
 from hiergenre.cascade.classifiers import single_class_probabilities
 from hiergenre.config import FeatureSettings, feature_settings
 from hiergenre.errors import HierGenreError
-from hiergenre.features.windows import Normalizer
+from hiergenre.features.windows import Normalizer, part_of
 from hiergenre.models.statistics import StatsClassifier
 from hiergenre.storage import atomic_path, read_json, write_json_atomic
 
@@ -147,14 +152,18 @@ class ConstantNode(NodeModel):
 
 @dataclass(kw_only=True)
 class StatsNode(NodeModel):
-    """LMFCC statistics and a logistic regression."""
+    """Window statistics (mean and spread of each value over the window) and a logistic regression.
+
+    On LMFCC windows: the timbre baseline; on musicnn windows (the ``musicnn`` field of paired
+    ones): the embedding probe, the musicnn front-end's node.
+    """
 
     kind = "stats"
     stats: StatsClassifier
 
     def predict_proba(self, windows: np.ndarray) -> np.ndarray:
         """The statistics classifier's probabilities."""
-        return self.stats.predict_proba(np.asarray(windows))
+        return self.stats.predict_proba(part_of(windows, "musicnn"))
 
     def to_dict(self) -> dict[str, Any]:
         """The classifier's arrays."""
@@ -181,7 +190,7 @@ class CnnNode(NodeModel):
 
     def predict_proba(self, windows: np.ndarray) -> np.ndarray:
         """Normalise, run the network (Keras or LiteRT), return float64 probabilities."""
-        x = self.normalizer.transform(np.asarray(windows))[..., np.newaxis]
+        x = self.normalizer.transform(part_of(windows, "lmfcc"))[..., np.newaxis]
         return np.asarray(self.cnn(x, training=False), dtype=np.float64)
 
     def to_dict(self) -> dict[str, Any]:

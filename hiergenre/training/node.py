@@ -16,7 +16,7 @@ import numpy as np
 
 from hiergenre.cascade.calibration import Calibration, HeldOut, get_calibration
 from hiergenre.cascade.hierarchy import GenreTree
-from hiergenre.config import Preset
+from hiergenre.config import PairedConfig, Preset
 from hiergenre.data.datasets import Clip
 from hiergenre.models.nodes import CnnNode, ConstantNode, EnsembleNode, NodeModel, StatsNode
 from hiergenre.models.statistics import StatsClassifier
@@ -63,9 +63,9 @@ def fit_node(
     stats = None
     if kind != "cnn":
         with timer.phase("statistics"):
-            x, y = stacked_windows(train_data, preset, mode="all", hop=preset.features.spread_hop_frames)
-            stats = StatsClassifier.fit(x, y, len(classes))
-        stats = StatsNode(node=node, classes=classes, features=features, stats=stats)
+            stats = StatsNode(
+                node=node, classes=classes, features=features, stats=fit_statistics(train_data, preset, len(classes))
+            )
     calibration = get_calibration(preset.train.calibration)
     if kind == "stats":
         stats_proba = clip_probabilities(stats, valid_data, features)
@@ -75,8 +75,16 @@ def fit_node(
     with timer.phase("import"):
         from hiergenre.training.keras_loop import fit_cnn  # imports TensorFlow (once per process)
 
+    cnn_preset = replace(preset, features=features.lmfcc) if isinstance(features, PairedConfig) else preset
     normalizer, network, history, held_out = fit_cnn(
-        train_data, valid_data, preset, len(classes), epochs=epochs, seed=seed, progress=progress, timer=timer
+        train_data.part("lmfcc"),
+        valid_data.part("lmfcc"),
+        cnn_preset,
+        len(classes),
+        epochs=epochs,
+        seed=seed,
+        progress=progress,
+        timer=timer,
     )
     cnn = CnnNode(node=node, classes=classes, features=features, normalizer=normalizer, cnn=network)
     metadata = {"history": history}
@@ -89,6 +97,15 @@ def fit_node(
         with timer.phase("statistics"):
             held_out = mixed_held_out(held_out, weight, train_data, valid_data, preset, seed, stats)
     return calibrated(model, held_out, calibration), len(history.get("loss", []))
+
+
+def fit_statistics(data: NodeData, preset: Preset, n_classes: int) -> StatsClassifier:
+    """The statistics classifier of a node, fitted on every window of ``data`` (its musicnn part when paired)."""
+    features = preset.features
+    if isinstance(features, PairedConfig):
+        data, preset = data.part("musicnn"), replace(preset, features=features.musicnn)
+    x, y = stacked_windows(data, preset, mode="all", hop=preset.features.spread_hop_frames)
+    return StatsClassifier.fit(x, y, n_classes)
 
 
 def calibrated(model: NodeModel, held_out: HeldOut, calibration: Calibration) -> NodeModel:
@@ -110,8 +127,7 @@ def mixed_held_out(
     if preset.train.cross_fitted:
         parts = []
         for part_train, part_valid in cross_fit_parts(train, valid, preset.train.members, seed):
-            x, y = stacked_windows(part_train, preset, mode="all", hop=preset.features.spread_hop_frames)
-            part = replace(stats, stats=StatsClassifier.fit(x, y, len(stats.classes)))
+            part = replace(stats, stats=fit_statistics(part_train, preset, len(stats.classes)))
             parts.append(clip_probabilities(part, part_valid, preset.features))
         stats_proba = np.concatenate(parts)
     else:

@@ -18,14 +18,14 @@ from hiergenre.cascade.cascade import clip_probabilities as cascade_clip_probabi
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.config import FeatureSettings, Preset
 from hiergenre.data.datasets import Clip
-from hiergenre.features.windows import prediction_windows, windows
+from hiergenre.features.windows import PairedFrames, prediction_windows, windows
 
 
 @dataclass
 class NodeData:
     """The clips below one node: their matrices of frames ``(n_frames, n_dims)``, child indices and ids (paths)."""
 
-    clips: list[np.ndarray]
+    clips: list[np.ndarray] | list[PairedFrames]
     labels: np.ndarray
     ids: list[str] = field(default_factory=list)
 
@@ -35,6 +35,14 @@ class NodeData:
 
     def __len__(self) -> int:
         return len(self.clips)
+
+    def part(self, name: str) -> NodeData:
+        """The same clips seen by one part of a node (``lmfcc`` or ``musicnn``) under the paired front-end.
+
+        Clips of a single front-end are returned as they are: each part then sees them all.
+        """
+        clips = [c.part(name) if isinstance(c, PairedFrames) else c for c in self.clips]
+        return NodeData(clips, self.labels, self.ids)
 
     def subset(self, keep: np.ndarray) -> NodeData:
         """The clips where the boolean mask ``keep`` is true."""
