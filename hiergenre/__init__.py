@@ -19,6 +19,7 @@ _EXPORTS = {
     "learn_tree": "hiergenre.api_trees",
     "load_cascade": "hiergenre.api_predict",
     "load_predictor": "hiergenre.api_predict",
+    "clip_vectors": "hiergenre.api_predict",
     "Predictor": "hiergenre.prediction.predictor",
     "Prediction": "hiergenre.prediction.outcome",
     "Workspace": "hiergenre.workspace.layout",

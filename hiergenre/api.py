@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hiergenre.api_predict import clip_vectors as clip_vectors
 from hiergenre.api_predict import load_cascade as load_cascade  # the prediction functions, re-exported
 from hiergenre.api_predict import load_predictor as load_predictor
 from hiergenre.api_predict import predict as predict

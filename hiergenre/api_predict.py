@@ -13,17 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
+
 from hiergenre.api_trees import at_least_one
 from hiergenre.cascade.cascade import Cascade
 from hiergenre.cascade.decoding import get_decoder
 from hiergenre.cascade.routing import get_policy
 from hiergenre.errors import InvalidValue
 from hiergenre.parallel.choose import parse_cluster
-from hiergenre.prediction.predictor import Prediction, Predictor
+from hiergenre.prediction.predictor import Prediction, Predictor, expand_inputs
 from hiergenre.workspace.layout import Workspace
 from hiergenre.workspace.trained import DEFAULT_RUNTIME
 
-__all__ = ["load_cascade", "load_predictor", "predict"]
+__all__ = ["clip_vectors", "load_cascade", "load_predictor", "predict"]
 
 
 def load_cascade(
@@ -107,3 +109,42 @@ def predict(
                 "or load another predictor with hiergenre.load_predictor"
             )
     return predictor.predict_files(paths, jobs=jobs, cluster=cluster, on_done=on_done, timeline_hop=timeline_hop)
+
+
+def clip_vectors(
+    paths: Iterable[str | Path],
+    *,
+    features: str = "musicnn",
+    workdir: str | Path | None = None,
+    jobs: int = 1,
+) -> tuple[np.ndarray, list[str], dict[str, str]]:
+    """One vector per readable audio file, ``(n_files, 2 * n_dims)``: what a statistics node sees, for any classifier.
+
+    Each file's windows (cut as prediction cuts them) are summarised by the mean and standard
+    deviation of every value over the window's frames, then averaged over its windows: for
+    ``musicnn``, 400 numbers (the embedding probe of the literature), for ``lmfcc`` 26. Feed them
+    to :class:`~hiergenre.cascade.estimator.HierarchicalClassifier` or any scikit-learn model.
+    Directories expand to their audio files; features are cached in the workspace. Returns the
+    vectors, the files they belong to (in order), and a one-line reason for each file left out.
+
+    >>> X, files, skipped = hiergenre.clip_vectors(["songs/"], features="musicnn")   # doctest: +SKIP
+    """
+    from hiergenre.features.extraction import FeatureCache
+    from hiergenre.features.registry import front_end_for
+    from hiergenre.models.statistics import frame_statistics
+    from hiergenre.parallel.backends import LocalBackend
+    from hiergenre.presets import DEFAULT_PRESET, get_preset, with_front_end
+
+    if features == "musicnn+lmfcc":
+        raise InvalidValue("clip vectors come from one front-end: choose --features lmfcc or musicnn")
+    front_end = front_end_for(with_front_end(get_preset(DEFAULT_PRESET), features).features)
+    inputs = expand_inputs(paths)
+    failures = {path: error for path, error in inputs if error}
+    readable = [path for path, error in inputs if not error]
+    cache = FeatureCache(Workspace(workdir).cache_dir)
+    frames, unreadable = front_end.extract(readable, cache=cache, backend=LocalBackend(at_least_one(jobs, "--jobs")))
+    failures.update(unreadable)
+    kept = [path for path in readable if path in frames]
+    width = 2 * front_end.config.n_dims
+    vectors = [frame_statistics(front_end.clip_windows(frames[path])).mean(axis=0) for path in kept]
+    return (np.stack(vectors) if vectors else np.zeros((0, width))), kept, failures

@@ -82,6 +82,20 @@ def trained(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return shared(tmp_path_factory, "trained", build)
 
 
+@pytest.fixture(scope="session")
+def trained_musicnn(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with the default tree, flat and baseline3 trained on musicnn features (logistic regressions)."""
+    import hiergenre
+
+    def build(folder: Path) -> Path:
+        workdir = folder / "ws"
+        hiergenre.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir)
+        hiergenre.train_all(workdir=workdir, data=tiny_corpus, features="musicnn", jobs=2)
+        return workdir
+
+    return shared(tmp_path_factory, "trained-musicnn", build)
+
+
 @pytest.fixture
 def trained_copy(trained: Path, tmp_path: Path) -> Path:
     """A private copy of the shared trained workspace, for tests that change it."""

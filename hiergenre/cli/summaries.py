@@ -177,7 +177,20 @@ def print_info(console: Console, info: Mapping) -> None:
             highlight=False,
         )
     table = Table(title="Trained trees", box=box.SIMPLE_HEAD)
-    for column in ("tree", "genres", "nodes", "kinds", "preset", "epochs", "seed", "trained (UTC)", "version", "size"):
+    columns = (
+        "tree",
+        "genres",
+        "nodes",
+        "features",
+        "kinds",
+        "preset",
+        "epochs",
+        "seed",
+        "trained (UTC)",
+        "version",
+        "size",
+    )
+    for column in columns:
         table.add_column(column, no_wrap=True)
     sources: dict[str, list[str]] = {}
     for name, tree in info["trained_trees"].items():
@@ -186,6 +199,7 @@ def print_info(console: Console, info: Mapping) -> None:
             name + (" *" if tree["is_built_tree"] else ""),
             str(tree["genres"]),
             str(tree["node_models"]),
+            tree["front_end"],
             kinds,
             tree["preset"],
             f"≤{tree['epochs_cap']}",

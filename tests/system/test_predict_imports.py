@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 #: Modules a prediction does not use: each costs a cold start tenths of a second (networkx alone 0.3 s).
@@ -45,9 +46,11 @@ def run_predict(arguments: list[str]) -> dict:
     return {**report, "stdout": result.stdout, "stderr": result.stderr}
 
 
-def test_predict_imports_only_what_it_uses(trained, tiny_corpus):
+@pytest.mark.parametrize("workspace", ["trained", "trained_musicnn"])
+def test_predict_imports_only_what_it_uses(workspace, request, tiny_corpus):
+    """Whichever front-end: LMFCC in numpy from stored matrices, or musicnn's log-mel in numpy, its net in LiteRT."""
     clip = tiny_corpus / "jazz" / "jazz.00000.au"
-    report = run_predict([str(clip), "--workdir", str(trained)])
+    report = run_predict([str(clip), "--workdir", str(request.getfixturevalue(workspace))])
     assert report["code"] == 0 and "jazz.00000.au: " in report["stdout"]
     assert report["loaded"] == []
 
