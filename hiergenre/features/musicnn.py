@@ -34,6 +34,8 @@ MODEL_FILES = {"MSD_musicnn": "msd_musicnn.tflite"}
 MUSICNN_ALGORITHM = 1
 #: Patches sent through the network at once (bounded memory on long files).
 PATCH_BATCH = 32
+#: Threads of the network when a file is predicted (more gained nothing measurable: 0.23 s with 4).
+PREDICTION_THREADS = 2
 
 
 def model_path(config: MusicnnConfig) -> Path:
@@ -126,17 +128,17 @@ def patches(log_mel: np.ndarray, config: MusicnnConfig, indices: np.ndarray | No
 class Embedder:
     """musicnn's network in LiteRT: ``embed(patches) -> (n, 200)`` penultimate values (and tag probabilities).
 
-    One interpreter per process and model (:func:`embedder`); a lock keeps threads (``predict
-    --jobs``) from sharing it at once.
+    One interpreter per process, model and thread count (:func:`embedder`); a lock keeps threads
+    (``predict --jobs``) from sharing it at once.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, threads: int = 1) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
         if not path.is_file():
             raise HierGenreError(f"the musicnn model is missing from the installation: {path} (reinstall hiergenre)")
         with native_stderr_muted():
-            self.interpreter = Interpreter(model_path=str(path), num_threads=1)
+            self.interpreter = Interpreter(model_path=str(path), num_threads=threads)
         self.input = self.interpreter.get_input_details()[0]["index"]
         outputs = {d["name"].split("/")[-1]: d["index"] for d in self.interpreter.get_output_details()}
         self.penultimate, self.tags = outputs["penultimate"], outputs["tags"]
@@ -170,9 +172,14 @@ class Embedder:
 
 
 @lru_cache(maxsize=4)
-def embedder(config: MusicnnConfig) -> Embedder:
-    """The process's :class:`Embedder` for ``config.model`` (loaded once)."""
-    return Embedder(model_path(config))
+def embedder(config: MusicnnConfig, threads: int = 1) -> Embedder:
+    """The process's :class:`Embedder` for ``config.model`` on ``threads`` threads (loaded once).
+
+    Extraction runs one thread per worker process (``--jobs`` processes share the cores);
+    prediction of a single file uses two (:data:`PREDICTION_THREADS`): 10 patches in 0.22 s
+    instead of 0.44 s. Features differ between the two by float rounding only.
+    """
+    return Embedder(model_path(config), threads)
 
 
 @lru_cache(maxsize=4)

@@ -27,9 +27,17 @@ from hiergenre.errors import HierGenreError
 from hiergenre.features.extraction import FeatureCache, extract_many
 from hiergenre.features.frontend import resample_signal
 from hiergenre.features.lmfcc import analysable
-from hiergenre.features.musicnn import embedder, log_compress, mel_power, patch_count, patches
+from hiergenre.features.musicnn import (
+    PREDICTION_THREADS,
+    Embedder,
+    embedder,
+    log_compress,
+    mel_power,
+    patch_count,
+    patches,
+)
 from hiergenre.features.windows import prediction_windows, spread_starts
-from hiergenre.parallel.backends import Backend
+from hiergenre.parallel.backends import Backend, usable_cores
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,11 @@ class MusicnnFrontEnd:
     def frames(self, signal: np.ndarray) -> np.ndarray:
         """The embedding of every patch ``(n_patches, 200)`` of a signal at :attr:`sample_rate`."""
         log_mel = self._log_mel(signal)
-        return embedder(self.config).embed(patches(log_mel, self.config))
+        return self._embedder().embed(patches(log_mel, self.config))
+
+    def _embedder(self) -> Embedder:
+        """The network on :data:`PREDICTION_THREADS` threads, or fewer on fewer cores."""
+        return embedder(self.config, min(PREDICTION_THREADS, usable_cores()))
 
     def _log_mel(self, signal: np.ndarray) -> np.ndarray:
         return log_compress(mel_power(analysable(signal, self.config), self.config))
@@ -85,7 +97,7 @@ class MusicnnFrontEnd:
             {p for start in spread_starts(count, self.config) for p in range(start, min(start + width, count))}
         )
         embedded = np.zeros((count, self.config.n_dims), np.float32)
-        embedded[needed] = embedder(self.config).embed(patches(log_mel, self.config, np.asarray(needed)))
+        embedded[needed] = self._embedder().embed(patches(log_mel, self.config, np.asarray(needed)))
         return self.clip_windows(embedded)
 
     def windows(self, y: np.ndarray, sr: float) -> np.ndarray:

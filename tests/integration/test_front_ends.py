@@ -103,3 +103,36 @@ def test_paired_nodes_mix_the_lmfcc_cnn_with_a_musicnn_classifier(cli, tiny_corp
     predicted = json.loads(cli("predict", clip, "--json", workdir=workdir).stdout)[0]
     keras = json.loads(cli("predict", clip, "--json", "--runtime", "keras", workdir=workdir).stdout)[0]
     assert predicted["genre"] == keras["genre"] and abs(predicted["p"] - keras["p"]) < 1e-4
+
+
+def test_decoders_target_accuracy_and_reports_work_on_musicnn_features(cli, tiny_corpus, tmp_path):
+    workdir = tmp_path / "ws"  # one clip a genre trains, one validates (thresholds), one tests
+    cli("build-tree", "default", workdir=workdir)
+    cli("train-all", "--data", tiny_corpus, "--features", "musicnn", "--split", "34/33/33", workdir=workdir)
+    clip = tiny_corpus / "country" / "country.00000.au"
+    for options in (("--target-accuracy", "0.8"), ("--decode", "hf1"), ("--min-confidence", "0.99")):
+        decoded = cli("predict", clip, *options, workdir=workdir)
+        assert "country.00000.au: " in decoded.stdout
+    cli("evaluate", "--target-accuracy", "0.8", "--report", tmp_path / "report", workdir=workdir)
+    assert {"report.md", "reliability.png", "operating-curves.png"} <= {p.name for p in (tmp_path / "report").iterdir()}
+
+
+def test_clip_vectors_feed_the_hierarchical_estimator(tiny_corpus, tmp_path):
+    import hiergenre
+
+    vectors, files, skipped = hiergenre.clip_vectors([tiny_corpus], features="musicnn", workdir=tmp_path / "ws")
+    assert vectors.shape == (30, 400) and len(files) == 30 and skipped == {}
+    genres = [path.split("/")[-2] for path in files]
+    model = hiergenre.HierarchicalClassifier(str(ROOT / "hierarchies" / "default.yaml")).fit(vectors, genres)
+    assert np.mean(model.predict(vectors) == np.array(genres)) > 0.9  # 400 values for 3 clips a genre: separable
+    lmfcc, _, _ = hiergenre.clip_vectors([tiny_corpus / "jazz"], features="lmfcc", workdir=tmp_path / "ws")
+    assert lmfcc.shape == (3, 26)
+
+
+def test_every_front_end_has_settings_a_front_end_and_node_models():
+    from hiergenre.config import FEATURE_SETTINGS
+    from hiergenre.features.registry import FRONT_END_KINDS
+    from hiergenre.presets import FRONT_ENDS, NODE_MODELS, NODE_MODELS_OF
+
+    assert list(FRONT_ENDS) == list(FRONT_END_KINDS) == list(FEATURE_SETTINGS) == list(NODE_MODELS_OF)
+    assert all(set(kinds) <= set(NODE_MODELS) for kinds in NODE_MODELS_OF.values())
