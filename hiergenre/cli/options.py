@@ -14,7 +14,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from hiergenre.cascade.routing import policy_help
 from hiergenre.parallel.choose import CLUSTER_ENV
-from hiergenre.presets import FRONT_ENDS, front_end_help
+from hiergenre.presets import front_end_help
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success, 1 the command failed (data, files, workspace), 2 the command line is wrong "
@@ -94,7 +94,7 @@ SplitOption = Annotated[
 FeaturesOption = Annotated[
     str | None,
     typer.Option(
-        metavar="|".join(FRONT_ENDS),
+        metavar="NAME",
         help=f"Feature front-end the models learn from: {front_end_help()}",
         show_default="lmfcc",
     ),

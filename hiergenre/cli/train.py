@@ -168,7 +168,7 @@ def train_all_command(
         typer.Option(
             metavar="KIND",
             help=f"Classifier of every node: {node_model_help()}",
-            show_default="the preset's: cnn; stats with --features musicnn",
+            show_default="the preset's: cnn; stats with --features musicnn, ensemble with musicnn+lmfcc",
         ),
     ] = None,
     calibration: Annotated[

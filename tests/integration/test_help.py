@@ -14,7 +14,9 @@ def test_help_reads_like_a_unix_tool(cli):
     assert "Usage: hiergenre predict [OPTIONS] FILE..." in text
     assert "<list[" not in text and "<bool>" not in text and "{files}" not in text
     epochs = " ".join(cli("train-all", "--help").stdout.replace("│", " ").split())
-    assert "[default: (the preset's: 1000 for" in epochs and "[default: (the preset's: cnn)]" in epochs
+    assert "[default: (the preset's: 1000 for" in epochs
+    assert "[default: (the preset's: cnn; stats with --features musicnn, ensemble with musicnn+lmfcc)]" in epochs
+    assert "--features NAME Feature front-end the models learn from: 'lmfcc'" in epochs
     top = cli("--help").stdout
     assert "Exit codes: 0 success" in top and "<bool>" not in top
 

@@ -152,7 +152,7 @@ def test_a_30_second_clip_at_22050_hz_is_one_window():
 def test_a_long_song_embeds_only_the_patches_of_its_spread_windows(monkeypatch):
     """Four minutes: 80 patches, four windows from the first patch to the last, 40 patches embedded."""
     counting = CountingEmbedder()
-    monkeypatch.setattr("hiergenre.features.musicnn_frontend.embedder", lambda config: counting)
+    monkeypatch.setattr("hiergenre.features.musicnn_frontend.embedder", lambda config, threads=1: counting)
     front_end, song = MusicnnFrontEnd(), rising_noise(240.0, RATE)
     windows = front_end.windows(song, RATE)
     assert counting.batch_sizes == [40]
