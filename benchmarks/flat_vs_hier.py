@@ -44,7 +44,7 @@ from hiergenre.data.datasets import Dataset, load_dataset
 from hiergenre.data.synthetic.corpus import write_corpus
 from hiergenre.evaluation.metrics import score
 from hiergenre.features.extraction import FeatureCache, extract_many
-from hiergenre.presets import DEFAULT_PRESET, get_preset
+from hiergenre.presets import DEFAULT_PRESET, get_preset, with_front_end
 from hiergenre.workspace.layout import Workspace
 
 POLICIES = ("greedy", "product", "blend")
@@ -57,9 +57,10 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--tree", default="hierarchies/default.yaml", help="tree of the cascade")
     parser.add_argument(
         "--protocol",
-        choices=["paper", "kfold", "ids"],
+        choices=["paper", "kfold", "ids", "halves"],
         default="paper",
-        help="paper: per-genre 70/10/20 per seed; kfold: stratified k-fold; ids: clip-id lists",
+        help="paper: per-genre 70/10/20 per seed; kfold: stratified k-fold; ids: clip-id lists; "
+        "halves: the artist-ordered halves (halves:1 and halves:2) per seed",
     )
     parser.add_argument("--folds", type=int, default=5, help="k for --protocol kfold")
     parser.add_argument("--split-dir", default="gtzan-fault-filtered", help="clip-id lists for --protocol ids")
@@ -67,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--epochs", type=int, default=200, help="epoch cap per model (same for every model)")
     parser.add_argument("--preset", default=DEFAULT_PRESET, help="node preset of every network")
     parser.add_argument("--node-model", default=None, help="override the preset's node classifier kind")
+    parser.add_argument("--features", default=None, help="feature front-end (lmfcc, musicnn, musicnn+lmfcc)")
     parser.add_argument("--groups", type=int, default=3, help="top-level groups of the learned tree")
     parser.add_argument("--no-learned", action="store_true", help="skip the learned tree")
     parser.add_argument("--flat-only", action="store_true", help="only the flat model and the bars (ablations)")
@@ -84,6 +86,8 @@ def split_specs(options: Options) -> list[tuple[int, str]]:
         return [(seed, "paper") for seed in options.seeds]
     if options.protocol == "kfold":
         return [(seed, f"kfold:{options.folds}:{i}") for seed in options.seeds for i in range(1, options.folds + 1)]
+    if options.protocol == "halves":
+        return [(seed, f"halves:{half}") for seed in options.seeds for half in (1, 2)]
     return [(seed, options.split_dir) for seed in options.seeds]
 
 
@@ -128,7 +132,7 @@ def run(options: Options) -> Path:
 
 def run_options(options: Options) -> dict:
     """What a run depends on, so that a record of another configuration is never reused."""
-    fields = ("data", "tree", "protocol", "folds", "split_dir", "epochs", "preset", "node_model", "groups")
+    fields = ("data", "tree", "protocol", "folds", "split_dir", "epochs", "preset", "node_model", "features", "groups")
     return {name: getattr(options, name) for name in fields} | {
         "flat_only": options.flat_only,
         "no_learned": options.no_learned,
@@ -137,10 +141,10 @@ def run_options(options: Options) -> dict:
 
 
 def measure_extraction(dataset: Dataset, options: Options) -> dict[str, float]:
-    """Clips per second of decoding + LMFCC, without cache, on up to 50 clips."""
+    """Clips per second of decoding + the front-end's features, without cache, on up to 50 clips (one process)."""
     clips = [c.path for c in dataset.clips][:: max(1, len(dataset.clips) // 50)][:50]
     start = time.perf_counter()
-    extract_many(clips, get_preset(options.preset).features, cache=None, jobs=1)
+    extract_many(clips, with_front_end(get_preset(options.preset), options.features).features, cache=None, jobs=1)
     seconds = time.perf_counter() - start
     return {"clips": len(clips), "seconds": seconds, "clips_per_second": len(clips) / seconds}
 
@@ -161,6 +165,7 @@ def one_run(options: Options, data: str, seed: int, spec: str, scratch: Path) ->
         data=data,
         split=spec,
         preset=options.preset,
+        features=options.features,
         node_model=options.node_model,
         epochs=options.epochs,
         jobs=options.jobs,
@@ -178,6 +183,7 @@ def one_run(options: Options, data: str, seed: int, spec: str, scratch: Path) ->
             groups=options.groups,
             seed=seed,
             jobs=options.jobs,
+            features="musicnn" if options.features == "musicnn+lmfcc" else options.features,
         )
         learned_spec = learned.tree.to_spec()
         api.train_all(workdir=workdir, **kwargs)  # flat and baseline3 are reused, only the learned tree trains

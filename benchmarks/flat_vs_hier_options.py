@@ -24,6 +24,8 @@ class Options:
     epochs: int = 200
     preset: str = DEFAULT_PRESET
     node_model: str | None = None
+    #: The feature front-end every model learns from (``train-all --features``); None: the preset's (lmfcc).
+    features: str | None = None
     groups: int = 3
     no_learned: bool = False
     flat_only: bool = False

@@ -40,6 +40,7 @@ def write_outputs(report: dict, runs: list[dict], out: Path, args: Options) -> N
         + (f" ({args.folds} folds)" if args.protocol == "kfold" else "")
         + f"; seeds {args.seeds}; {len(runs)} runs. Splits: {split_names}.",
         f"- Every network: preset `{args.preset}`"
+        + (f", features `{args.features}`" if args.features else "")
         + (f", node model `{args.node_model}`" if args.node_model else "")
         + f", at most {args.epochs} epochs, the same split and seed per run; "
         "scored on the run's test part with up to 8 windows per clip.",

@@ -84,13 +84,16 @@ def trained(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 @pytest.fixture(scope="session")
 def trained_musicnn(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace with the default tree, flat and baseline3 trained on musicnn features (logistic regressions)."""
+    """A workspace with the default tree, flat and baseline3 trained on musicnn features (logistic regressions).
+
+    One clip a genre trains, one validates (so thresholds can be chosen), one tests.
+    """
     import hiergenre
 
     def build(folder: Path) -> Path:
         workdir = folder / "ws"
         hiergenre.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir)
-        hiergenre.train_all(workdir=workdir, data=tiny_corpus, features="musicnn", jobs=2)
+        hiergenre.train_all(workdir=workdir, data=tiny_corpus, features="musicnn", split="34/33/33", jobs=2)
         return workdir
 
     return shared(tmp_path_factory, "trained-musicnn", build)

@@ -71,8 +71,8 @@ def test_build_tree_learns_groups_from_musicnn_embeddings(cli, tiny_corpus, tmp_
 
 
 def test_paired_nodes_mix_the_lmfcc_cnn_with_a_musicnn_classifier(cli, tiny_corpus, trained_musicnn, tmp_path):
-    workdir = tmp_path / "ws"
-    cli("build-tree", ROOT / "hierarchies" / "default.yaml", workdir=workdir)
+    workdir = tmp_path / "ws"  # the flat tree: one node model (the default tree's nodes work alike)
+    cli("build-tree", "flat", workdir=workdir)
     trained = cli(
         "train-all",
         "--data",
@@ -89,7 +89,7 @@ def test_paired_nodes_mix_the_lmfcc_cnn_with_a_musicnn_classifier(cli, tiny_corp
         workdir=workdir,
     )
     assert "ensemble (0.5 cnn)" in trained.stdout
-    opened = Workspace(workdir).open("default", runtime="litert")
+    opened = Workspace(workdir).open("flat", runtime="litert")
     assert opened.front_end.kind == "musicnn+lmfcc"
     clip = tiny_corpus / "jazz" / "jazz.00002.au"
     windows = opened.front_end.file_windows(clip)
@@ -105,10 +105,8 @@ def test_paired_nodes_mix_the_lmfcc_cnn_with_a_musicnn_classifier(cli, tiny_corp
     assert predicted["genre"] == keras["genre"] and abs(predicted["p"] - keras["p"]) < 1e-4
 
 
-def test_decoders_target_accuracy_and_reports_work_on_musicnn_features(cli, tiny_corpus, tmp_path):
-    workdir = tmp_path / "ws"  # one clip a genre trains, one validates (thresholds), one tests
-    cli("build-tree", "default", workdir=workdir)
-    cli("train-all", "--data", tiny_corpus, "--features", "musicnn", "--split", "34/33/33", workdir=workdir)
+def test_decoders_target_accuracy_and_reports_work_on_musicnn_features(cli, trained_musicnn, tiny_corpus, tmp_path):
+    workdir = trained_musicnn
     clip = tiny_corpus / "country" / "country.00000.au"
     for options in (("--target-accuracy", "0.8"), ("--decode", "hf1"), ("--min-confidence", "0.99")):
         decoded = cli("predict", clip, *options, workdir=workdir)

@@ -57,14 +57,20 @@ def test_ctrl_c_exits_130_and_says_what_was_kept(tiny_corpus, tmp_path):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 300
-    while not list((workdir / "models").glob("*/v-*/*.json")) and time.monotonic() < deadline:
+
+    def saved_models() -> set[str]:
+        """``tree/node`` of every node JSON in place (not the hidden temporary file it is written to first)."""
+        found = (workdir / "models").glob("*/v-*/*.json")
+        return {f"{p.parent.parent.name}/{p.stem}" for p in found if not p.name.startswith(".")}
+
+    while not saved_models() and time.monotonic() < deadline:
         time.sleep(0.05)
-    saved_before = {f"{p.parent.parent.name}/{p.stem}" for p in (workdir / "models").glob("*/v-*/*.json")}
+    saved_before = saved_models()
     assert process.poll() is None and saved_before, "train-all ended before the signal"
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130 and "Traceback" not in stderr, stdout + stderr
-    saved_after = {f"{p.parent.parent.name}/{p.stem}" for p in (workdir / "models").glob("*/v-*/*.json")}
+    saved_after = saved_models()
     message = stderr.strip().splitlines()[-1]
     assert message.startswith("interrupted: ") and " of 7 node models were finished and saved (" in message, stderr
     named = set(message.split(" saved (", 1)[1].split(")", 1)[0].split(", "))
