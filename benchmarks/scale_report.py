@@ -136,8 +136,9 @@ def musicnn_section(p: dict | None) -> list[str]:
         "",
         f"Command: `{p['command']}`. Per clip, decoding + log-mel + musicnn's network on a 30-s clip: "
         f"{p['per_clip_seconds'] * 1000:.0f} ms of one worker (the front-end cost run); per node, a logistic "
-        f"regression fitted in {p['fit_fixed_seconds']:.2f} s + {p['fit_seconds_per_window'] * 1000:.2f} ms per "
-        "window (measured on 1,000 to 8,000 synthetic windows of 10 × 200 values, a line through them, "
+        f"regression fitted in {p['fit_fixed_seconds']:.2f} s + {p['fit_seconds_per_window'] * 1000:.3f} ms per "
+        "window (measured on 2,000 to 16,000 synthetic windows of 10 × 200 values of 16 overlapping classes, "
+        "the faster of two fits, a line through them, "
         "extrapolated), one window per 30-s clip. Same tree, job sizes and scheduling as above.",
         "",
         markdown_table(
