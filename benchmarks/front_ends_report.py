@@ -178,6 +178,34 @@ def cost_lines(costs: dict[str, dict]) -> list[str]:
     return [*lines, ""]
 
 
+def curves_png(runs: dict[tuple[str, str], list[dict]], path: Path) -> Path:
+    """Mean operating curves per protocol: flat (dashed) and the named cascade (solid), one colour a front-end."""
+    from benchmarks.depth_plots import GRID, correct_at
+    from hiergenre.viz.figures import save_figure, subplots
+
+    protocols = [p for p in PROTOCOL_TITLES if any(key[0] == p for key in runs)]
+    fig, axes = subplots((5.2 * len(protocols), 4.2), 1, len(protocols), squeeze=False)
+    colours = dict(zip(FRONT_ENDS, ("#d62728", "#1f77b4", "#2ca02c"), strict=True))
+    for ax, protocol in zip(axes[0], protocols, strict=True):
+        for name in FRONT_ENDS:
+            these = runs.get((protocol, name))
+            if not these:
+                continue
+            for model, style in (("flat", "--"), (NAMED_CASCADE, "-")):
+                curves = [correct_at(r["models"][model]["scores"]["operating"]["points"]) for r in these]
+                label = f"{name}: {model} ({len(these)} runs)"
+                ax.plot(GRID, np.mean(curves, axis=0), style, marker=".", color=colours[name], label=label)
+        ax.axhline(0.9, color="#999999", linewidth=0.8, linestyle=":")
+        ax.set_title("artist-ordered halves" if protocol == "halves" else "stratified 5-fold", fontsize=10)
+        ax.set_xlabel("specificity (1: a genre for every clip, 0: the root)")
+        ax.set_ylim(0.5, 1.01)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower left")
+    axes[0][0].set_ylabel("hierarchically right (mean over runs)")
+    fig.suptitle("Operating curves of each front-end: stopping at a group when unsure", fontsize=10)
+    return save_figure(fig, path)
+
+
 def write_report(out: Path, runs: dict, zero_shot: dict, args: argparse.Namespace) -> Path:
     """``report.md`` and ``summary.json`` in ``out``."""
     costs = measure_costs(args.data, FRONT_ENDS, out, args.jobs)
@@ -196,6 +224,15 @@ def write_report(out: Path, runs: dict, zero_shot: dict, args: argparse.Namespac
         if any(key[0] == protocol for key in runs):
             section, summaries[protocol] = protocol_section(protocol, runs)
             lines += section
+    curves_png(runs, out / "operating-curves.png")
+    lines += [
+        "![operating curves](operating-curves.png)",
+        "",
+        "How often the answer is right (the true genre lies below it) against how specific it is, as the "
+        "minimum confidence rises (`predict --min-confidence`): dashed the flat model, solid the named cascade "
+        f"(`{NAMED_CASCADE}`), mean over runs.",
+        "",
+    ]
     lines += zero_shot_lines(zero_shot)
     lines += cost_lines(costs)
     chosen, reasoning = choose_default(summaries.get("halves", {}), costs)
