@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import provenance, provenance_line
 from hiergenre.workspace.info import folder_bytes
 
 
-def measure_costs(data: str, front_ends: dict[str, dict], out: Path, jobs: int = 2) -> dict[str, dict]:
+def measure_costs(data: str, front_ends: dict[str, dict], out: Path, jobs: int = 2) -> dict:
     """Costs of every front-end (cached in ``<out>/costs.json``: a report rebuild does not retrain)."""
     cache = out / "costs.json"
     if cache.is_file():
@@ -32,7 +33,7 @@ def measure_costs(data: str, front_ends: dict[str, dict], out: Path, jobs: int =
     from hiergenre.presets import DEFAULT_PRESET, get_preset, with_front_end
 
     clips = [c.path for c in load_dataset(data).clips]
-    costs = {}
+    costs: dict = {}
     for name, settings in front_ends.items():
         with tempfile.TemporaryDirectory(prefix="hiergenre-costs-") as scratch:
             workdir = Path(scratch) / "ws"
@@ -54,6 +55,7 @@ def measure_costs(data: str, front_ends: dict[str, dict], out: Path, jobs: int =
                 "jobs": jobs,
             }
         print(f"costs {name}: {costs[name]}", flush=True)
+    costs["measured"] = f"its own run of this benchmark: {provenance_line(provenance())}"
     cache.write_text(json.dumps(costs, indent=1))
     return costs
 

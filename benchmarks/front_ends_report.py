@@ -167,10 +167,14 @@ def cost_lines(costs: dict[str, dict]) -> list[str]:
     lines = [
         "## Costs, side by side in one run (cold feature cache, default split, 2 cores)",
         "",
+        f"Measured by {costs.get('measured', 'this run')}.",
+        "",
         "| front-end | extraction s/clip (1 process) | train-all s | cold predict s | batch clips/s | models MB |",
         "|---|---|---|---|---|---|",
     ]
     for name, c in costs.items():
+        if name == "measured":
+            continue
         lines.append(
             f"| `{name}` | {c['extraction_seconds_per_clip']:.3f} | {c['train_all_seconds']:.1f} | "
             f"{c['cold_predict_seconds']:.2f} | {c['batch_clips_per_second']:.1f} | {c['model_bytes'] / 1e6:.2f} |"
@@ -212,9 +216,10 @@ def write_report(out: Path, runs: dict, zero_shot: dict, args: argparse.Namespac
     lines = [
         "# Feature front-ends on music the models never heard",
         "",
-        f"Data: `{args.data}`. Code and machine: {provenance_line(provenance())}. Each protocol's run folder "
+        f"Data: `{args.data}`. Code and machine: {provenance_line(provenance()).rstrip('.')}; each run folder's report "
+        "names the commit it ran at. Each protocol's run folder "
         "(`halves-*`, `kfold-*`) holds its own report; the 5-fold `lmfcc` runs are read from "
-        f"{', '.join(f'`{e}`' for e in args.kfold_from) or 'nowhere'}.",
+        f"{', '.join(f'`{e.split(chr(61))[-1]}`' for e in args.kfold_from) or 'nowhere'}.",
         "",
         f"**Rule fixed before the runs**: {DEFAULT_RULE}",
         "",
