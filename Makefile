@@ -8,7 +8,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 WORKDIR ?= .hiergenre
-DEMO_EPOCHS ?= 60
 
 .PHONY: install demo test lint clean
 
@@ -30,7 +29,7 @@ DEMO_SCORE = import csv, pathlib, sys; rows = list(csv.DictReader(sys.stdin)); \
 
 demo: install
 	$(BIN)/hiergenre build-tree hierarchies/default.yaml --workdir $(WORKDIR)
-	$(BIN)/hiergenre train-all --epochs $(DEMO_EPOCHS) --workdir $(WORKDIR)
+	$(BIN)/hiergenre train-all --workdir $(WORKDIR)
 	$(BIN)/hiergenre make-corpus $(WORKDIR)/unseen --clips-per-genre 1 --seed 7
 	$(BIN)/hiergenre predict $(WORKDIR)/unseen/genres --workdir $(WORKDIR)
 	@$(BIN)/hiergenre predict $(WORKDIR)/unseen/genres --workdir $(WORKDIR) -o $(WORKDIR)/unseen/predictions.csv 2>/dev/null

@@ -17,7 +17,7 @@ from hiergenre.data.datasets import check_split
 from hiergenre.data.taxonomy import FmaTree
 from hiergenre.data.trees import load_tree
 from hiergenre.errors import HierGenreError, InvalidValue
-from hiergenre.presets import DEFAULT_PRESET, get_preset, with_front_end
+from hiergenre.presets import DEFAULT_FRONT_END, DEFAULT_PRESET, get_preset, with_front_end
 from hiergenre.workspace.layout import Workspace
 
 if TYPE_CHECKING:  # training is imported by learn_tree only: predict imports this module
@@ -132,7 +132,7 @@ def learn_tree(
 
     The test part is never looked at, so a cascade of the learned tree can be scored honestly on
     it. ``output`` is not overwritten unless ``force``: it may be a tree the user edited.
-    ``features`` names the front-end whose statistics the genres are clustered by (default lmfcc).
+    ``features`` names the front-end whose statistics the genres are clustered by (default musicnn).
     """
     from hiergenre.training.discovery import learn_tree_from_data
     from hiergenre.training.run import resolve_dataset
@@ -145,7 +145,7 @@ def learn_tree(
     learned = learn_tree_from_data(
         dataset,
         output,
-        features=with_front_end(get_preset(DEFAULT_PRESET), features).features,
+        features=with_front_end(get_preset(DEFAULT_PRESET), features or DEFAULT_FRONT_END).features,
         cache_dir=workspace.cache_dir,
         split=split,
         groups=groups,

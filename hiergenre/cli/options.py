@@ -96,7 +96,7 @@ FeaturesOption = Annotated[
     typer.Option(
         metavar="NAME",
         help=f"Feature front-end the models learn from: {front_end_help()}",
-        show_default="lmfcc",
+        show_default="musicnn; train-all: lmfcc when --preset, --node-model or --epochs is given",
     ),
 ]
 JobsOption = Annotated[int, typer.Option(metavar="N", help="Parallel processes for feature extraction.")]

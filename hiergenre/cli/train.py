@@ -160,15 +160,21 @@ def train_all_command(
     metadata: MetadataOption = None,
     split: SplitOption = "paper",
     preset: Annotated[
-        str, typer.Option(metavar="NAME", help=f"Model and training recipe. {preset_help()}")
-    ] = DEFAULT_PRESET,
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help=f"Model and training recipe of the LMFCC CNN (naming one trains LMFCC features unless --features "
+            f"says otherwise). {preset_help()}",
+            show_default=DEFAULT_PRESET,
+        ),
+    ] = None,
     features: FeaturesOption = None,
     node_model: Annotated[
         str | None,
         typer.Option(
             metavar="KIND",
             help=f"Classifier of every node: {node_model_help()}",
-            show_default="the preset's: cnn; stats with --features musicnn, ensemble with musicnn+lmfcc",
+            show_default="stats on the default musicnn features; the preset's cnn on lmfcc; ensemble on musicnn+lmfcc",
         ),
     ] = None,
     calibration: Annotated[
@@ -213,6 +219,11 @@ def train_all_command(
     seed: SeedOption = 0,
 ) -> None:
     """Train a model per tree node, the flat model and the 3-class baseline.
+
+    By default every node is a logistic regression on the pretrained musicnn embedding (--features
+    musicnn: right on 89% of GTZAN clips by artists it never heard, against 61% for the LMFCC CNN;
+    trains in seconds). --features lmfcc, or naming --preset, --node-model or --epochs, trains the
+    paper's LMFCC CNNs instead (--preset paper: the report's recipe, unchanged).
 
     One model per decision node of the built tree, a flat model over the same genres, and the
     paper's 3-class baseline (metal, classical, disco) when the data has those genres.
