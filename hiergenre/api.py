@@ -67,7 +67,7 @@ def train_all(
     naming both data sets, before anything is replaced).
     ``features`` picks the front-end (lmfcc, musicnn, musicnn+lmfcc:
     :data:`~hiergenre.presets.FRONT_ENDS`); without it a plain run uses the default front-end
-    (musicnn) and a run naming ``preset``, ``node_model`` or ``epochs`` the LMFCC CNN's
+    (musicnn+lmfcc) and a run naming ``preset``, ``node_model`` or ``epochs`` the LMFCC CNN's
     (:func:`~hiergenre.presets.training_recipe`). ``epochs`` caps the preset's epoch count (for
     quick runs); ``node_model`` overrides the preset's classifier kind (cnn, stats, ensemble,
     auto), ``calibration`` its calibration

@@ -17,7 +17,7 @@ from hiergenre.data.datasets import check_split
 from hiergenre.data.taxonomy import FmaTree
 from hiergenre.data.trees import load_tree
 from hiergenre.errors import HierGenreError, InvalidValue
-from hiergenre.presets import DEFAULT_FRONT_END, DEFAULT_PRESET, get_preset, with_front_end
+from hiergenre.presets import DEFAULT_PRESET, get_preset, with_front_end
 from hiergenre.workspace.layout import Workspace
 
 if TYPE_CHECKING:  # training is imported by learn_tree only: predict imports this module
@@ -137,6 +137,8 @@ def learn_tree(
     from hiergenre.training.discovery import learn_tree_from_data
     from hiergenre.training.run import resolve_dataset
 
+    if features == "musicnn+lmfcc":
+        raise InvalidValue("a tree is learned from one front-end's statistics: --features musicnn or lmfcc")
     output = _writable(output, force)
     check_split(split)
     jobs = at_least_one(jobs, "--jobs")
@@ -145,7 +147,7 @@ def learn_tree(
     learned = learn_tree_from_data(
         dataset,
         output,
-        features=with_front_end(get_preset(DEFAULT_PRESET), features or DEFAULT_FRONT_END).features,
+        features=with_front_end(get_preset(DEFAULT_PRESET), features or "musicnn").features,
         cache_dir=workspace.cache_dir,
         split=split,
         groups=groups,

@@ -105,9 +105,9 @@ FRONT_ENDS: dict[str, str] = {
     "lmfcc": "the paper's liftered MFCCs, each node learning from scratch (the preset's CNN; what --preset, "
     "--node-model and --epochs imply)",
     "musicnn": "the pretrained musicnn embedding (a tagger trained on the Million Song Dataset), classified by "
-    "a logistic regression at each node (--node-model stats); knows artists the training clips lack (the default)",
-    "musicnn+lmfcc": "both, for nodes that mix the musicnn classifier with the LMFCC CNN (--node-model "
-    "ensemble, or auto: per node, whichever of the two or their mix validates best)",
+    "a logistic regression at each node (--node-model stats); knows artists the training clips lack; seconds to train",
+    "musicnn+lmfcc": "both: each node mixes the musicnn classifier with the preset's LMFCC CNN (--node-model "
+    "ensemble, or auto: per node, whichever of the two or their mix validates best); the default",
 }
 #: The node models that work on each front-end's windows, the first being its default.
 NODE_MODELS_OF: dict[str, tuple[str, ...]] = {
@@ -121,7 +121,7 @@ NODE_MODELS_OF: dict[str, tuple[str, ...]] = {
 #: the runs: the default tree's leaf accuracy on the artist-ordered halves of gtzan-mini (music by artists the
 #: models never heard), ties within 2 points going to the cheaper front-end. Its report:
 #: ``benchmarks/results/front-ends-gtzan-mini/report.md``.
-DEFAULT_FRONT_END = "musicnn"
+DEFAULT_FRONT_END = "musicnn+lmfcc"
 
 
 def training_recipe(
