@@ -8,6 +8,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 WORKDIR ?= .hiergenre
+# The demo trains the default front-end (musicnn+lmfcc) with its CNNs capped at this many epochs, to stay short.
 DEMO_EPOCHS ?= 60
 
 .PHONY: install demo test lint clean
@@ -30,7 +31,7 @@ DEMO_SCORE = import csv, pathlib, sys; rows = list(csv.DictReader(sys.stdin)); \
 
 demo: install
 	$(BIN)/hiergenre build-tree hierarchies/default.yaml --workdir $(WORKDIR)
-	$(BIN)/hiergenre train-all --epochs $(DEMO_EPOCHS) --workdir $(WORKDIR)
+	$(BIN)/hiergenre train-all --features musicnn+lmfcc --epochs $(DEMO_EPOCHS) --workdir $(WORKDIR)
 	$(BIN)/hiergenre make-corpus $(WORKDIR)/unseen --clips-per-genre 1 --seed 7
 	$(BIN)/hiergenre predict $(WORKDIR)/unseen/genres --workdir $(WORKDIR)
 	@$(BIN)/hiergenre predict $(WORKDIR)/unseen/genres --workdir $(WORKDIR) -o $(WORKDIR)/unseen/predictions.csv 2>/dev/null

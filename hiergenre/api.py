@@ -34,7 +34,7 @@ from hiergenre.errors import InvalidValue
 from hiergenre.evaluation.evaluate import EvaluationReport, evaluate_workspace
 from hiergenre.parallel.backends import usable_cores
 from hiergenre.parallel.choose import open_backend, parse_cluster
-from hiergenre.presets import DEFAULT_PRESET, get_preset, with_calibration, with_front_end
+from hiergenre.presets import training_recipe
 from hiergenre.progress import Reporter
 from hiergenre.training.run import TrainingReport, resolve_dataset, train_workspace
 from hiergenre.workspace.layout import Workspace
@@ -45,7 +45,7 @@ def train_all(
     workdir: str | Path | None = None,
     data: str | Path | None = None,
     split: str = "paper",
-    preset: str = DEFAULT_PRESET,
+    preset: str | None = None,
     features: str | None = None,
     node_model: str | None = None,
     calibration: str | None = None,
@@ -65,9 +65,12 @@ def train_all(
     ``baseline3=False`` skips the 3-class baseline (benchmarks that do not need it). Models of the
     workspace trained on other real data are replaced only with ``replace_data`` (else: an error
     naming both data sets, before anything is replaced).
-    ``epochs`` caps the preset's epoch count (for quick runs); ``features`` picks the front-end
-    (lmfcc, musicnn: :data:`~hiergenre.config.FRONT_ENDS`), ``node_model`` overrides the
-    preset's classifier kind (cnn, stats, ensemble, auto), ``calibration`` its calibration
+    ``features`` picks the front-end (lmfcc, musicnn, musicnn+lmfcc:
+    :data:`~hiergenre.presets.FRONT_ENDS`); without it a plain run uses the default front-end
+    (musicnn+lmfcc) and a run naming ``preset``, ``node_model`` or ``epochs`` the LMFCC CNN's
+    (:func:`~hiergenre.presets.training_recipe`). ``epochs`` caps the preset's epoch count (for
+    quick runs); ``node_model`` overrides the preset's classifier kind (cnn, stats, ensemble,
+    auto), ``calibration`` its calibration
     (temperature, none: :mod:`hiergenre.cascade.calibration`). ``metadata`` is FMA's ``tracks.csv`` when
     ``data`` is an FMA audio folder (:mod:`hiergenre.data.fma`). Unreadable files are skipped and
     listed in the report. Node models whose inputs did not change since the last run are reused.
@@ -75,7 +78,7 @@ def train_all(
     models are the same whatever their number. ``cluster`` runs those jobs on a Dask cluster
     instead (``local:N`` or a scheduler address, :mod:`hiergenre.parallel.backends`).
     """
-    chosen = with_calibration(with_front_end(get_preset(preset), features, node_model), calibration)
+    chosen = training_recipe(preset, features, node_model, calibration, epochs=epochs)
     get_calibration(chosen.train.calibration)  # a clear error for an unknown name
     cap = chosen.train.epochs if epochs is None else min(at_least_one(epochs, "--epochs"), chosen.train.epochs)
     jobs = usable_cores() if jobs is None else at_least_one(jobs, "--jobs")

@@ -132,11 +132,13 @@ def learn_tree(
 
     The test part is never looked at, so a cascade of the learned tree can be scored honestly on
     it. ``output`` is not overwritten unless ``force``: it may be a tree the user edited.
-    ``features`` names the front-end whose statistics the genres are clustered by (default lmfcc).
+    ``features`` names the front-end whose statistics the genres are clustered by (default musicnn).
     """
     from hiergenre.training.discovery import learn_tree_from_data
     from hiergenre.training.run import resolve_dataset
 
+    if features == "musicnn+lmfcc":
+        raise InvalidValue("a tree is learned from one front-end's statistics: --features musicnn or lmfcc")
     output = _writable(output, force)
     check_split(split)
     jobs = at_least_one(jobs, "--jobs")
@@ -145,7 +147,7 @@ def learn_tree(
     learned = learn_tree_from_data(
         dataset,
         output,
-        features=with_front_end(get_preset(DEFAULT_PRESET), features).features,
+        features=with_front_end(get_preset(DEFAULT_PRESET), features or "musicnn").features,
         cache_dir=workspace.cache_dir,
         split=split,
         groups=groups,

@@ -102,11 +102,12 @@ def with_node_model(preset: Preset, node_model: str | None) -> Preset:
 
 #: The feature front-ends ``--features`` chooses among, with what each means.
 FRONT_ENDS: dict[str, str] = {
-    "lmfcc": "the paper's liftered MFCCs, each node learning from scratch (the preset's CNN; the default)",
+    "lmfcc": "the paper's liftered MFCCs, each node learning from scratch (the preset's CNN; what --preset, "
+    "--node-model and --epochs imply)",
     "musicnn": "the pretrained musicnn embedding (a tagger trained on the Million Song Dataset), classified by "
-    "a logistic regression at each node (--node-model stats); knows artists the training clips lack",
-    "musicnn+lmfcc": "both, for nodes that mix the musicnn classifier with the LMFCC CNN (--node-model "
-    "ensemble, or auto: per node, whichever of the two or their mix validates best)",
+    "a logistic regression at each node (--node-model stats); knows artists the training clips lack; seconds to train",
+    "musicnn+lmfcc": "both: each node mixes the musicnn classifier with the preset's LMFCC CNN (--node-model "
+    "ensemble, or auto: per node, whichever of the two or their mix validates best); the default",
 }
 #: The node models that work on each front-end's windows, the first being its default.
 NODE_MODELS_OF: dict[str, tuple[str, ...]] = {
@@ -114,6 +115,34 @@ NODE_MODELS_OF: dict[str, tuple[str, ...]] = {
     "musicnn": ("stats",),
     "musicnn+lmfcc": ("ensemble", "auto"),
 }
+
+
+#: The front-end of a plain ``train-all``, chosen by ``benchmarks/front_ends.py`` under its rule, fixed before
+#: the runs: the default tree's leaf accuracy on the artist-ordered halves of gtzan-mini (music by artists the
+#: models never heard), ties within 2 points going to the cheaper front-end. Its report:
+#: ``benchmarks/results/front-ends-gtzan-mini/report.md``.
+DEFAULT_FRONT_END = "musicnn+lmfcc"
+
+
+def training_recipe(
+    preset: str | None = None,
+    features: str | None = None,
+    node_model: str | None = None,
+    calibration: str | None = None,
+    *,
+    epochs: int | None = None,
+) -> Preset:
+    """What ``train-all`` trains, from its options (``None``: not given).
+
+    Without ``--features``, a plain run uses :data:`DEFAULT_FRONT_END`; a run that names a preset,
+    a node model or an epoch cap (the CNN's options) keeps the LMFCC front-end those options were
+    made for, as before 0.5, so ``--preset paper`` is still exactly the report's recipe.
+    """
+    if features is None:
+        cnn_options = preset is not None or node_model is not None or epochs is not None
+        features = "lmfcc" if cnn_options else DEFAULT_FRONT_END
+    chosen = with_front_end(get_preset(preset or DEFAULT_PRESET), features, node_model)
+    return with_calibration(chosen, calibration)
 
 
 def with_front_end(preset: Preset, front_end: str | None, node_model: str | None = None) -> Preset:

@@ -96,7 +96,8 @@ FeaturesOption = Annotated[
     typer.Option(
         metavar="NAME",
         help=f"Feature front-end the models learn from: {front_end_help()}",
-        show_default="lmfcc",
+        show_default="train-all: musicnn+lmfcc, or lmfcc when --preset, --node-model or --epochs is given; "
+        "build-tree --learn: musicnn",
     ),
 ]
 JobsOption = Annotated[int, typer.Option(metavar="N", help="Parallel processes for feature extraction.")]

@@ -195,14 +195,14 @@ def print_info(console: Console, info: Mapping) -> None:
     sources: dict[str, list[str]] = {}
     for name, tree in info["trained_trees"].items():
         kinds = ", ".join(f"{count} {kind}" for kind, count in tree["node_kinds"].items())
+        networks = any(kind in ("cnn", "ensemble") for kind in tree["node_kinds"])  # preset and epochs shape them
         table.add_row(
             name + (" *" if tree["is_built_tree"] else ""),
             str(tree["genres"]),
             str(tree["node_models"]),
             tree["front_end"],
             kinds,
-            tree["preset"],
-            f"≤{tree['epochs_cap']}",
+            *((tree["preset"], f"≤{tree['epochs_cap']}") if networks else ("–", "–")),
             str(tree["seed"]),
             tree["trained_at"].replace("T", " ")[:16],
             tree["hiergenre_version"],

@@ -86,7 +86,7 @@ def build_tree_command(
     that ships with hiergenre (e.g. 'hiergenre build-tree default'); a file of that name wins.
 
     With --learn the groups come from data instead: out-of-fold confusions of a statistics
-    classifier on the --features front-end's frames (LMFCC by default, or musicnn's embedding)
+    classifier on the --features front-end's frames (musicnn's embedding by default, or LMFCC)
     on the train and valid parts of --split (never the test part) are clustered into --groups
     groups. The tree is written to TREE_FILE, with comments on how it was derived, for you to
     edit; then it is built like any other. With --from-fma the tree is the Free Music
@@ -160,15 +160,21 @@ def train_all_command(
     metadata: MetadataOption = None,
     split: SplitOption = "paper",
     preset: Annotated[
-        str, typer.Option(metavar="NAME", help=f"Model and training recipe. {preset_help()}")
-    ] = DEFAULT_PRESET,
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help=f"Model and training recipe of the LMFCC CNN (naming one trains LMFCC features unless --features "
+            f"says otherwise). {preset_help()}",
+            show_default=DEFAULT_PRESET,
+        ),
+    ] = None,
     features: FeaturesOption = None,
     node_model: Annotated[
         str | None,
         typer.Option(
             metavar="KIND",
             help=f"Classifier of every node: {node_model_help()}",
-            show_default="the preset's: cnn; stats with --features musicnn, ensemble with musicnn+lmfcc",
+            show_default="ensemble on the default musicnn+lmfcc; the preset's cnn on lmfcc; stats on musicnn",
         ),
     ] = None,
     calibration: Annotated[
@@ -213,6 +219,12 @@ def train_all_command(
     seed: SeedOption = 0,
 ) -> None:
     """Train a model per tree node, the flat model and the 3-class baseline.
+
+    By default every node mixes a logistic regression on the pretrained musicnn embedding with the
+    preset's LMFCC CNN (--features musicnn+lmfcc: the default tree right on 88% of GTZAN clips by
+    artists it never heard, against 86% for musicnn alone, which trains in seconds, and 60% for the
+    LMFCC CNN alone). --features lmfcc, or naming --preset, --node-model or --epochs without
+    --features, trains the paper's LMFCC CNNs (--preset paper: the report's recipe, unchanged).
 
     One model per decision node of the built tree, a flat model over the same genres, and the
     paper's 3-class baseline (metal, classical, disco) when the data has those genres.

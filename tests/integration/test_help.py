@@ -15,7 +15,7 @@ def test_help_reads_like_a_unix_tool(cli):
     assert "<list[" not in text and "<bool>" not in text and "{files}" not in text
     epochs = " ".join(cli("train-all", "--help").stdout.replace("│", " ").split())
     assert "[default: (the preset's: 1000 for" in epochs
-    assert "[default: (the preset's: cnn; stats with --features musicnn, ensemble with musicnn+lmfcc)]" in epochs
+    assert "[default: (ensemble on the default musicnn+lmfcc; the preset's cnn on lmfcc; stats on" in epochs
     assert "--features NAME Feature front-end the models learn from: 'lmfcc'" in epochs
     top = cli("--help").stdout
     assert "Exit codes: 0 success" in top and "<bool>" not in top
