@@ -13,11 +13,12 @@ DEMO_EPOCHS ?= 60
 
 .PHONY: install demo test lint clean
 
-# hiergenre/__init__.py holds the version the installed metadata reports
+# hiergenre/__init__.py holds the version the installed metadata reports. uv (installed into the venv by pip)
+# installs the dependencies in seconds where pip took 40 to 55 s.
 $(BIN)/.installed: pyproject.toml hiergenre/__init__.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,cluster]"
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev,cluster]"
 	touch $@
 
 install: $(BIN)/.installed
