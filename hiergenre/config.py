@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -42,6 +43,10 @@ class FeatureConfig:
 
     #: The front-end kind these settings belong to (:mod:`hiergenre.features.registry`).
     kind: ClassVar[str] = "lmfcc"
+
+    def __post_init__(self) -> None:
+        check_value_types(self)
+
     #: Smallest distance between two windows spread over a clip (50 frames ≈ 2.3 s: a 30-s clip gets 7).
     spread_hop_frames: ClassVar[int] = 50
     #: At most this many windows are scored per clip; their probabilities are averaged.
@@ -86,6 +91,10 @@ class MusicnnConfig:
     max_seconds: float = 600.0
 
     kind: ClassVar[str] = "musicnn"
+
+    def __post_init__(self) -> None:
+        check_value_types(self)
+
     #: Smallest distance between two windows spread over a long file (5 patches, 15 s).
     spread_hop_frames: ClassVar[int] = 5
     #: At most four windows of 30 s are embedded per file: two minutes of a long song, spread over it.
@@ -162,6 +171,26 @@ class PairedConfig:
     def window_seconds(self) -> float:
         """Audio duration one LMFCC window covers."""
         return self.lmfcc.window_seconds
+
+
+def check_value_types(settings: Any) -> None:
+    """``TypeError`` naming the field when a setting is not of its default's kind (a hand-edited manifest, say).
+
+    Read back from JSON, ``{"n_fft": "512"}`` would otherwise fail much later, inside the FFT.
+    """
+    for item in dataclasses.fields(settings):
+        value, default = getattr(settings, item.name), item.default
+        if isinstance(default, bool) or isinstance(value, bool):
+            ok = isinstance(value, bool) == isinstance(default, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, numbers.Integral)
+        elif isinstance(default, float):
+            ok = isinstance(value, numbers.Real)
+        else:
+            ok = isinstance(value, type(default))
+        if not ok:
+            kind = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}[type(default)]
+            raise TypeError(f"{item.name} must be {kind}, got {value!r}")
 
 
 #: The settings of any front-end: what ``Preset.features`` holds.

@@ -90,5 +90,13 @@ def test_unknown_or_damaged_front_ends_are_refused(tmp_path):
         load_front_end({"kind": "vggish", "params": {}}, tmp_path / "features.npz", lean=False)
     with pytest.raises(HierGenreError, match="damaged front-end settings"):
         load_front_end({"kind": "lmfcc", "params": {"n_mfc": 13}}, tmp_path / "features.npz", lean=False)
+    typed = [
+        {"kind": "musicnn", "params": {"n_fft": "512"}},  # a hand-edited manifest: refused here, not in the FFT
+        {"kind": "lmfcc", "params": {"n_mfcc": 13.5}},
+        {"kind": "musicnn+lmfcc", "params": {"lmfcc": {}, "musicnn": {"fmax": "8k"}}},
+    ]
+    for record in typed:
+        with pytest.raises(HierGenreError, match="damaged front-end settings .* must be "):
+            load_front_end(record, tmp_path / "features.npz", lean=False)
     with pytest.raises(HierGenreError, match="feature matrices not found"):
         load_front_end({"kind": "lmfcc", "params": {}}, tmp_path / "features.npz", lean=True)
