@@ -78,8 +78,72 @@ class FrontEnd(Protocol):
         ...
 
 
+class FrontEndBase:
+    """What every front-end does the same way, from its settings (``config``) and its ``kind``.
+
+    A front-end adds how it turns a signal at its own rate into windows (``windows_at_rate``), a
+    file into windows (``file_windows``), one analysis window, and what it stores beside the models.
+    """
+
+    config: Any
+    kind: ClassVar[str]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Its settings' fields, as the manifest records them."""
+        return asdict(self.config)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """What a manifest stores of it."""
+        return {"kind": self.kind, "params": self.params}
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate it resamples every signal to."""
+        return self.config.sample_rate
+
+    @property
+    def max_seconds(self) -> float:
+        """Seconds of a signal it uses at most (the first ones): what the file decoder is told to read."""
+        return self.config.max_seconds
+
+    def windows_at_rate(self, signal: np.ndarray) -> np.ndarray:
+        """The windows of a signal already at :attr:`sample_rate` (each front-end's own)."""
+        raise NotImplementedError
+
+    def windows(self, y: np.ndarray, sr: float) -> np.ndarray:
+        """The windows of a mono signal ``(n_samples,)`` at ``sr`` Hz: resampled, cut to :attr:`max_seconds`."""
+        return self.windows_at_rate(resample_signal(y, sr, self.sample_rate, self.max_seconds))
+
+    def clip_windows(self, frames: Any) -> np.ndarray:
+        """The windows every scoring path uses, spread over one clip's frames."""
+        return prediction_windows(frames, self.config)
+
+    def extract(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        cache: FeatureCache | None = None,
+        backend: Backend | None = None,
+        on_done: Callable[[], None] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Every readable file's frames (cached under this front-end's key), and a one-line reason for each other."""
+        return extract_many(paths, self.config, cache=cache, backend=backend, on_done=on_done)
+
+
+def recorded_settings(settings: type, params: dict[str, Any], matrices_file: Path) -> Any:
+    """``settings(**params)`` read from a manifest, or the one-line error that the models' settings are damaged."""
+    try:
+        return settings(**params)
+    except TypeError as exc:
+        raise HierGenreError(
+            f"damaged front-end settings of the models in {matrices_file.parent} ({exc}); retrain with train-all"
+        ) from None
+
+
 @dataclass(frozen=True)
-class LmfccFrontEnd:
+class LmfccFrontEnd(FrontEndBase):
     """Liftered MFCCs (:mod:`hiergenre.features.lmfcc`), cut into the windows every scoring path uses.
 
     ``matrices`` set: LMFCC in numpy from the matrices stored with the models (the lean path, no
@@ -91,29 +155,9 @@ class LmfccFrontEnd:
     kind: ClassVar[str] = "lmfcc"
 
     @property
-    def params(self) -> dict[str, Any]:
-        """The LMFCC settings (:class:`~hiergenre.config.FeatureConfig`'s fields)."""
-        return asdict(self.config)
-
-    @property
-    def record(self) -> dict[str, Any]:
-        """What a manifest stores of it."""
-        return {"kind": self.kind, "params": self.params}
-
-    @property
-    def sample_rate(self) -> int:
-        """The rate LMFCC is computed at."""
-        return self.config.sample_rate
-
-    @property
     def window_samples(self) -> int:
         """Samples one analysis window spans: its frames' first sample to their last one."""
         return self.config.frame_length + (self.config.window_frames - 1) * self.config.hop_length
-
-    @property
-    def max_seconds(self) -> float:
-        """Seconds of a signal it uses at most (the first ones): what the file decoder is told to read."""
-        return self.config.max_seconds
 
     def frames(self, signal: np.ndarray) -> np.ndarray:
         """LMFCC ``(n_frames, n_mfcc)`` of a mono signal already at :attr:`sample_rate`."""
@@ -187,14 +231,6 @@ class LmfccFrontEnd:
         log_mel = np.maximum(log_mel, log_mel.max() - 80.0)
         return np.ascontiguousarray(log_mel @ self.matrices.dct_lifter.T.astype(np.float32), dtype=np.float32)
 
-    def clip_windows(self, frames: np.ndarray) -> np.ndarray:
-        """The windows ``(n_windows, window_frames, n_mfcc)`` of one clip's LMFCC matrix (spread over it)."""
-        return prediction_windows(frames, self.config)
-
-    def windows(self, y: np.ndarray, sr: float) -> np.ndarray:
-        """The windows ``(n_windows, window_frames, n_mfcc)`` of a mono signal ``(n_samples,)`` at ``sr`` Hz."""
-        return self.windows_at_rate(resample_signal(y, sr, self.sample_rate, self.max_seconds))
-
     def windows_at_rate(self, signal: np.ndarray) -> np.ndarray:
         """:meth:`windows` of a signal already at :attr:`sample_rate`, cut to :attr:`max_seconds` (a decoded file)."""
         return self.clip_windows(self.frames(signal))
@@ -203,17 +239,6 @@ class LmfccFrontEnd:
         """One window ``(window_frames, n_mfcc)`` from :attr:`window_samples` samples at :attr:`sample_rate`."""
         return self.frames(samples)[: self.config.window_frames]
 
-    def extract(
-        self,
-        paths: Sequence[str | Path],
-        *,
-        cache: FeatureCache | None = None,
-        backend: Backend | None = None,
-        on_done: Callable[[], None] | None = None,
-    ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-        """The reference LMFCC matrix of every readable file (cached), and a one-line reason for each other."""
-        return extract_many(paths, self.config, cache=cache, backend=backend, on_done=on_done)
-
     def save(self, matrices_file: Path) -> None:
         """Store what the lean path needs beside the models: the LMFCC matrices (computed with librosa)."""
         (self.matrices or LmfccMatrices.from_librosa(self.config)).save(matrices_file)
@@ -221,12 +246,7 @@ class LmfccFrontEnd:
     @classmethod
     def load(cls, params: dict[str, Any], matrices_file: Path, *, lean: bool) -> LmfccFrontEnd:
         """The front-end a manifest records; ``lean`` loads the matrices stored in ``matrices_file`` (no librosa)."""
-        try:
-            config = FeatureConfig(**params)
-        except TypeError as exc:
-            raise HierGenreError(
-                f"damaged front-end settings of the models in {matrices_file.parent} ({exc}); retrain with train-all"
-            ) from None
+        config = recorded_settings(FeatureConfig, params, matrices_file)
         return cls(config, LmfccMatrices.load(matrices_file) if lean else None)
 
 

@@ -14,8 +14,7 @@ windows'. Everything runs in numpy and LiteRT: neither librosa nor TensorFlow is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,9 +22,7 @@ import numpy as np
 
 from hiergenre.config import MusicnnConfig
 from hiergenre.data.audio import load_audio
-from hiergenre.errors import HierGenreError
-from hiergenre.features.extraction import FeatureCache, extract_many
-from hiergenre.features.frontend import resample_signal
+from hiergenre.features.frontend import FrontEndBase, recorded_settings
 from hiergenre.features.lmfcc import analysable
 from hiergenre.features.musicnn import (
     PREDICTION_THREADS,
@@ -36,41 +33,21 @@ from hiergenre.features.musicnn import (
     patch_count,
     patches,
 )
-from hiergenre.features.windows import prediction_windows, spread_starts
-from hiergenre.parallel.backends import Backend, usable_cores
+from hiergenre.features.windows import spread_starts
+from hiergenre.parallel.backends import usable_cores
 
 
 @dataclass(frozen=True)
-class MusicnnFrontEnd:
+class MusicnnFrontEnd(FrontEndBase):
     """musicnn embeddings of 3-s patches, cut into windows of ``config.window_frames`` patches. Picklable."""
 
     config: MusicnnConfig = field(default_factory=MusicnnConfig)
     kind: ClassVar[str] = MusicnnConfig.kind
 
     @property
-    def params(self) -> dict[str, Any]:
-        """The settings (:class:`~hiergenre.config.MusicnnConfig`'s fields)."""
-        return asdict(self.config)
-
-    @property
-    def record(self) -> dict[str, Any]:
-        """What a manifest stores of it."""
-        return {"kind": self.kind, "params": self.params}
-
-    @property
-    def sample_rate(self) -> int:
-        """16 kHz, musicnn's rate."""
-        return self.config.sample_rate
-
-    @property
     def window_samples(self) -> int:
         """Samples of one window: centred frames give ``1 + n // hop`` frames, so this many give exactly its patches."""
         return (self.config.window_frames * self.config.patch_frames - 1) * self.config.hop_length
-
-    @property
-    def max_seconds(self) -> float:
-        """Seconds of a file it decodes at most (the first ones)."""
-        return self.config.max_seconds
 
     def frames(self, signal: np.ndarray) -> np.ndarray:
         """The embedding of every patch ``(n_patches, 200)`` of a signal at :attr:`sample_rate`."""
@@ -84,10 +61,6 @@ class MusicnnFrontEnd:
     def _log_mel(self, signal: np.ndarray) -> np.ndarray:
         return log_compress(mel_power(analysable(signal, self.config), self.config))
 
-    def clip_windows(self, frames: np.ndarray) -> np.ndarray:
-        """The windows ``(n_windows, window_frames, 200)`` of one clip's patch embeddings (spread over it)."""
-        return prediction_windows(frames, self.config)
-
     def windows_at_rate(self, signal: np.ndarray) -> np.ndarray:
         """The windows of a signal at :attr:`sample_rate`, embedding only the patches they hold."""
         log_mel = self._log_mel(signal)
@@ -100,10 +73,6 @@ class MusicnnFrontEnd:
         embedded[needed] = self._embedder().embed(patches(log_mel, self.config, np.asarray(needed)))
         return self.clip_windows(embedded)
 
-    def windows(self, y: np.ndarray, sr: float) -> np.ndarray:
-        """The windows ``(n_windows, window_frames, 200)`` of a mono signal ``(n_samples,)`` at ``sr`` Hz."""
-        return self.windows_at_rate(resample_signal(y, sr, self.sample_rate, self.max_seconds))
-
     def file_windows(self, path: str | Path) -> np.ndarray:
         """The windows of a file's decoded first :attr:`max_seconds` (at most 10 minutes at 16 kHz: 38 MB)."""
         return self.windows_at_rate(load_audio(path, sample_rate=self.sample_rate, max_seconds=self.max_seconds))
@@ -112,27 +81,10 @@ class MusicnnFrontEnd:
         """One window ``(window_frames, 200)`` from :attr:`window_samples` samples at :attr:`sample_rate`."""
         return self.frames(samples)[: self.config.window_frames]
 
-    def extract(
-        self,
-        paths: Sequence[str | Path],
-        *,
-        cache: FeatureCache | None = None,
-        backend: Backend | None = None,
-        on_done: Callable[[], None] | None = None,
-    ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-        """Every readable file's patch embeddings (cached), and a one-line reason for each other."""
-        return extract_many(paths, self.config, cache=cache, backend=backend, on_done=on_done)
-
     def save(self, matrices_file: Path) -> None:
         """Nothing to store beside the models: the network ships in the package."""
 
     @classmethod
     def load(cls, params: dict[str, Any], matrices_file: Path, *, lean: bool) -> MusicnnFrontEnd:
         """The front-end a manifest records (numpy and LiteRT whatever ``lean`` says)."""
-        try:
-            config = MusicnnConfig(**params)
-        except TypeError as exc:
-            raise HierGenreError(
-                f"damaged front-end settings of the models in {matrices_file.parent} ({exc}); retrain with train-all"
-            ) from None
-        return cls(config)
+        return cls(recorded_settings(MusicnnConfig, params, matrices_file))
