@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.scale import FMA_SIZES, longest_first
+from benchmarks.scale import projection
 from benchmarks.scale_report import write_report
-from hiergenre.cascade.hierarchy import ROOT
-from hiergenre.data.taxonomy import fma_tree, read_fma_genres
 from hiergenre.models.statistics import StatsClassifier
 
 #: Windows of the fits the per-clip cost is measured on.
@@ -50,40 +47,6 @@ def fit_seconds_per_window(classes: int = 16) -> tuple[float, float]:
     return max(float(intercept), 0.0), float(slope)
 
 
-def musicnn_projection(fma_csv: Path, per_clip: float, overhead: float, fixed: float, per_window: float) -> list[dict]:
-    """Projected train-all hours on FMA medium and large with 8 and 32 workers, musicnn features."""
-    genres = read_fma_genres(fma_csv)
-    made = fma_tree(genres, name="fma")
-    ids = {name: genre_id for genre_id, name in made.names.items()}
-    tree = made.tree
-
-    def tracks_under(node: str) -> int:
-        own = genres[ids[node]].tracks if node in ids else 0
-        return own + sum(tracks_under(child) for child in tree.children(node))
-
-    total = tracks_under(ROOT)
-    rows = []
-    for data_set, clips in FMA_SIZES.items():
-        jobs = [fixed + clips * tracks_under(n) / total * per_window for n in tree.model_nodes]
-        jobs.append(fixed + clips * per_window)  # the flat model: every clip, one 30-s window each
-        for workers in (8, 32):
-            extraction = (clips * per_clip + math.ceil(clips / 32) * overhead) / workers
-            training = longest_first(jobs, workers)
-            rows.append(
-                {
-                    "data_set": data_set,
-                    "clips": clips,
-                    "workers": workers,
-                    "node_models": len(jobs),
-                    "extraction_hours": extraction / 3600,
-                    "training_hours": training / 3600,
-                    "largest_job_hours": max(jobs) / 3600,
-                    "total_hours": (extraction + training) / 3600,
-                }
-            )
-    return rows
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -102,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "fit_fixed_seconds": fixed,
         "fit_seconds_per_window": per_window,
         "command": "python -m benchmarks.scale_musicnn " + " ".join(sys.argv[1:] if argv is None else argv),
-        "rows": musicnn_projection(Path(options.fma_genres), per_clip, overhead, fixed, per_window),
+        "rows": projection(Path(options.fma_genres), per_clip, overhead, per_window, fixed),
     }
     (scale / "results.json").write_text(json.dumps(results))
     print(write_report(results, scale))
