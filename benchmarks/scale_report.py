@@ -72,19 +72,6 @@ def write_report(results: dict, out: Path) -> Path:
         "",
     ]
     p = results["projection"]
-    projected = [
-        [
-            r["data_set"],
-            f"{r['clips']:,}",
-            r["workers"],
-            r["node_models"],
-            f"{r['extraction_hours']:.2f}",
-            f"{r['training_hours']:.1f}",
-            f"{r['largest_job_hours']:.1f}",
-            f"{r['total_hours']:.1f}",
-        ]
-        for r in p["rows"]
-    ]
     text += [
         "## Projection (a model from the numbers above, not a measurement)",
         "",
@@ -97,10 +84,7 @@ def write_report(results: dict, out: Path) -> Path:
         "decision node of FMA's 163-genre tree plus the flat model, each with the clips under its node (FMA's "
         "#tracks, scaled to the data set), scheduled largest first.",
         "",
-        markdown_table(
-            ["data set", "clips", "workers", "node models", "extraction h", "training h", "largest job h", "total h"],
-            projected,
-        ),
+        projection_table(p["rows"], hours_digits=1),
         "",
         "What limits it: the root and the flat model each see every clip, and a node model trains on one worker, "
         "so past a few workers the wall time is the largest job's, whatever the cluster's size. The caller also "
@@ -118,19 +102,6 @@ def musicnn_section(p: dict | None) -> list[str]:
     """The projection for musicnn features (:mod:`benchmarks.scale_musicnn`), when it was made."""
     if not p:
         return []
-    rows = [
-        [
-            r["data_set"],
-            f"{r['clips']:,}",
-            r["workers"],
-            r["node_models"],
-            f"{r['extraction_hours']:.2f}",
-            f"{r['training_hours']:.2f}",
-            f"{r['largest_job_hours']:.2f}",
-            f"{r['total_hours']:.2f}",
-        ]
-        for r in p["rows"]
-    ]
     return [
         "## Projection for musicnn features (`--features musicnn`, logistic-regression nodes)",
         "",
@@ -141,12 +112,23 @@ def musicnn_section(p: dict | None) -> list[str]:
         "the faster of two fits, a line through them, "
         "extrapolated), one window per 30-s clip. Same tree, job sizes and scheduling as above.",
         "",
-        markdown_table(
-            ["data set", "clips", "workers", "node models", "extraction h", "training h", "largest job h", "total h"],
-            rows,
-        ),
+        projection_table(p["rows"], hours_digits=2),
         "",
         "Here extraction, not training, bounds the wall time, and it divides by the workers; the caller holds "
         "10 × 200 float32 values a 30-s clip (8 kB: 0.2 GB for FMA medium, 0.9 GB for FMA large).",
         "",
     ]
+
+
+def projection_table(rows: list[dict], hours_digits: int) -> str:
+    """The projected hours per data set and worker count, as a Markdown table."""
+    header = ["data set", "clips", "workers", "node models", "extraction h", "training h", "largest job h", "total h"]
+    hours = ("training_hours", "largest_job_hours", "total_hours")
+    return markdown_table(
+        header,
+        [
+            [r["data_set"], f"{r['clips']:,}", r["workers"], r["node_models"], f"{r['extraction_hours']:.2f}"]
+            + [f"{r[key]:.{hours_digits}f}" for key in hours]
+            for r in rows
+        ],
+    )
