@@ -60,10 +60,17 @@ def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
             yield out
 
 
-def write_json_atomic(path: str | Path, data: Any) -> None:
-    """Write JSON through a temporary file and a rename: never a half-written file."""
+def write_json_atomic(path: str | Path, data: Any, *, compact: bool = False) -> None:
+    """Write JSON through a temporary file and a rename: never a half-written file.
+
+    ``compact`` writes no indentation or spaces (for records of thousands of numbers, such as a node's
+    coefficients: a third smaller, which matters for the model shipped in the package).
+    """
     with atomic_file(path) as out:
-        json.dump(data, out, indent=2)
+        if compact:
+            json.dump(data, out, separators=(",", ":"))
+        else:
+            json.dump(data, out, indent=2)
 
 
 def read_json(path: str | Path, *, what: str) -> Any:

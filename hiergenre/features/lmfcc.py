@@ -87,12 +87,13 @@ class LmfccMatrices:
         lifter = np.ones(config.n_mfcc)
         if config.lifter > 0:
             lifter += (config.lifter / 2) * np.sin(np.pi * np.arange(1, config.n_mfcc + 1) / config.lifter)
-        return cls(np.asarray(window, np.float64), np.asarray(mel, np.float64), lifter[:, None] * dct)
+        # float32: what lmfcc_numpy computes in (stored compressed, the mostly empty mel bank takes kilobytes)
+        return cls(*(np.asarray(m, np.float32) for m in (window, mel, lifter[:, None] * dct)))
 
     def save(self, path: str | Path) -> None:
-        """Write as ``.npz`` atomically (plain arrays: loading needs no pickle)."""
+        """Write as a compressed ``.npz`` atomically (plain arrays: loading needs no pickle)."""
         with atomic_file(path, "wb") as out:
-            np.savez(out, window=self.window, mel_basis=self.mel_basis, dct_lifter=self.dct_lifter)
+            np.savez_compressed(out, window=self.window, mel_basis=self.mel_basis, dct_lifter=self.dct_lifter)
 
     @classmethod
     def load(cls, path: str | Path) -> LmfccMatrices:

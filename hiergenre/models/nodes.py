@@ -313,7 +313,7 @@ def save_node(model: NodeModel, directory: str | Path) -> None:
         "parameters": model.n_parameters,
         "network_parameters": int(network.count_params()) if network is not None else 0,
     }
-    write_json_atomic(node_file(directory, model.node), meta)
+    write_json_atomic(node_file(directory, model.node), meta, compact=True)
 
 
 def load_node(directory: str | Path, node: str, backend: str = "keras") -> NodeModel:

@@ -8,6 +8,10 @@ Layout (default ``.hiergenre/`` under the current directory, or ``$HIERGENRE_WOR
     models/<tree>/               one trained tree: its manifest and model versions (workspace.folders)
     .train.lock                  held by the train-all that is running (refuses a second one)
 
+A workspace with no trained tree reads its models from the model shipped in the package
+(:mod:`hiergenre.workspace.bundled`, :meth:`Workspace.serving`): its tree and trained trees come
+from there, read-only, while caches stay in the workspace.
+
 :class:`Workspace` knows these paths, reads manifests (:mod:`hiergenre.workspace.manifest`),
 publishes them, and opens trained trees (:class:`~hiergenre.workspace.trained.TrainedTree`): one
 manifest read, one version folder, everything a reader needs loaded at once.
@@ -32,6 +36,7 @@ from typing import Any
 from hiergenre.cascade.hierarchy import REFERENCE_TREES, GenreTree, same_decisions
 from hiergenre.errors import HierGenreError
 from hiergenre.storage import atomic_file, read_json
+from hiergenre.workspace.bundled import BUNDLED_MODEL, bundled_model_present, bundled_summary
 from hiergenre.workspace.folders import TreeFolder
 from hiergenre.workspace.manifest import Manifest, data_options, retrain_command
 from hiergenre.workspace.trained import DEFAULT_RUNTIME, TrainedTree, check_runtime
@@ -49,19 +54,43 @@ def default_workdir() -> Path:
 class Workspace:
     """Paths and records of one workspace directory."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, *, models_from: Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_workdir()
         if self.root.exists() and not self.root.is_dir():
             raise HierGenreError(f"workspace {self.root} exists and is not a directory")
+        #: Where the built tree and the trained trees are read from: the workspace itself, or the bundled model.
+        self.models_root = Path(models_from) if models_from is not None else self.root
 
-    tree_file = property(lambda self: self.root / "tree.yaml")
-    tree_png = property(lambda self: self.root / "tree.png")
+    tree_file = property(lambda self: self.models_root / "tree.yaml")
+    tree_png = property(lambda self: self.models_root / "tree.png")
     cache_dir = property(lambda self: self.root / "cache" / "features")
     corpus_dir = property(lambda self: self.root / "corpus" / "synthetic")
-    models_dir = property(lambda self: self.root / "models")
+    models_dir = property(lambda self: self.models_root / "models")
+
+    @property
+    def bundled(self) -> bool:
+        """Whether the models read are the bundled model's (see :meth:`serving`)."""
+        return self.models_root != self.root
+
+    def serving(self) -> Workspace:
+        """The workspace that predicts: this one, or, when it has no trained tree, one reading the bundled model.
+
+        A workspace's own trained trees always take precedence; the bundled model (the default tree,
+        the flat model and the 3-class baseline, :mod:`hiergenre.workspace.bundled`) answers only
+        where nothing was trained, so that ``hiergenre predict song.mp3`` works right after install.
+        Caches are still written in this workspace; the bundled model is never written to.
+        """
+        if self.bundled or self.trained_trees() or not bundled_model_present():
+            return self
+        return Workspace(self.root, models_from=BUNDLED_MODEL)
+
+    def describe(self) -> str:
+        """The models' origin in words, for messages: the workspace's folder, or the bundled model."""
+        return bundled_summary() if self.bundled else f"workspace {self.root}"
 
     def save_built_tree(self, tree: GenreTree) -> Path:
         """Store the tree that train-all and predict use by default."""
+        self._refuse_bundled()
         with atomic_file(self.tree_file) as out:
             out.write(tree.to_yaml())
         return self.tree_file
@@ -86,7 +115,13 @@ class Workspace:
 
     def publish(self, manifest: Manifest) -> None:
         """Publish a trained tree: one rename points readers at its models' folder (written before)."""
+        self._refuse_bundled()
         self.tree_folder(manifest.tree_name).publish(manifest.to_dict())
+
+    def _refuse_bundled(self) -> None:
+        """The bundled model is read-only: writing goes to a workspace of one's own."""
+        if self.bundled:
+            raise HierGenreError("the bundled model is read-only: build and train a tree in a workspace of your own")
 
     @contextmanager
     def training_lock(self, command: str = "train-all") -> Iterator[None]:
@@ -126,6 +161,12 @@ class Workspace:
     def manifest(self, name: str) -> Manifest:
         """The manifest of a trained tree, or an error listing the trained ones."""
         path = self.tree_folder(name).manifest_file
+        if not path.is_file() and self.bundled:
+            raise HierGenreError(
+                f"tree {name!r} is not in the bundled model (it has {', '.join(self.trained_trees())}), and "
+                f"{self.root} holds no trained tree: build it with 'hiergenre build-tree', then train it with "
+                "'hiergenre train-all --data DIR'"
+            )
         if not path.is_file():
             trained = self.trained_trees()
             if name in REFERENCE_TREES:  # no build-tree needed: train-all trains it beside the built tree
@@ -184,6 +225,8 @@ class Workspace:
         more decision nodes (the ``blend`` routing mixes it in).
         """
         check_runtime(runtime)
+        if self.bundled and runtime == "keras":
+            raise HierGenreError("the bundled model ships LiteRT models only: use the litert runtime or your own")
         trained = self._read(name or self.default_tree_name(), runtime)
         tree = trained.tree
         if name is None and not same_decisions(tree, self.built_tree()):
