@@ -19,7 +19,7 @@ DEMO_EPOCHS ?= 60
 $(BIN)/.installed: pyproject.toml hiergenre/__init__.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[dev,cluster]"
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[dev,cluster,beets]"
 	touch $@
 
 install: $(BIN)/.installed

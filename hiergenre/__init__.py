@@ -20,6 +20,8 @@ _EXPORTS = {
     "load_cascade": "hiergenre.api_predict",
     "load_predictor": "hiergenre.api_predict",
     "clip_vectors": "hiergenre.api_predict",
+    "tag": "hiergenre.api_tag",
+    "undo_tags": "hiergenre.api_tag",
     "Predictor": "hiergenre.prediction.predictor",
     "Prediction": "hiergenre.prediction.outcome",
     "Workspace": "hiergenre.workspace.layout",

@@ -121,7 +121,8 @@ def evaluate(
 
     Hierarchical metrics use the built tree as reference for every model. ``routing`` is the
     cascade's routing policy (see :mod:`hiergenre.cascade.routing`); single-node models are unaffected.
-    Calibration is measured before and after; ``samples`` keeps every clip's confidence and
+    A workspace with no trained tree scores the bundled model (on ``data``: its own calibration clips
+    are not shipped). Calibration is measured before and after; ``samples`` keeps every clip's confidence and
     correctness in it, so that a benchmark can pool runs. ``target_accuracy`` scores, per model,
     the minimum confidence chosen on its validation clips for that hierarchical accuracy.
     ``metadata``: FMA's ``tracks.csv`` when ``data`` is an FMA audio folder. Features are
@@ -134,7 +135,7 @@ def evaluate(
     parse_cluster(cluster)
     with open_backend(cluster, jobs) as backend:
         return evaluate_workspace(
-            _workspace(workdir, cluster),
+            _workspace(workdir, cluster).serving(),
             data=optional_path(data),
             metadata=optional_path(metadata),
             trees=trees,

@@ -39,10 +39,11 @@ def load_cascade(
 
     ``runtime="litert"`` loads the LiteRT exports (numpy and ai-edge-litert only); ``"keras"`` the
     Keras networks (imports TensorFlow). For the ``blend`` routing policy the flat model over the
-    same genres is loaded as well.
+    same genres is loaded as well. A workspace with no trained tree loads the bundled model
+    (:meth:`~hiergenre.workspace.layout.Workspace.serving`).
     """
     policy = get_policy(routing)
-    return Workspace(workdir).open(tree, runtime=runtime, with_flat=policy.uses_flat).cascade
+    return Workspace(workdir).serving().open(tree, runtime=runtime, with_flat=policy.uses_flat).cascade
 
 
 def load_predictor(
@@ -61,10 +62,12 @@ def load_predictor(
     its distribution over ``predictor.classes_``, ``predict_files(paths)`` classifies files.
     ``min_confidence``, ``decode="hf1"`` or ``target_accuracy`` let predictions stop at an inner
     node of the tree (:mod:`hiergenre.cascade.decoding`, :mod:`hiergenre.workspace.validation`).
+    A workspace with no trained tree loads the bundled model (``predictor.trained.bundled``), so
+    ``load_predictor()`` works right after install.
     """
     decoder = get_decoder(decode, min_confidence)
     return Predictor.load(
-        Workspace(workdir),
+        Workspace(workdir).serving(),
         tree=tree,
         routing=routing,
         runtime=runtime,

@@ -159,7 +159,10 @@ def learn_tree(
     return learned
 
 
-def built_tree_or_none(workdir: str | Path | None = None) -> GenreTree | None:
-    """The workspace's built tree, or None when none is built."""
-    workspace = Workspace(workdir)
+def built_tree_or_none(workdir: str | Path | None = None, *, serving: bool = False) -> GenreTree | None:
+    """The workspace's built tree, or None when none is built.
+
+    ``serving``: the built tree of the models that predict (the bundled model's when the workspace has no trained tree).
+    """
+    workspace = Workspace(workdir).serving() if serving else Workspace(workdir)
     return workspace.built_tree() if workspace.tree_file.exists() else None

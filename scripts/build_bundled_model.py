@@ -144,7 +144,7 @@ def card(workdir: Path, seed: int, halves: dict, seeds: list[int]) -> dict:
         "tree": manifest.tree,
         "training_data": {
             "name": DATA_NAME,
-            "description": "100 GTZAN clips (30 s, 22050 Hz mono), 10 a genre: clips 00000-00009 of each genre",
+            "description": "100 GTZAN clips of 30 s, 10 a genre (ids 00000-00009 of each)",
             "clips": len(train_ids),
             "clip_ids": train_ids,
         },
@@ -193,10 +193,7 @@ def page(record: dict) -> str:
         f"- front-end: `{record['front_end']}` (the pretrained musicnn embedding with a logistic regression per "
         f"node, mixed with a small LMFCC CNN); preset `{record['recipe']['preset']}`, node model "
         f"`{record['recipe']['node_model']}`, seed {record['recipe']['seed']}",
-        "- default tree: "
-        + ", ".join(
-            f"{group} ({', '.join(str(g) for g in flat_names(members))})" for group, members in record["tree"].items()
-        ),
+        "- default tree: " + ", ".join(group_text(group, members) for group, members in record["tree"].items()),
         "",
         "## Data",
         f"- training: {record['training_data']['clips']} clips of {record['training_data']['name']} "
@@ -234,12 +231,10 @@ def page(record: dict) -> str:
     return "\n".join(lines)
 
 
-def flat_names(members: list) -> list[str]:
-    """The genres below a group of the tree's nested form."""
-    names = []
-    for member in members:
-        names += flat_names(next(iter(member.values()))) if isinstance(member, dict) else [member]
-    return names
+def group_text(group: str, members: list) -> str:
+    """A group of the tree's nested form in words: ``acoustic (classical, jazz, roots (blues, country))``."""
+    inner = [group_text(*next(iter(m.items()))) if isinstance(m, dict) else str(m) for m in members]
+    return f"{group} ({', '.join(inner)})"
 
 
 def fmt(value: float | None) -> str:

@@ -9,7 +9,9 @@ so trees nest as deep as needed::
       heavy: [metal, rock]
       other: [jazz, {beat: [disco, pop]}]
 
-The flat 10-class model and the 3-class baseline are just degenerate trees. Every internal node
+An optional ``labels:`` mapping says what ``hiergenre tag`` writes into a file for a node: a
+genre writes its label or else its name, a group only its label (none: nothing is written when a
+prediction stops there). The flat 10-class model and the 3-class baseline are just degenerate trees. Every internal node
 with two or more children needs one classifier; a group with a single child is passed through
 with probability 1. Nothing here imports TensorFlow, nor networkx: the tree is two dicts (children
 in file order, parent), and :attr:`GenreTree.graph` builds a networkx graph only for the code that
@@ -52,6 +54,8 @@ class GenreTree:
             self._parent.update(dict.fromkeys(below, node))
         self.name = name
         self._graph: nx.DiGraph | None = None
+        #: What tagging writes for a node (``labels:`` of the tree file); see :meth:`label`.
+        self.labels: dict[str, str] = {}
 
     def __contains__(self, node: object) -> bool:
         """Whether ``node`` names a genre, a group or the root of this tree."""
@@ -97,13 +101,25 @@ class GenreTree:
             raise HierGenreError(f"malformed YAML{where}: {problem}") from None
         if not isinstance(document, dict) or "tree" not in document:
             raise HierGenreError("a tree file needs a top-level 'tree:' key")
-        unknown = set(document) - {"tree", "name", "description"}
+        unknown = set(document) - {"tree", "name", "description", "labels"}
         if unknown:
             raise HierGenreError(f"unknown top-level keys in tree file: {', '.join(map(str, sorted(unknown)))}")
         name = document.get("name", default_name)
         if not isinstance(name, str):
             raise HierGenreError(f"'name:' must be a string, got {name!r}")
-        return cls.from_spec(document["tree"], name)
+        return cls.from_spec(document["tree"], name).with_labels(document.get("labels") or {})
+
+    def with_labels(self, labels: Any) -> GenreTree:
+        """This tree with the tag values of ``labels`` (node name -> text), checked; returns itself."""
+        if not isinstance(labels, dict):
+            raise HierGenreError("'labels:' must map genre or group names to the text a tag gets")
+        for node, text in labels.items():
+            if node not in self or node == ROOT:
+                raise HierGenreError(f"'labels:' names {node!r}, which is no genre or group of tree {self.name!r}")
+            if not isinstance(text, str) or not text.strip():
+                raise HierGenreError(f"'labels:' gives {node!r} {text!r}: a label is a non-empty text")
+        self.labels = {str(node): text.strip() for node, text in labels.items()}
+        return self
 
     @classmethod
     def from_file(cls, path: str | Path) -> GenreTree:
@@ -200,6 +216,12 @@ class GenreTree:
             return False
         return node in self.path_to(label) or label in self.path_to(node)
 
+    def label(self, node: str) -> str | None:
+        """What a tag gets for ``node``: its label, else a genre its name, a group (or the root) None."""
+        if node == ROOT:
+            return None
+        return self.labels.get(node) or (node if self.is_leaf(node) else None)
+
     # ----------------------------------------------------------------- conversion
     def to_spec(self, node: str = ROOT) -> Any:
         """The inverse of :meth:`from_spec` (flat trees become a plain list)."""
@@ -212,10 +234,12 @@ class GenreTree:
 
     def to_yaml(self) -> str:
         """YAML text that :meth:`from_yaml_text` reads back to an equal tree."""
-        return yaml.safe_dump({"name": self.name, "tree": self.to_spec()}, sort_keys=False)
+        labels = {"labels": self.labels} if self.labels else {}
+        return yaml.safe_dump({"name": self.name, "tree": self.to_spec(), **labels}, sort_keys=False)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, GenreTree) and self.name == other.name and self.to_spec() == other.to_spec()
+        same = isinstance(other, GenreTree) and self.name == other.name and self.to_spec() == other.to_spec()
+        return same and self.labels == other.labels
 
     def __repr__(self) -> str:
         return f"GenreTree({self.name!r}, leaves={len(self.leaves)}, models={len(self.model_nodes)})"

@@ -14,9 +14,10 @@ from rich.console import Console
 from hiergenre.cli.options import EXIT_CODES_HELP, Group
 
 app = typer.Typer(
-    help="Hierarchical music-genre classification with small LMFCC CNNs.\n\n"
-    "Typical session: build-tree default (or a YAML tree file), then train-all [--data DIR], "
-    "then predict song.au.",
+    help="Hierarchical music-genre classification: a genre tree, one small model per node "
+    "(a pretrained musicnn embedding and an LMFCC CNN), routed root to leaf.\n\n"
+    "Right after install: predict song.mp3 (the bundled model answers; info shows its card). "
+    "Your own: build-tree default (or a YAML tree file), then train-all --data DIR, then predict song.mp3.",
     epilog=EXIT_CODES_HELP,
     cls=Group,
     no_args_is_help=True,

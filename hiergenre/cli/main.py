@@ -29,6 +29,7 @@ COMMAND_MODULES = {
     "evaluate": "hiergenre.cli.use",
     "make-corpus": "hiergenre.cli.use",
     "info": "hiergenre.cli.use",
+    "tag": "hiergenre.cli.tag",
 }
 
 

@@ -139,3 +139,19 @@ TreeOption = Annotated[
         show_default="the built tree",
     ),
 ]
+MinConfidenceOption = Annotated[
+    float | None,
+    typer.Option(
+        metavar="P",
+        help="Stop at an inner node (a group) when the most probable child below it has less than P "
+        "of the probability: 'rhythmic (disco, pop, hiphop, reggae)' instead of a guess.",
+    ),
+]
+DecodeOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="'hf1': predict the node (genre or group) with the highest expected hierarchical F1.",
+        show_default="the genre the routing reaches",
+    ),
+]

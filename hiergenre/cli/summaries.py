@@ -166,7 +166,28 @@ def megabytes(count: int) -> str:
 
 
 def print_info(console: Console, info: Mapping) -> None:
-    """``info``'s text: the built tree, a table of trained trees, sizes on disk."""
+    """``info``'s text: the built tree, a table of trained trees, sizes on disk; the bundled model's card
+    where it answers predict."""
+    if info.get("exists", True):
+        print_workspace(console, info)
+    else:
+        console.print(f"no workspace at {info['workspace']} (hiergenre {info['hiergenre_version']})", highlight=False)
+    bundled = info.get("bundled_model")
+    if bundled and bundled["answers_predict"]:
+        console.print()
+        for line in model_card_lines(bundled["card"], bundled["card_page"]):
+            console.print(line, highlight=False, soft_wrap=True)
+    elif bundled:
+        console.print(
+            f"the bundled model answers only where nothing is trained (its card: {bundled['card_page']})",
+            style="dim",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def print_workspace(console: Console, info: Mapping) -> None:
+    """The workspace's part of ``info``: built tree, trained trees, sizes on disk."""
     built = info["built_tree"]
     console.print(f"workspace {info['workspace']} (hiergenre {info['hiergenre_version']})", highlight=False)
     if built is None:
@@ -224,3 +245,29 @@ def print_info(console: Console, info: Mapping) -> None:
         f"feature cache {megabytes(sizes['feature_cache'])}",
         highlight=False,
     )
+
+
+def model_card_lines(card: Mapping, page: str) -> list[str]:
+    """The bundled model's card in a few lines: what it is, what it learnt from, how right it is, where it fails."""
+    trees = card["trees"]
+    halves = card["halves"]
+    seeds = {name: ", ".join(f"{100 * a:.0f}" for a in s["accuracy_by_seed"]) for name, s in halves["trees"].items()}
+    accuracy = ", ".join(
+        f"{name} {100 * scores['accuracy']:.1f}% (by seed: {seeds[name]})" for name, scores in halves["trees"].items()
+    )
+    lines = [
+        "Nothing is trained here, so the BUNDLED MODEL answers predict:",
+        f"  trees: default ({len(trees['default']['genres'])} genres, {len(trees['default']['nodes'])} decision "
+        f"nodes), flat, baseline3 ({', '.join(trees['baseline3']['genres'])})",
+        f"  genres: {', '.join(trees['default']['genres'])}",
+        f"  features: {card['front_end']}; preset {card['recipe']['preset']}, node model "
+        f"{card['recipe']['node_model']}, seed {card['recipe']['seed']}",
+        f"  trained on {card['training_data']['clips']} {card['training_data']['name']} clips "
+        f"({card['training_data']['description']}); {card['calibration_clips']['clips']} calibration clips kept out",
+        f"  right on new artists ({card['training_data']['name']}'s artist-ordered halves): {accuracy}",
+        "  known to fail:",
+        *[f"    - {text}" for text in card["known_failures"]],
+        "  licences: " + "; ".join(f"{what}: {licence}" for what, licence in card["licences"].items()),
+        f"  built by hiergenre {card['hiergenre_version']} (commit {card['git_commit'][:12]}); the whole card: {page}",
+    ]
+    return lines

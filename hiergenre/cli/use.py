@@ -13,8 +13,10 @@ from hiergenre.cli.app import app, console, errors
 from hiergenre.cli.options import (
     ClusterOption,
     Command,
+    DecodeOption,
     JobsOption,
     MetadataOption,
+    MinConfidenceOption,
     RoutingOption,
     SeedOption,
     TargetAccuracyOption,
@@ -62,22 +64,8 @@ def predict_command(
             help="Also list the K most probable genres (each genre's whole-path probability) in text, JSON and CSV.",
         ),
     ] = 0,
-    min_confidence: Annotated[
-        float | None,
-        typer.Option(
-            metavar="P",
-            help="Stop at an inner node (a group) when the most probable child below it has less than P "
-            "of the probability: 'rhythmic (disco, pop, hiphop, reggae)' instead of a guess.",
-        ),
-    ] = None,
-    decode: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME",
-            help="'hf1': predict the node (genre or group) with the highest expected hierarchical F1.",
-            show_default="the genre the routing reaches",
-        ),
-    ] = None,
+    min_confidence: MinConfidenceOption = None,
+    decode: DecodeOption = None,
     target_accuracy: TargetAccuracyOption = None,
     timeline: Annotated[
         bool,
@@ -102,7 +90,9 @@ def predict_command(
     Each step prints the chosen group and its probability; long songs are scored on several
     windows whose probabilities are averaged. Folders are searched for audio files. A file that
     cannot be read is reported on stderr and the others are still classified; the exit code is
-    non-zero only if no file could be classified. Examples:
+    non-zero only if no file could be classified. In a workspace with no trained tree, the
+    model bundled with hiergenre answers (trained on 70 GTZAN clips; 'hiergenre info' shows its
+    card), and stderr says so. Examples:
 
         hiergenre predict song.au
 
@@ -141,6 +131,8 @@ def predict_command(
         min_confidence=min_confidence,
         target_accuracy=target_accuracy,
     )
+    if predictor.trained.bundled:
+        errors.print(bundled_model_notice(workdir), highlight=False, soft_wrap=True)
     if predictor.trained.manifest.synthetic:
         errors.print(synthetic_models_notice([predictor.tree.name]), highlight=False, soft_wrap=True)
     if predictor.target is not None:
@@ -164,7 +156,7 @@ def predict_command(
     if as_json:
         print(json.dumps([p.as_dict(top) for p in predictions], indent=2))
     elif output is None:
-        built = api_trees.built_tree_or_none(workdir)
+        built = api_trees.built_tree_or_none(workdir, serving=True)
         legend = prediction_legend(predictor.cascade.tree, get_policy(predictor.routing).name, built, predictor.decoder)
         console.print(legend, style="dim", highlight=False, soft_wrap=True)
     for p in predictions:
@@ -188,6 +180,18 @@ def predict_command(
         errors.print(f"wrote {len(predictions)} predictions ({classified} classified) to {output}")
     if not classified:
         raise typer.Exit(1)
+
+
+def bundled_model_notice(workdir: Path | None) -> str:
+    """What predict says once on stderr when the bundled model answered: which model, where to read about it."""
+    from hiergenre.workspace.bundled import bundled_summary, card_page
+    from hiergenre.workspace.layout import Workspace
+
+    return (
+        f"note: no trained tree in {Workspace(workdir).root}, so {bundled_summary()} answered; "
+        f"what it knows and where it fails: 'hiergenre info' or {card_page()}. "
+        "Train your own: hiergenre build-tree default, then hiergenre train-all --data DIR"
+    )
 
 
 def synthetic_models_notice(trees: list[str]) -> str:
@@ -323,7 +327,12 @@ def info_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON instead of text.")] = False,
     workdir: WorkdirOption = None,
 ) -> None:
-    """Show what a workspace holds: the built tree, the trained trees and how each was trained, sizes on disk."""
+    """Show what a workspace holds: the built tree, the trained trees and how each was trained, sizes on disk.
+
+    Where nothing is trained, the card of the bundled model that answers predict instead: its
+    genres and tree, training and calibration clips, features, accuracy on new artists, where it
+    is known to fail, licences.
+    """
     from hiergenre import api
     from hiergenre.cli.summaries import print_info
 

@@ -96,6 +96,13 @@ def evaluate_workspace(
     if not names:
         raise HierGenreError(f"nothing trained in workspace {workspace.root}: run 'hiergenre train-all' first")
     notes = []
+    if workspace.bundled:
+        if data is None:
+            raise HierGenreError(
+                f"{workspace.root} holds no trained tree, and the held-out clips of the bundled model (GTZAN) are "
+                "not shipped: score it on labelled music of yours with --data DIR"
+            )
+        notes.append(f"no trained tree in {workspace.root}: scored {workspace.describe()}")
     if not trees and reference.name not in trained:
         notes.append(
             f"the built tree {reference.name!r} is not trained, so only {', '.join(names)} are scored: "
@@ -115,7 +122,8 @@ def evaluate_workspace(
     results, skipped = {}, {}
     scored: dict[str, Manifest] = {}  # the manifest of the version each model was scored with
     for name in names:
-        trained = workspace.open(name, runtime=EVALUATION_RUNTIME, with_flat=policy.uses_flat)
+        runtime = "litert" if workspace.bundled else EVALUATION_RUNTIME  # the bundle has no Keras files
+        trained = workspace.open(name, runtime=runtime, with_flat=policy.uses_flat)
         scored[name] = trained.manifest
         split = trained.manifest.test_split
         if external is not None:

@@ -94,3 +94,18 @@ def with_data_root(manifest: dict[str, Any], data_root: str) -> dict[str, Any]:
     """The manifest with its data folder named ``data_root`` (in the data record, its options and the split)."""
     dataset = {**manifest["dataset"], "root": data_root, "options": ["--data", data_root]}
     return {**manifest, "dataset": dataset, "split": {**manifest["split"], "root": data_root}}
+
+
+def bundled_info(*, answers_predict: bool, root: Path = BUNDLED_MODEL) -> dict[str, Any] | None:
+    """What ``hiergenre info`` says of the bundled model: its card, where it lies, whether it answers here.
+
+    None when no bundled model is installed.
+    """
+    if not bundled_model_present(root):
+        return None
+    return {
+        "answers_predict": answers_predict,
+        "folder": str(root),
+        "card_page": str(card_page(root)),
+        "card": bundled_card(root),
+    }

@@ -13,6 +13,7 @@ from typing import Any
 
 from hiergenre import __version__
 from hiergenre.errors import HierGenreError
+from hiergenre.workspace.bundled import bundled_info
 from hiergenre.workspace.layout import Workspace
 
 
@@ -25,12 +26,15 @@ def folder_bytes(folder: Path) -> int:
 
 
 def workspace_info(workspace: Workspace) -> dict[str, Any]:
-    """The built tree, each trained tree (recipe, node kinds, data, split, when, by which version), sizes."""
-    if not workspace.root.is_dir():
+    """The built tree, each trained tree (recipe, node kinds, data, split, when, by which version), sizes,
+    and the bundled model's card (``bundled_model``: what answers predict where nothing is trained)."""
+    names = workspace.trained_trees()
+    bundled = bundled_info(answers_predict=not names)
+    if not workspace.root.is_dir() and bundled is None:
         raise HierGenreError(f"no workspace at {workspace.root}: run 'hiergenre build-tree' first")
     built = workspace.built_tree() if workspace.tree_file.exists() else None
     trained = {}
-    for name in workspace.trained_trees():
+    for name in names:
         opened = workspace.open(name, runtime=None)  # records only: no model is loaded
         manifest = opened.manifest
         kinds = Counter(meta.get("kind", "cnn") for meta in opened.node_records.values())
@@ -54,11 +58,13 @@ def workspace_info(workspace: Workspace) -> dict[str, Any]:
         }
     return {
         "workspace": str(workspace.root),
+        "exists": workspace.root.is_dir(),
         "hiergenre_version": __version__,
         "built_tree": None
         if built is None
         else {"name": built.name, "genres": built.leaves, "node_models": len(built.model_nodes)},
         "trained_trees": trained,
+        "bundled_model": bundled,
         "bytes": {
             "models": folder_bytes(workspace.models_dir),
             "feature_cache": folder_bytes(workspace.cache_dir),

@@ -240,7 +240,7 @@ class Workspace:
             if sorted(flat.tree.leaves) != sorted(tree.leaves):
                 raise HierGenreError(f"the trained flat model's genres differ from tree {tree.name!r}'s")
             trained = replace(trained, flat=flat)
-        return trained
+        return replace(trained, bundled=True) if self.bundled else trained
 
     def _read(self, name: str, runtime: str | None) -> TrainedTree:
         """The published version of ``name``; read again if two publishes removed it while it was being read."""

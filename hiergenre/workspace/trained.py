@@ -60,6 +60,8 @@ class TrainedTree:
     #: The bytes of ``validation.npz`` (:mod:`hiergenre.workspace.validation` reads them); None if absent.
     validation: bytes | None = None
     flat: TrainedTree | None = None
+    #: Whether it is the bundled model's (:mod:`hiergenre.workspace.bundled`), read because the workspace had none.
+    bundled: bool = False
 
     @classmethod
     def read(cls, manifest: Manifest, folder: VersionFolder, runtime: str | None) -> TrainedTree:

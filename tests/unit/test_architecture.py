@@ -26,9 +26,10 @@ LAYERS = (
     ("workspace",),
     ("training",),
     ("prediction",),
+    ("tagging",),
     ("evaluation",),
     ("viz",),
-    ("api_trees", "api_predict", "api"),
+    ("api_trees", "api_predict", "api_tag", "api"),
     ("cli",),
 )
 STAGE_RANK = {stage: rank for rank, stages in enumerate(LAYERS) for stage in stages}

@@ -42,9 +42,13 @@ def test_info_describes_each_trained_tree_from_its_published_version(trained, mo
     assert sizes["models"] >= sum(t["bytes"] for t in found["trained_trees"].values())
 
 
-def test_a_built_but_untrained_workspace_and_a_missing_one(tmp_path):
+def test_a_built_but_untrained_workspace_and_a_missing_one(tmp_path, monkeypatch):
+    import hiergenre.workspace.info as info
+
+    monkeypatch.setattr(info, "bundled_info", lambda answers_predict: None)  # a source tree without a bundled model
     with pytest.raises(HierGenreError, match=f"no workspace at {tmp_path / 'none'}: run 'hiergenre build-tree'"):
         workspace_info(Workspace(tmp_path / "none"))
+    monkeypatch.undo()
     build_tree(ROOT / "hierarchies" / "flat.yaml", workdir=tmp_path / "ws", draw=False)
     found = workspace_info(Workspace(tmp_path / "ws"))
     assert found["built_tree"]["name"] == "flat" and found["trained_trees"] == {}
