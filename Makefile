@@ -2,7 +2,7 @@
 #   make demo   create .venv, install hiergenre, run build-tree -> train-all -> predict on the
 #               embedded SYNTHETIC corpus, then print the score on its unseen clips and the
 #               commands for real music
-#   make test   create .venv, install hiergenre with test tools and the cluster extra, run ruff and the
+#   make test   create .venv, install hiergenre with test tools, the cluster and beets extras, run ruff and the
 #               test suite
 PYTHON ?= python3
 VENV ?= .venv

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 SAMPLE_RATE = 22050
 
 #: Extensions the audio loader accepts when scanning folders.
-AUDIO_EXTENSIONS = (".au", ".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".snd")
+AUDIO_EXTENSIONS = (".au", ".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif", ".snd")
 
 
 @dataclass(frozen=True)

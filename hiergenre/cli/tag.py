@@ -141,8 +141,8 @@ def summary_line(report) -> str:
     """The last line: what changed, or would, and how to undo it; seconds per file."""
     files = len(report.changes)
     per_file = f"{report.seconds / files:.2f} s a file" if files else "no files"
-    kept, nothing, failed = (report.count(status) for status in ("kept", "nothing", "error"))
-    counts = f"{kept} kept, {nothing} without a label to write, {failed} failed"
+    same, kept, nothing, failed = (report.count(status) for status in ("same", "kept", "nothing", "error"))
+    counts = f"{same} already so, {kept} kept, {nothing} without a label to write, {failed} failed"
     if not report.written:
         return (
             f"dry run: {report.count('write')} of {files} files would change ({counts}; {per_file}); "
