@@ -6,7 +6,8 @@ The PNG drawings are in :mod:`hiergenre.viz`; this module only prints (it import
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -187,6 +188,22 @@ def prediction_legend(tree: GenreTree, routing: str, built: GenreTree | None, de
     if built is not None and len(tree.leaves) < len(built.leaves):
         legend += f". It knows only {', '.join(sorted(tree.leaves))}: any other music is given one of these"
     return legend
+
+
+@contextmanager
+def files_progress(console: Console, *, show: bool = True) -> Iterator[Callable[[], None] | None]:
+    """A bar counting classified files on a terminal; yields the callback that advances it, or None.
+
+    No Progress at all off a terminal (or when ``show`` is false): a disabled one still wrote a
+    newline to stderr (rich < 13.9).
+    """
+    if not (show and console.is_terminal):
+        yield None
+        return
+    columns = (TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("classifying", total=None)
+        yield lambda: progress.advance(task)
 
 
 def progress_bars(console: Console) -> Progress | LineProgress:

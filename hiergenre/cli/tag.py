@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +18,10 @@ from hiergenre.cli.options import (
     WorkdirOption,
 )
 from hiergenre.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from hiergenre.api_tag import TagReport
+    from hiergenre.tagging.choice import TagChange
 
 
 def values_text(values: list[str]) -> str:
@@ -71,9 +74,8 @@ def tag_command(
 
         hiergenre tag --undo ~/.local/state/hiergenre/tag-undo/20261203T190500.123456Z.json
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from hiergenre import api_tag
+    from hiergenre.cli.render import files_progress
 
     if undo is not None:
         if paths or write:
@@ -84,12 +86,7 @@ def tag_command(
         raise InvalidValue("give the audio files or folders to tag (or --undo LOG)")
     if undo_log is not None and not write:
         raise InvalidValue("--undo-log goes with --write (a dry run changes nothing)")
-    progress = None
-    if errors.is_terminal:
-        columns = (TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        progress = Progress(*columns, console=errors, transient=True)
-    with progress or contextlib.nullcontext():
-        task = progress.add_task("classifying", total=None) if progress else None
+    with files_progress(errors) as on_done:
         report = api_tag.tag(
             paths,
             write=write,
@@ -102,7 +99,7 @@ def tag_command(
             decode=decode,
             jobs=jobs,
             undo_log=undo_log,
-            on_done=(lambda: progress.advance(task)) if progress else None,
+            on_done=on_done,
         )
     if report.model.get("bundled"):
         from hiergenre.cli.use import bundled_model_notice
@@ -121,7 +118,7 @@ def tag_command(
         raise typer.Exit(1)
 
 
-def change_line(change, written: bool) -> str:
+def change_line(change: TagChange, written: bool) -> str:
     """One file's line: ``song.mp3: (none) -> Rock (rock p=0.81)``, or why it keeps its tag."""
     if change.status == "kept":
         return f"{change.file}: {values_text(change.before)} kept ({change.reason})"
@@ -137,7 +134,7 @@ def change_line(change, written: bool) -> str:
     )
 
 
-def summary_line(report) -> str:
+def summary_line(report: TagReport) -> str:
     """The last line: what changed, or would, and how to undo it; seconds per file."""
     files = len(report.changes)
     per_file = f"{report.seconds / files:.2f} s a file" if files else "no files"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -100,11 +99,10 @@ def predict_command(
 
         hiergenre predict mix.wav --timeline --plot mix.png
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from hiergenre import api_predict, api_trees  # not hiergenre.api: it imports training and evaluation
     from hiergenre.cascade.routing import get_policy
-    from hiergenre.cli.render import prediction_legend, prediction_text
+    from hiergenre.cli.render import files_progress, prediction_legend, prediction_text
     from hiergenre.prediction.output import output_format, write_predictions
     from hiergenre.viz.timeline import draw_timeline, timeline_lines
 
@@ -138,19 +136,13 @@ def predict_command(
     if predictor.target is not None:
         errors.print(target_text(predictor.target), highlight=False, soft_wrap=True)
     single = len(files) == 1 and files[0].is_file()
-    # No Progress at all off a terminal: a disabled one still wrote a newline to stderr (rich < 13.9).
-    progress = None
-    if not single and errors.is_terminal:
-        columns = (TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        progress = Progress(*columns, console=errors, transient=True)
-    with progress or contextlib.nullcontext():
-        task = progress.add_task("classifying", total=None) if progress else None
+    with files_progress(errors, show=not single) as on_done:
         predictions = api_predict.predict(
             files,
             predictor=predictor,
             jobs=jobs,
             cluster=cluster,
-            on_done=(lambda: progress.advance(task)) if progress else None,
+            on_done=on_done,
             timeline_hop=(hop or 0.0) if timeline else None,
         )
     if as_json:
