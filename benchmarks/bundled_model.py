@@ -105,8 +105,8 @@ def report(result: dict) -> str:
             f"| {max(result['startup_floor_seconds']):.2f} s |",
             "",
             f"Target: at most {result['target_seconds']} s: "
-            + ("met by every run." if result["within_target"] else "**missed** by at least one run."),
-            f" Answer: {', '.join(result['answers'])}.",
+            + ("met by every run." if result["within_target"] else "**missed** by at least one run.")
+            + f" Answer: {', '.join(result['answers'])}.",
             "",
             f"Measured with {provenance_line(result['provenance'])}",
             "",
