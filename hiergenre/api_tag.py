@@ -78,7 +78,9 @@ def tag(
     read or written, gets one line and the others go on. ``min_confidence`` / ``decode="hf1"`` let
     a prediction stop at a group, which writes its ``labels:`` text from the tree file, or nothing.
     ``write`` records what it replaced in an undo log (``undo_log``, or a new file under the user's
-    state folder), saved after every file, so an interrupted run can be undone too.
+    state folder), saved after every file, so an interrupted run can be undone too. The labels come
+    from the built tree of ``workdir`` (or of the bundled model): a ``predictor`` given should be that
+    workspace's.
     """
     at_least_one(jobs, "--jobs")
     started = time.perf_counter()

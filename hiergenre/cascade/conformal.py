@@ -46,9 +46,7 @@ def climb_paths(tree: GenreTree, leaves: np.ndarray) -> tuple[list[list[int]], l
 def climb(tree: GenreTree, leaves: np.ndarray, theta: float) -> list[str]:
     """Where each clip's climb stops: the first node, from its most probable genre up, reaching ``theta``."""
     paths, nodes, probabilities = climb_paths(tree, leaves)
-    return [
-        nodes[next((j for j in path if probabilities[i, j] >= theta), path[-1])] for i, path in enumerate(paths)
-    ]
+    return [nodes[next((j for j in path if probabilities[i, j] >= theta), path[-1])] for i, path in enumerate(paths)]
 
 
 def climb_scores(tree: GenreTree, leaves: np.ndarray, true: list[str]) -> np.ndarray:

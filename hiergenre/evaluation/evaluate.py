@@ -26,6 +26,7 @@ from hiergenre.evaluation.operating import operating_curve
 from hiergenre.evaluation.reliability import model_calibration
 from hiergenre.features.extraction import FeatureCache
 from hiergenre.parallel.backends import Backend, LocalBackend
+from hiergenre.workspace.bundled import bundled_summary
 from hiergenre.workspace.layout import Workspace
 from hiergenre.workspace.manifest import Manifest
 from hiergenre.workspace.trained import TrainedTree
@@ -102,7 +103,7 @@ def evaluate_workspace(
                 f"{workspace.root} holds no trained tree, and the held-out clips of the bundled model (GTZAN) are "
                 "not shipped: score it on labelled music of yours with --data DIR"
             )
-        notes.append(f"no trained tree in {workspace.root}: scored {workspace.describe()}")
+        notes.append(f"no trained tree in {workspace.root}: scored {bundled_summary()}")
     if not trees and reference.name not in trained:
         notes.append(
             f"the built tree {reference.name!r} is not trained, so only {', '.join(names)} are scored: "

@@ -58,10 +58,8 @@ def bundled_summary(root: Path = BUNDLED_MODEL) -> str:
     except HierGenreError:
         return "the bundled model"
     training = card.get("training_data", {})
-    return (
-        f"the bundled model ({card.get('front_end', '?')} features, trained on {training.get('clips', '?')} "
-        f"{training.get('name', '')} clips)".replace("  ", " ")
-    )
+    clips = " ".join(str(part) for part in (training.get("clips", "?"), training.get("name")) if part)
+    return f"the bundled model ({card.get('front_end', '?')} features, trained on {clips} clips)"
 
 
 def export_bundle(workspace_root: Path, destination: Path, trees: list[str], data_root: str) -> list[Path]:

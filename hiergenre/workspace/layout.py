@@ -36,7 +36,7 @@ from typing import Any
 from hiergenre.cascade.hierarchy import REFERENCE_TREES, GenreTree, same_decisions
 from hiergenre.errors import HierGenreError
 from hiergenre.storage import atomic_file, read_json
-from hiergenre.workspace.bundled import BUNDLED_MODEL, bundled_model_present, bundled_summary
+from hiergenre.workspace.bundled import BUNDLED_MODEL, bundled_model_present
 from hiergenre.workspace.folders import TreeFolder
 from hiergenre.workspace.manifest import Manifest, data_options, retrain_command
 from hiergenre.workspace.trained import DEFAULT_RUNTIME, TrainedTree, check_runtime
@@ -83,10 +83,6 @@ class Workspace:
         if self.bundled or self.trained_trees() or not bundled_model_present():
             return self
         return Workspace(self.root, models_from=BUNDLED_MODEL)
-
-    def describe(self) -> str:
-        """The models' origin in words, for messages: the workspace's folder, or the bundled model."""
-        return bundled_summary() if self.bundled else f"workspace {self.root}"
 
     def save_built_tree(self, tree: GenreTree) -> Path:
         """Store the tree that train-all and predict use by default."""
