@@ -39,7 +39,7 @@ def operating_mean_png(runs: list[dict], names: Sequence[str], path: Path, highl
 
 def reliability_pooled_png(runs: list[dict], names: Sequence[str], path: Path) -> Path:
     """Pooled reliability of each named model's genre probability, before and after calibration."""
-    from hiergenre.cascade.calibration import reliability_bins
+    from hiergenre.cascade.calibration_error import reliability_bins
     from hiergenre.viz.figures import save_figure, subplots
 
     fig, axes = subplots((3.0 * len(names), 3.3), 1, len(names), squeeze=False)

@@ -4,7 +4,7 @@ Each run's evaluation keeps, per model, the calibration numbers before and after
 temperatures and the operating curve (:func:`compact_scores` trims them to what pooling needs:
 every clip's confidence and correctness at the model's genre and at the first tree level, the
 other levels' and nodes' summary numbers). The report pools the clips of all runs for the
-calibration error (with a bootstrap 90% interval over clips) and compares operating curves run
+calibration error (with a bias-corrected bootstrap 90% interval over clips) and compares operating curves run
 by run, against the flat model, at fixed specificities.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from benchmarks.common import paired, paired_text
 from benchmarks.depth_plots import GRID, correct_at, operating_mean_png, reliability_pooled_png
-from hiergenre.cascade.calibration import ece_summary
+from hiergenre.cascade.calibration_error import ece_summary
 from hiergenre.viz.reports import markdown_table
 
 #: Numbers of one calibration entry kept per run (samples are kept where pooling needs them).
@@ -145,8 +145,8 @@ def write_depth_report(out: Path, previous: Path | None = None, primary: str = P
         "",
         "## Calibration of the predicted genre's probability",
         "",
-        "ECE: 15 equal-width bins, all runs' test clips pooled, bootstrap 90% interval over clips; 'if "
-        "calibrated': the ECE a perfectly calibrated model with the same confidences shows on as many clips "
+        "ECE: 15 equal-width bins, all runs' test clips pooled, bias-corrected bootstrap 90% interval over clips; "
+        "'if calibrated': the ECE a perfectly calibrated model with the same confidences shows on as many clips "
         "(the noise floor). Level 1: the top-level group's probability (the distribution summed up the tree). "
         "Brier and log loss: means over runs of the whole distribution over genres.",
         "",

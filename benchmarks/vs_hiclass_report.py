@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import mean_std_text, paired, paired_text, provenance_line
-from hiergenre.cascade.calibration import ece_summary
+from hiergenre.cascade.calibration_error import ece_summary
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.viz.reports import markdown_table
 
@@ -95,8 +95,8 @@ def write_report(results: dict, tree: GenreTree, out: Path) -> Path:
         "differs. hiclass calibrates on a set apart from its training data: its variants train on the train "
         "part and calibrate on the valid part (its `none` variant trains on the train part too, the baseline of "
         "the paired column). hiergenre trains on train+valid and fits one temperature per node out of fold. "
-        "ECE: pooled over all runs' test clips, 15 bins, bootstrap 90% interval, and in brackets what a "
-        "perfectly calibrated model with the same confidences shows on as many clips. Curve: hierarchically "
+        "ECE: pooled over all runs' test clips, 15 bins, bias-corrected bootstrap 90% interval, and in brackets "
+        "what a perfectly calibrated model with the same confidences shows on as many clips. Curve: hierarchically "
         "right against specificity as hiergenre's confidence decoder stops earlier (hiclass itself always "
         "predicts a genre: the curve's leaf end); at 90%: share of clips that still get a genre where 90% are "
         "hierarchically right.",

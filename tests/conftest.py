@@ -70,13 +70,16 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def trained(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace with the default tree, flat and baseline3 models trained (2 epochs) on ``tiny_corpus``."""
+    """A workspace with the default tree, flat and baseline3 models trained (2 epochs) on ``tiny_corpus``.
+
+    One clip a genre trains, one calibrates (so --target-accuracy can be set), one tests.
+    """
     import hiergenre
 
     def build(folder: Path) -> Path:
         workdir = folder / "ws"
         hiergenre.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir)
-        hiergenre.train_all(workdir=workdir, data=tiny_corpus, epochs=2, jobs=2)
+        hiergenre.train_all(workdir=workdir, data=tiny_corpus, epochs=2, split="34/33/33", jobs=2)
         return workdir
 
     return shared(tmp_path_factory, "trained", build)

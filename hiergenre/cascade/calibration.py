@@ -7,22 +7,16 @@ node, fitted on clips the model did not train on: ``p_T ∝ p^(1/T)``, i.e. the 
 divided by T and renormalised. T > 1 softens, T < 1 sharpens; the most probable class never
 changes, so greedy routing and the flat model's genre stay exactly as they were.
 
-Which clips are honest for fitting T depends on how the node was trained
-(:func:`hiergenre.training.keras_loop.fit_cnn` collects them): a cross-fitted ensemble has no clip
-untouched by all its members, so each clip of train+valid contributes the prediction of the one
-member that held it out (out-of-fold), and the temperature fitted on those is applied to the
-members' average; other CNNs use their validation clips. Statistics nodes train on the training
-part only and use the validation clips; a CNN + statistics mixture uses the same out-of-fold
-clips, with statistics models fitted on the same folds.
+T is fitted *pool-then-calibrate* (Rahaman & Thiery, NeurIPS 2021): on the deployed model's clip
+probabilities (an ensemble's members already averaged) for the split's validation clips, which no
+model or member trained, early-stopped or was chosen on (:func:`hiergenre.training.node.calibrated`).
+A temperature fitted on single out-of-fold members would be too cold for their flatter average.
 
-The measures (:func:`calibration_metrics`) are the usual ones: expected calibration error over 15
-equal-width bins of the top probability (with a bootstrap 90% interval), the Brier score (sum of
-squared errors over classes, 0 is perfect, 2 the worst) and the log loss. All numpy and scipy.
+How well it worked is measured in :mod:`hiergenre.cascade.calibration_error`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -32,10 +26,6 @@ import numpy as np
 from hiergenre.errors import InvalidValue
 from hiergenre.storage import atomic_path
 
-#: Bins of the top probability for the expected calibration error and reliability diagrams.
-ECE_BINS = 15
-#: Bootstrap resamples of the calibration error's interval.
-BOOTSTRAP_RESAMPLES = 1000
 #: Temperatures searched (log-uniform bounds): beyond them a node's probabilities are meaningless anyway.
 TEMPERATURE_BOUNDS = (0.05, 20.0)
 #: Width (in e-folds of T) of the log-normal prior that keeps T near 1 when few clips say otherwise:
@@ -146,102 +136,6 @@ def get_calibration(name: str) -> Calibration:
 def calibration_help() -> str:
     """Every method with its meaning, for command-line help."""
     return "; ".join(f"'{c.name}': {c.help}" for c in CALIBRATIONS.values()) + "."
-
-
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
-    """Σ_bins (share of clips) · |accuracy − mean confidence| over equal-width bins of ``confidence``."""
-    confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=float)
-    if not len(confidence):
-        return float("nan")
-    which = np.minimum((confidence * bins).astype(int), bins - 1)
-    gap = np.bincount(which, weights=correct - confidence, minlength=bins)
-    return float(np.abs(gap).sum() / len(confidence))
-
-
-def reliability_bins(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> list[dict[str, float]]:
-    """For each non-empty bin: its bounds, clips, mean confidence and accuracy (a reliability diagram)."""
-    confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=float)
-    which = np.minimum((confidence * bins).astype(int), bins - 1)
-    return [
-        {
-            "low": b / bins,
-            "high": (b + 1) / bins,
-            "clips": int((which == b).sum()),
-            "confidence": float(confidence[which == b].mean()),
-            "accuracy": float(correct[which == b].mean()),
-        }
-        for b in np.unique(which)
-    ]
-
-
-def bootstrap_interval(
-    statistic: Callable[[np.ndarray], float], n: int, *, level: float = 0.9, seed: int = 0
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of ``statistic(indices)`` over ``n`` items resampled with replacement."""
-    if n == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    values = [statistic(rng.integers(0, n, n)) for _ in range(BOOTSTRAP_RESAMPLES)]
-    tail = (1 - level) / 2
-    low, high = np.quantile(values, [tail, 1 - tail])
-    return float(low), float(high)
-
-
-def calibrated_ece(confidence: np.ndarray, draws: int = 200, seed: int = 0) -> float:
-    """The ECE a perfectly calibrated model with these confidences would show, on average.
-
-    Each draw makes every clip right with probability its confidence. On few clips this is far
-    from 0 (about 0.23 on 20 clips with confidences spread over 0.3–1, 0.05 on 600), so an ECE
-    is read against it, not against 0.
-    """
-    if not len(confidence):
-        return float("nan")
-    rng = np.random.default_rng(seed)
-    outcomes = rng.random((draws, len(confidence))) < confidence
-    return float(np.mean([expected_calibration_error(confidence, o) for o in outcomes]))
-
-
-def ece_summary(confidence: np.ndarray, correct: np.ndarray) -> dict[str, Any]:
-    """ECE of predictions with these confidences and outcomes, its bootstrap 90% interval, and
-    what a perfectly calibrated model would show on as many clips (to pool samples of many runs)."""
-    confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=float)
-    low, high = bootstrap_interval(lambda i: expected_calibration_error(confidence[i], correct[i]), len(correct))
-    return {
-        "clips": len(correct),
-        "ece": expected_calibration_error(confidence, correct),
-        "ece_interval": [low, high],
-        "ece_if_calibrated": calibrated_ece(confidence),
-    }
-
-
-def calibration_metrics(
-    probabilities: np.ndarray, labels: np.ndarray, *, chosen: np.ndarray | None = None, samples: bool = False
-) -> dict[str, Any]:
-    """ECE (with its bootstrap 90% interval), reliability bins, Brier score, log loss, accuracy, mean confidence.
-
-    ``probabilities`` is ``(n, k)``, ``labels`` the true class indices. The prediction is the most
-    probable class, or ``chosen`` (class indices) when the model predicts otherwise (greedy
-    routing need not end at the most probable genre): its probability is the confidence. With
-    ``samples`` each clip's confidence and correctness are kept, so that runs can be pooled.
-    """
-    proba = np.asarray(probabilities, dtype=float).reshape(len(labels), -1)
-    labels = np.asarray(labels, dtype=int)
-    if not len(labels):
-        return {"clips": 0}
-    predicted = proba.argmax(axis=1) if chosen is None else np.asarray(chosen, dtype=int)
-    confidence = proba[np.arange(len(labels)), predicted]
-    correct = (predicted == labels).astype(float)
-    out: dict[str, Any] = {
-        **ece_summary(confidence, correct),
-        "brier": float(np.mean(np.sum((proba - np.eye(proba.shape[1])[labels]) ** 2, axis=1))),
-        "log_loss": negative_log_likelihood(proba, labels),
-        "accuracy": float(correct.mean()),
-        "confidence": float(confidence.mean()),
-        "reliability": reliability_bins(confidence, correct),
-    }
-    if samples:
-        out["samples"] = [[round(float(c), 4), int(k)] for c, k in zip(confidence, correct, strict=True)]
-    return out
 
 
 @dataclass(frozen=True)

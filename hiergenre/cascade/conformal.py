@@ -1,4 +1,4 @@
-"""A split-conformal threshold for stopping early with a stated guarantee (groundwork for issue 32).
+"""``--target-accuracy``: a split-conformal threshold for stopping early, with a stated guarantee.
 
 Climbing (Goren, Galil & El-Yaniv, NeurIPS 2024, hierarchical selective classification): start at
 the most probable genre and climb towards the root until a node's probability (the sum of its
@@ -12,17 +12,22 @@ Split conformal: with the scores of ``n`` calibration clips exchangeable with a 
 ``theta`` just above the ``ceil((n + 1) A)``-th smallest score makes the new clip's climb right with
 probability at least ``A`` (marginally: on average over calibration sets and new clips), and,
 scores being continuous, at most ``A + 1 / (n + 1)``. That needs ``ceil((n + 1) A) <= n``: at least
-:func:`minimum_calibration_clips` clips (9 for 0.9, 19 for 0.95). Nothing here is wired into
-``--target-accuracy`` yet: issue 32 does that on honest calibration clips.
+:func:`minimum_calibration_clips` clips (9 for 0.9, 19 for 0.95). The calibration clips are the
+split's validation part, which no model trains, early-stops or is chosen on; the node temperatures
+are fitted on the same clips (one number a node), a small departure from exchangeability that the
+benchmark ``benchmarks/guarantee.py`` measures end to end.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
-from hiergenre.cascade.decoding import node_probabilities
+from hiergenre.cascade.decoding import Decoder, node_probabilities
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.errors import InvalidValue
 
@@ -30,28 +35,34 @@ from hiergenre.errors import InvalidValue
 _ROUNDING = 1e-9
 
 
-def climb_paths(tree: GenreTree, leaves: np.ndarray) -> tuple[list[list[int]], list[str], np.ndarray]:
-    """Each clip's climb, most probable genre first, as node columns; the node names; node probabilities.
+def climb_paths(
+    tree: GenreTree, leaves: np.ndarray, starts: Sequence[str] | None = None
+) -> tuple[list[list[int]], list[str], np.ndarray]:
+    """Each clip's climb, its genre first, as node columns; the node names; node probabilities.
 
-    ``leaves`` is ``(n_clips, n_leaves)`` in ``tree.leaves`` order. Returns the paths (column
-    indices into ``nodes``, from the genre up to the root), ``nodes`` and ``(n_clips, n_nodes)``.
+    ``leaves`` is ``(n_clips, n_leaves)`` in ``tree.leaves`` order; ``starts`` the genre each climb
+    starts from (the routing's choice; by default the most probable genre). Returns the paths
+    (column indices into ``nodes``, from the genre up to the root), ``nodes`` and ``(n_clips, n_nodes)``.
     """
     nodes, probabilities = node_probabilities(tree, leaves)
     column = {node: j for j, node in enumerate(nodes)}
-    starts = np.asarray(leaves).argmax(axis=1)
+    if starts is None:
+        starts = [tree.leaves[s] for s in np.asarray(leaves).argmax(axis=1)]
     upward = {leaf: [column[n] for n in reversed(tree.path_to(leaf))] for leaf in tree.leaves}
-    return [upward[tree.leaves[s]] for s in starts], nodes, probabilities
+    return [upward[s] for s in starts], nodes, probabilities
 
 
-def climb(tree: GenreTree, leaves: np.ndarray, theta: float) -> list[str]:
-    """Where each clip's climb stops: the first node, from its most probable genre up, reaching ``theta``."""
-    paths, nodes, probabilities = climb_paths(tree, leaves)
+def climb(tree: GenreTree, leaves: np.ndarray, theta: float, starts: Sequence[str] | None = None) -> list[str]:
+    """Where each clip's climb stops: the first node, from its genre up, whose probability reaches ``theta``."""
+    paths, nodes, probabilities = climb_paths(tree, leaves, starts)
     return [nodes[next((j for j in path if probabilities[i, j] >= theta), path[-1])] for i, path in enumerate(paths)]
 
 
-def climb_scores(tree: GenreTree, leaves: np.ndarray, true: list[str]) -> np.ndarray:
+def climb_scores(
+    tree: GenreTree, leaves: np.ndarray, true: Sequence[str], starts: Sequence[str] | None = None
+) -> np.ndarray:
     """Each clip's score ``(n_clips,)``: the climb is hierarchically right exactly when ``score < theta``."""
-    paths, nodes, probabilities = climb_paths(tree, leaves)
+    paths, nodes, probabilities = climb_paths(tree, leaves, starts)
     scores = np.zeros(len(paths))
     for i, path in enumerate(paths):
         below = [j for j in path if not tree.covers(nodes[j], true[i])]
@@ -89,3 +100,71 @@ def check_target(target: float) -> None:
     """Refuse a target outside (0, 1) with one line."""
     if not 0 < target < 1:
         raise InvalidValue(f"a target accuracy is between 0 and 1 (exclusive), got {target}")
+
+
+@dataclass(frozen=True)
+class ClimbDecoder(Decoder):
+    """Climb from the routing's genre towards the root until a node's probability reaches ``threshold``.
+
+    With the threshold :func:`conformal_threshold` sets on calibration clips, the node named is
+    hierarchically right (it contains the true genre) for at least the target share of new clips
+    like them.
+    """
+
+    threshold: float
+    name: ClassVar[str] = "climb"
+    help: ClassVar[str] = "climb from the genre towards the root until a node is probable enough"
+
+    def choose(self, tree: GenreTree, leaves: np.ndarray, genres: Sequence[str]) -> list[str]:
+        """Each clip's first node on the climb from its routed genre that reaches the threshold."""
+        return climb(tree, leaves, self.threshold, genres)
+
+
+@dataclass(frozen=True)
+class Guarantee:
+    """What ``--target-accuracy`` set up: the climb's threshold and what it promises."""
+
+    target: float
+    #: Node probability a climb must reach (:class:`ClimbDecoder`).
+    threshold: float
+    #: Calibration clips the threshold was set on.
+    clips: int
+    #: On those clips: the climb's hierarchical accuracy and the share that stopped at a genre.
+    calibration_accuracy: float
+    calibration_leaf_share: float
+
+    @property
+    def ceiling(self) -> float:
+        """The most the achieved accuracy exceeds the target by, on average: ``A + 1 / (n + 1)``."""
+        return min(1.0, self.target + 1 / (self.clips + 1))
+
+    def statement(self) -> str:
+        """The guarantee in words, with its assumption."""
+        return (
+            f"at least {100 * self.target:g}% of new clips get a genre or group that contains their true genre "
+            f"(on average; for clips like the {self.clips} calibration clips, which no model trained on)"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form, with the ceiling."""
+        return {**asdict(self), "ceiling": self.ceiling}
+
+
+def conformal_guarantee(
+    tree: GenreTree, leaves: np.ndarray, true: Sequence[str], routed: Sequence[str], target: float
+) -> Guarantee:
+    """The climbing threshold for ``target`` set on calibration clips, and how it does on them.
+
+    ``leaves`` are the calibration clips' calibrated distributions ``(n_clips, n_leaves)`` in
+    ``tree.leaves`` order, ``true`` their genres, ``routed`` the genres the routing chose (where
+    each climb starts, as at prediction).
+    """
+    threshold = conformal_threshold(climb_scores(tree, leaves, true, routed), target)
+    stops = climb(tree, leaves, threshold, routed)
+    return Guarantee(
+        target=target,
+        threshold=threshold,
+        clips=len(true),
+        calibration_accuracy=float(np.mean([tree.covers(n, g) for n, g in zip(stops, true, strict=True)])),
+        calibration_leaf_share=float(np.mean([tree.is_leaf(n) for n in stops])),
+    )

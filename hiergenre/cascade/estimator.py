@@ -4,17 +4,12 @@ In the spirit of hiclass's local classifier per parent node: ``fit`` clones ``es
 decision node of the tree and trains it to tell that node's children apart on the rows whose class
 lies below it; ``predict`` routes every row root to leaf with the same vectorised routing code
 (:mod:`hiergenre.cascade.routing`) as the CNN cascade. It works in a ``Pipeline``, with ``clone`` and in
-``GridSearchCV`` (for example over ``routing`` and ``blend_weight``).
-
->>> from sklearn.linear_model import LogisticRegression
->>> model = HierarchicalClassifier({"heavy": ["metal", "rock"], "soft": ["jazz", "blues"]},
-...                                LogisticRegression(), routing="product")        # doctest: +SKIP
->>> model.fit(X, y).predict(X[:3])                                                 # doctest: +SKIP
+``GridSearchCV`` (for example over ``routing`` and ``blend_weight``); README.md has an example.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +19,17 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from hiergenre.cascade.calibration import HeldOut, Temperature, get_calibration
+from hiergenre.cascade.calibration import Calibration, Temperature, get_calibration
 from hiergenre.cascade.cascade import ClipScores
 from hiergenre.cascade.classifiers import ConstantClassifier, class_names, class_probabilities
-from hiergenre.cascade.decoding import get_decoder
+from hiergenre.cascade.conformal import ClimbDecoder, check_target, climb_scores, conformal_threshold
+from hiergenre.cascade.decoding import Decoder, get_decoder
 from hiergenre.cascade.hierarchy import GenreTree, valid_name
-from hiergenre.cascade.routing import decide, get_policy
-from hiergenre.cascade.thresholds import choose_min_confidence, tree_validation
+from hiergenre.cascade.routing import Decision, decide, get_policy
 from hiergenre.errors import HierGenreError
+
+#: Why a fitted target refuses the other decoders: the climb is the one its guarantee is about.
+TARGET_ALONE = "target_accuracy sets the climb threshold: drop decode and min_confidence"
 
 
 class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
@@ -59,29 +57,38 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
     min_confidence : float or None, default None
         :meth:`predict_node` walks down while the most probable child holds at least this share.
     calibration : {"none", "temperature"}, default "none"
-        ``"temperature"`` fits one temperature per node (and for the flat model) on out-of-fold
-        probabilities (``cv``-fold cross-validation of the node's own rows), as the CNN nodes do.
+        ``"temperature"`` fits one temperature per node (and for the flat model) on the fitted
+        model's probabilities of the calibration rows (below the node), as the CNN nodes do.
     target_accuracy : float or None, default None
-        :meth:`predict_node` stops at the smallest minimum confidence whose hierarchical accuracy
-        on out-of-fold predictions of the training rows is at least this (``min_confidence_``).
-    cv : int, default 3
-        Folds of the out-of-fold predictions that ``calibration`` and ``target_accuracy`` use.
+        :meth:`predict_node` climbs from the routed class towards the root until a node is probable
+        enough (:mod:`hiergenre.cascade.conformal`), with the split-conformal threshold of the calibration
+        rows. The guarantee is marginal: a new row exchangeable with the calibration rows gets a node that
+        contains its class with probability >= ``target_accuracy`` (on average over calibration draws and
+        new rows, not per row or class; the temperatures are fitted on the same rows). Needs
+        ``ceil(A / (1 - A))`` calibration rows (9 for 0.9). Not with ``decode`` or ``min_confidence``.
+    calibration_size : float, default 0.2
+        Share of the rows, stratified by class, held out as calibration rows when ``calibration`` or
+        ``target_accuracy`` asks for them (a class with a single row is kept for fitting); the models
+        are fitted on the rest. Without either, every row fits the models.
+    random_state : int or None, default 0
+        Seed of the calibration draw.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         With ``tree=None`` the sorted classes of ``y``; otherwise the tree's leaves, sorted.
     tree_ : GenreTree
-        The fitted hierarchy (leaf names are the classes, or ``c0``, ``c1``... for classes that
-        are not valid tree names, such as numbers).
+        The fitted hierarchy (leaves are the classes, or ``c0``, ``c1``... for invalid names, such as numbers).
     estimators_ : dict
         The fitted classifier of each decision node (a ``ConstantClassifier`` where the node saw one class).
     flat_estimator_ : classifier or None
         The fitted flat model (only when the routing uses one).
     temperatures_ : dict
         Each node's temperature (1.0 without calibration); the flat model's under ``"flat"``.
-    min_confidence_ : float or None
-        The threshold ``target_accuracy`` chose (None without one).
+    climb_threshold_ : float or None
+        The split-conformal climb threshold ``target_accuracy`` set (None without one).
+    n_calibration_ : int
+        Calibration rows held out (0 when neither calibration nor a target asks for them).
 
     Notes
     -----
@@ -102,7 +109,8 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         min_confidence: float | None = None,
         calibration: str = "none",
         target_accuracy: float | None = None,
-        cv: int = 3,
+        calibration_size: float = 0.2,
+        random_state: int | None = 0,
     ) -> None:
         self.tree = tree
         self.estimator = estimator
@@ -113,74 +121,82 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         self.min_confidence = min_confidence
         self.calibration = calibration
         self.target_accuracy = target_accuracy
-        self.cv = cv
+        self.calibration_size = calibration_size
+        self.random_state = random_state
 
     def fit(self, X: Any, y: Any) -> HierarchicalClassifier:
-        """Fit one classifier per decision node (and the flat model when the routing needs it)."""
+        """Fit one classifier per decision node (and the flat model when the routing needs it).
+
+        With calibration or a target, the node models are fitted on the rows outside the calibration
+        share and the temperatures (then the climb threshold) on the calibration rows.
+        """
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
-        policy = _policy(self.routing)
+        policy = _named(get_policy, self.routing)
+        calibration = _named(get_calibration, self.calibration)
+        if self.target_accuracy is not None:
+            _named(check_target, self.target_accuracy)
+            if self.decode is not None or self.min_confidence is not None:
+                raise ValueError(TARGET_ALONE)
+        if not 0 < self.calibration_size < 1:
+            raise ValueError(f"calibration_size is a share of the rows in (0, 1), got {self.calibration_size}")
         if len(np.unique(y)) < 2:
             raise ValueError("HierarchicalClassifier needs at least 2 classes in y; got 1 class")
         self.tree_, self.classes_, leaf_of_class = _fitted_tree(self.tree, y)
         leaves = np.array([leaf_of_class[label] for label in y], dtype=object)
         template = self.estimator if self.estimator is not None else LogisticRegression(max_iter=1000)
-        honest = self.calibration != "none" or self.target_accuracy is not None
-        calibration = _calibration(self.calibration)
-        self.estimators_, self.temperatures_, held_out = {}, {}, {}
-        for node in self.tree_.model_nodes:
-            children = self.tree_.children(node)
-            towards = np.array([self.tree_.child_towards(node, leaf) for leaf in leaves], dtype=object)
-            rows = np.flatnonzero(towards != None)  # noqa: E711 - element-wise on an object array
-            labels = towards[rows].astype(str)
-            self.temperatures_[node] = 1.0
-            if len(np.unique(labels)) < 2:
-                indices = np.array([children.index(label) for label in labels], dtype=int)
-                self.estimators_[node] = ConstantClassifier.for_labels(children, indices)
-                continue
-            self.estimators_[node] = clone(template).fit(X[rows], labels)
-            if honest:
-                held_out[node] = _out_of_fold(template, X[rows], labels, children, rows, self.cv)
-                self.temperatures_[node] = calibration.fit(held_out[node].probabilities, held_out[node].labels)
-        self.flat_estimator_, flat_held = None, None
+        fitting, held = np.arange(len(X)), np.arange(0)
+        if self.calibration != "none" or self.target_accuracy is not None:
+            fitting, held = _calibration_split(leaves, self.calibration_size, self.random_state)
+        self.n_calibration_ = len(held)
+        self.estimators_ = {n: self._fit_node(template, n, X[fitting], leaves[fitting]) for n in self.tree_.model_nodes}
+        self.flat_estimator_ = None
         if policy.uses_flat and len(self.tree_.model_nodes) > 1:
             flat = self.flat_estimator if self.flat_estimator is not None else template
-            self.flat_estimator_ = clone(flat).fit(X, leaves.astype(str))
-            if honest:
-                flat_held = _out_of_fold(flat, X, leaves.astype(str), self.tree_.leaves, np.arange(len(X)), self.cv)
-                self.temperatures_["flat"] = calibration.fit(flat_held.probabilities, flat_held.labels)
-        self.min_confidence_ = None
-        if self.target_accuracy is not None:
-            self.min_confidence_ = self._chosen_threshold(X, leaves, held_out, flat_held)
+            self.flat_estimator_ = clone(flat).fit(X[fitting], leaves[fitting].astype(str))
+        self.temperatures_ = self._fit_temperatures(calibration, X[held], leaves[held])
+        target = self.target_accuracy is not None
+        self.climb_threshold_ = self._climb_threshold(X[held], leaves[held], len(X)) if target else None
         return self
 
-    def _chosen_threshold(
-        self, X: np.ndarray, leaves: np.ndarray, held_out: dict[str, HeldOut], flat_held: HeldOut | None
-    ) -> float:
-        """The minimum confidence for ``target_accuracy`` on out-of-fold scores of the training rows.
+    def _fit_node(self, template: Any, node: str, X: np.ndarray, leaves: np.ndarray) -> Any:
+        """``clone(template)`` fitted to tell ``node``'s children apart on the rows below it (constant on one child)."""
+        children = self.tree_.children(node)
+        towards = _towards(self.tree_, node, leaves)
+        rows = np.flatnonzero(towards != None)  # noqa: E711 - element-wise on an object array
+        labels = towards[rows].astype(str)
+        if len(np.unique(labels)) < 2:
+            return ConstantClassifier.for_labels(children, np.array([children.index(c) for c in labels], dtype=int))
+        return clone(template).fit(X[rows], labels)
 
-        Rows are scored out of fold at the nodes above their class and by the fitted model
-        elsewhere (:func:`~hiergenre.cascade.thresholds.tree_validation`); the flat model of ``blend`` out of fold.
-        """
-        genres = {str(i): str(leaf) for i, leaf in enumerate(leaves)}
-
-        def deployed(node: str, ids: list[str]) -> np.ndarray:
-            return _columns(self.estimators_[node], X[[int(i) for i in ids]], self.tree_.children(node))
-
-        unlearned = [n for n, e in self.estimators_.items() if isinstance(e, ConstantClassifier)]
-        ids, raw = tree_validation(self.tree_, genres, held_out, deployed, unlearned)
-        flat = None
+    def _fit_temperatures(self, calibration: Calibration, X: np.ndarray, leaves: np.ndarray) -> dict[str, float]:
+        """Each fitted node's temperature on its probabilities of the calibration rows below it (pool, then
+        calibrate); the flat model's (``"flat"``) on all of them. 1.0 for a constant node or one without rows."""
+        fitted = [(n, e, self.tree_.children(n), _towards(self.tree_, n, leaves)) for n, e in self.estimators_.items()]
         if self.flat_estimator_ is not None:
-            flat = _columns(self.flat_estimator_, X[[int(i) for i in ids]], self.tree_.leaves)
-        scores = self._calibrated(ClipScores(raw.nodes, flat))
-        decision = decide(
-            self.tree_, scores.nodes, _policy(self.routing), flat=scores.flat, flat_weight=self.blend_weight
-        )
+            fitted.append(("flat", self.flat_estimator_, self.tree_.leaves, leaves))
+        temperatures = {}
+        for name, estimator, columns, towards in fitted:
+            rows = np.flatnonzero(towards != None)  # noqa: E711 - element-wise on an object array
+            temperatures[name] = 1.0
+            if len(rows) and not isinstance(estimator, ConstantClassifier):
+                labels = np.array([columns.index(c) for c in towards[rows]], dtype=int)
+                temperatures[name] = calibration.fit(_columns(estimator, X[rows], columns), labels)
+        return temperatures
+
+    def _climb_threshold(self, X: np.ndarray, leaves: np.ndarray, n_rows: int) -> float:
+        """The split-conformal climb threshold for ``target_accuracy`` on the calibration rows.
+
+        Scores come from the calibrated, routed leaf distributions, each climb starting at the routed class.
+        """
+        scores = np.zeros(0)
+        if len(X):
+            decision = self._routed(X)
+            scores = climb_scores(self.tree_, decision.leaves, list(leaves), starts=decision.genres)
         try:
-            choice = choose_min_confidence(self.tree_, decision.leaves, [genres[i] for i in ids], self.target_accuracy)
+            return conformal_threshold(scores, self.target_accuracy)
         except HierGenreError as exc:
-            raise ValueError(str(exc)) from None
-        return choice.min_confidence
+            raise ValueError(f"{exc} (calibration_size={self.calibration_size} of {n_rows} rows)") from None
 
     def _calibrated(self, scores: ClipScores) -> ClipScores:
         """Raw node (and flat) probabilities through each one's fitted temperature: the cascade's calibration path."""
@@ -188,19 +204,17 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         calibrators = {node: Temperature(temperatures.get(node, 1.0)) for node in scores.nodes}
         return scores.calibrated(calibrators, Temperature(temperatures.get("flat", 1.0)))
 
-    def _decision(self, X: Any) -> tuple[Any, np.ndarray]:
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        nodes = {
-            node: _columns(estimator, X, self.tree_.children(node)) for node, estimator in self.estimators_.items()
-        }
-        flat = None
-        if self.flat_estimator_ is not None:
-            flat = _columns(self.flat_estimator_, X, self.tree_.leaves)
+    def _routed(self, X: np.ndarray) -> Decision:
+        """The routing policy's decision on validated rows, from calibrated node (and flat) probabilities."""
+        nodes = {node: _columns(model, X, self.tree_.children(node)) for node, model in self.estimators_.items()}
+        flat = None if self.flat_estimator_ is None else _columns(self.flat_estimator_, X, self.tree_.leaves)
         scores = self._calibrated(ClipScores(nodes, flat))
-        decision = decide(
-            self.tree_, scores.nodes, _policy(self.routing), flat=scores.flat, flat_weight=self.blend_weight
-        )
+        policy = _named(get_policy, self.routing)
+        return decide(self.tree_, scores.nodes, policy, flat=scores.flat, flat_weight=self.blend_weight)
+
+    def _decision(self, X: Any) -> tuple[Decision, np.ndarray]:
+        check_is_fitted(self)
+        decision = self._routed(validate_data(self, X, reset=False))
         order = [self.tree_.leaves.index(leaf) for leaf in self._leaf_names()]
         return decision, decision.leaves[:, order]
 
@@ -217,20 +231,24 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
     def predict_node(self, X: Any) -> np.ndarray:
         """The node each row's evidence supports: a class, or a group of the tree where decoding stops.
 
-        Decoding follows ``decode`` (``"hf1"``) or ``min_confidence`` (see :mod:`hiergenre.cascade.decoding`);
-        with neither it is :meth:`predict`. A class keeps its label, a group is its name.
+        With ``target_accuracy`` it is the climb with ``climb_threshold_``; otherwise decoding follows
+        ``decode`` (``"hf1"``) or ``min_confidence`` (see :mod:`hiergenre.cascade.decoding`), and with
+        neither it is :meth:`predict`. A class keeps its label, a group is its name.
         """
-        chosen = getattr(self, "min_confidence_", None)
-        try:
-            if chosen is not None and (self.decode is not None or self.min_confidence is not None):
-                raise HierGenreError("target_accuracy chooses the minimum confidence: drop decode and min_confidence")
-            decoder = get_decoder(self.decode, chosen if chosen is not None else self.min_confidence)
-        except HierGenreError as exc:
-            raise ValueError(str(exc)) from None
+        decoder = self._decoder()
         decision, _ = self._decision(X)
         class_of_leaf = dict(zip(self._leaf_names(), self.classes_, strict=True))
         nodes = decoder.choose(self.tree_, decision.leaves, decision.genres)
         return np.array([class_of_leaf.get(node, node) for node in nodes], dtype=object)
+
+    def _decoder(self) -> Decoder:
+        """The climb of a fitted target, else the decoder ``decode`` / ``min_confidence`` name."""
+        threshold = getattr(self, "climb_threshold_", None)
+        if threshold is None:
+            return _named(lambda name: get_decoder(name, self.min_confidence), self.decode)
+        if self.decode is not None or self.min_confidence is not None:
+            raise ValueError(TARGET_ALONE)
+        return ClimbDecoder(threshold)
 
     def _leaf_names(self) -> list[str]:
         """The tree leaf of each class, in ``classes_`` order."""
@@ -242,36 +260,37 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _policy(routing: str) -> Any:
+def _named(lookup: Callable[[Any], Any], value: Any) -> Any:
+    """``lookup(value)`` with its one-line :class:`HierGenreError` raised as the ValueError scikit-learn expects."""
     try:
-        return get_policy(routing)
+        return lookup(value)
     except HierGenreError as exc:
         raise ValueError(str(exc)) from None
 
 
-def _calibration(name: str) -> Any:
-    try:
-        return get_calibration(name)
-    except HierGenreError as exc:
-        raise ValueError(str(exc)) from None
+def _calibration_split(leaves: np.ndarray, size: float, random_state: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``(fitting, calibration)``: a share ``size`` of the rows, stratified by class, held out.
 
-
-def _out_of_fold(
-    template: Any, X: np.ndarray, labels: np.ndarray, columns: list[str], rows: np.ndarray, cv: int
-) -> HeldOut:
-    """Out-of-fold probabilities of ``clone(template)`` on ``X`` (columns in ``columns`` order), ids = ``rows``.
-
-    The folds are stratified, at most ``cv`` and at most the rarest class's count (at least 2).
+    A class with a single row cannot be split and stays on the fitting side.
     """
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import train_test_split
 
-    folds = max(2, min(cv, int(np.unique(labels, return_counts=True)[1].min())))
-    proba = np.zeros((len(X), len(columns)))
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(X, labels):
-        model = clone(template).fit(X[train], labels[train])
-        proba[test] = _columns(model, X[test], columns)
-    targets = np.array([columns.index(label) for label in labels], dtype=int)
-    return HeldOut(proba, targets, "out-of-fold", tuple(str(r) for r in rows))
+    names = leaves.astype(str)
+    classes, counts = np.unique(names, return_counts=True)
+    single = np.isin(names, classes[counts == 1])
+    alone, shared = np.flatnonzero(single), np.flatnonzero(~single)
+    if not len(shared):
+        return alone, shared
+    try:
+        fitting, held = train_test_split(shared, test_size=size, random_state=random_state, stratify=names[shared])
+    except ValueError as exc:
+        raise ValueError(f"cannot hold out calibration_size={size} of {len(shared)} rows by class: {exc}") from None
+    return np.sort(np.concatenate([alone, fitting])), np.sort(held)
+
+
+def _towards(tree: GenreTree, node: str, leaves: np.ndarray) -> np.ndarray:
+    """For each row, the child of ``node`` on the way to its leaf (None for rows not below ``node``)."""
+    return np.array([tree.child_towards(node, leaf) for leaf in leaves], dtype=object)
 
 
 def _leaf_names(classes: np.ndarray) -> list[str]:
@@ -296,11 +315,8 @@ def _fitted_tree(tree: Any, y: np.ndarray) -> tuple[GenreTree, np.ndarray, dict[
             raise ValueError(f"labels not among the tree's leaves: {', '.join(unknown[:10])}")
         names = _leaf_names(classes)
     by_label = dict(zip(classes.tolist(), names, strict=True))
-    return (
-        genre_tree,
-        classes,
-        {label: by_label[label if tree is None else str(label)] for label in np.unique(y).tolist()},
-    )
+    leaf_of_class = {label: by_label[label if tree is None else str(label)] for label in np.unique(y).tolist()}
+    return genre_tree, classes, leaf_of_class
 
 
 def _as_tree(tree: Any) -> GenreTree:

@@ -226,7 +226,8 @@ def decide(
     check_shapes(tree, nodes, flat)
     leaves = chosen.leaf_distribution(tree, nodes, flat, flat_weight)
     index = chosen.choose(tree, nodes, leaves)
-    return Decision([tree.leaves[i] for i in index], leaves)
+    names = tree.leaves  # a property that walks the tree: once, not once a clip
+    return Decision([names[i] for i in index], leaves)
 
 
 def routes(

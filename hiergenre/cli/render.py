@@ -72,13 +72,10 @@ def training_table(results: Sequence[NodeResult]) -> Table:
         table.add_column(column, justify="right", no_wrap=True)
     for r in results:
         cells = [r.label, *([r.kind] if show_kind else [])]
-        valid = percent(r.valid_accuracy, 0)
-        if r.held_out_accuracy is not None:
-            valid = f"{percent(r.held_out_accuracy, 0)}*"
         cells += [
             str(len(r.classes)),
             percent(r.train_accuracy, 0),
-            valid,
+            percent(r.valid_accuracy, 0),
             "+".join(map(str, r.member_epochs)) or str(r.epochs),
             "[dim]reused[/]" if r.reused else f"{r.seconds:.1f}",
             f"{r.parameters:,}",
@@ -90,23 +87,18 @@ def training_table(results: Sequence[NodeResult]) -> Table:
 def training_notes(results: Sequence[NodeResult]) -> list[str]:
     """The training table's footnotes, each only where it applies to ``results``.
 
-    The progress lines show a network's validation accuracy at its last epoch (the last member's,
-    for an ensemble); the table shows the model that was kept: the best epoch's weights (early
-    stopping restores them), members averaged, or for a cross-fitted network (``*``) the mean of
-    the members' accuracies, each on its own held-out clips. The notes name that difference, so
-    that ``val acc 0.50`` above and ``72%*`` below do not read as a contradiction.
+    The progress lines show a network's accuracy on the clips it early-stops on, at its last epoch
+    (the last member's, for an ensemble); the table shows the model that was kept (its best epoch's
+    weights, members averaged) on the validation clips, which no model trains or early-stops on:
+    they calibrate it. The notes name that difference, so that ``val acc 0.50`` above and ``72%``
+    below do not read as a contradiction.
     """
     networks = [r for r in results if r.kind != "stats" and (r.epochs or r.member_epochs)]
     notes = []
-    if any(r.held_out_accuracy is None and r.valid_accuracy is not None for r in networks):
+    if networks and any(r.valid_accuracy is not None for r in networks):
         notes.append(
-            "valid: the model as kept (its best epoch where training stops early, members averaged), "
-            "not the last epoch the progress lines show"
-        )
-    if any(r.held_out_accuracy is not None for r in results):
-        notes.append(
-            "valid*: cross-fitted, each member scored on the clips it did not train on, at its best epoch, "
-            "then averaged; the progress lines show the last member's last epoch"
+            "valid: the model as kept (best epoch, members averaged) on the calibration clips, which no model "
+            "trains or early-stops on; the progress lines show the last epoch on the clips a member stops on"
         )
     members = max((len(r.member_epochs) for r in results), default=0)
     if members > 1:

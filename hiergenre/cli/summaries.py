@@ -73,27 +73,30 @@ def print_calibration(console: Console, result: EvaluationReport) -> None:
 
 
 def print_targets(console: Console, result: EvaluationReport) -> None:
-    """``--target-accuracy``: per model, the threshold chosen on validation clips and what it gives on test."""
+    """``--target-accuracy``: per model, the threshold set on its calibration clips and what it gives on test."""
     targets = {name: s.target for name, s in result.scores.items() if s.target}
     if not targets:
         return
     target = next(iter(targets.values()))["target"]
     table = Table(
-        title=f"Stopping early for {100 * target:.0f}% hierarchically right (threshold chosen on validation clips)",
+        title=f"Stopping early for {100 * target:g}% hierarchically right (split-conformal, on calibration clips)",
         box=box.SIMPLE_HEAD,
-        caption="right: the true genre lies under the prediction; at a genre: clips that get a genre, not a group",
+        caption="right: the true genre lies under the prediction; at a genre: clips that get a genre, not a group. "
+        f"Promised: at least {100 * target:g}% right on average over new clips like the calibration clips; "
+        "a single test part of a few clips varies around that",
     )
-    for column in ("model", "min confidence", "validation clips", "valid right", "valid at a genre"):
+    for column in ("model", "threshold", "calibration clips", "cal. right", "cal. at a genre"):
         table.add_column(column, justify="left" if column == "model" else "right")
-    for column in ("test right", "test at a genre"):
+    for column in ("test clips", "test right", "test at a genre"):
         table.add_column(column, justify="right")
     for name, t in targets.items():
         table.add_row(
             name,
-            f"{t['min_confidence']:.2f}" + ("" if t["reached"] else " (not reached)"),
-            str(t["validation_clips"]),
-            f"{100 * t['validation_accuracy']:.1f}%",
-            f"{100 * t['validation_leaf_share']:.0f}%",
+            f"{t['threshold']:.2f}",
+            str(t["clips"]),
+            f"{100 * t['calibration_accuracy']:.1f}%",
+            f"{100 * t['calibration_leaf_share']:.0f}%",
+            str(t["test_clips"]),
             f"{100 * t['test_accuracy']:.1f}%",
             f"{100 * t['test_leaf_share']:.0f}%",
         )

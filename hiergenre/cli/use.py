@@ -25,7 +25,7 @@ from hiergenre.cli.options import (
 from hiergenre.errors import InvalidValue
 
 if TYPE_CHECKING:
-    from hiergenre.cascade.thresholds import TargetChoice
+    from hiergenre.cascade.conformal import Guarantee
 
 
 @app.command("predict", cls=Command)
@@ -195,15 +195,13 @@ def synthetic_models_notice(trees: list[str]) -> str:
     )
 
 
-def target_text(choice: TargetChoice) -> str:
-    """What ``--target-accuracy`` chose, and what it gave on the validation clips."""
-    text = (
-        f"min confidence {choice.min_confidence:.2f}: on {choice.clips} validation clips, "
-        f"{100 * choice.accuracy:.1f}% hierarchically right, {100 * choice.leaf_share:.0f}% of clips given a genre"
+def target_text(guarantee: Guarantee) -> str:
+    """What ``--target-accuracy`` set up, what it promises, and what it gave on the calibration clips."""
+    return (
+        f"--target-accuracy {guarantee.target:g}: {guarantee.statement()}; climbing to a node of probability "
+        f"{guarantee.threshold:.2f} or more (on the calibration clips: {100 * guarantee.calibration_accuracy:.0f}% "
+        f"right, {100 * guarantee.calibration_leaf_share:.0f}% given a genre)"
     )
-    if not choice.reached:
-        text += f" (the target {100 * choice.target:.0f}% was not reached)"
-    return text
 
 
 @app.command("evaluate", cls=Command)

@@ -202,7 +202,7 @@ def score_model(
         scores.operating = operating_curve(reference, leaves, labels).as_dict()
         if how.target_accuracy is not None:
             try:
-                test = (leaves, labels)
+                test = (leaves, labels, [r.genre for r in routes])
                 scores.target = target_on_test(trained, policy, reference, test, how.target_accuracy)
             except HierGenreError as exc:  # no validation clips: the other numbers still stand
                 notes.append(f"{name}: --target-accuracy: {exc}")

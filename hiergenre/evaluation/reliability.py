@@ -11,7 +11,7 @@ clip probabilities, and the same through each node's temperature):
 - ``nodes``: each decision node's own distribution over its children, on the clips whose genre
   lies below it.
 
-The measures are :func:`hiergenre.cascade.calibration.calibration_metrics`. Pure numpy; no TensorFlow.
+The measures are :func:`hiergenre.cascade.calibration_error.calibration_metrics`. Pure numpy; no TensorFlow.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from hiergenre.cascade.calibration import calibration_metrics
+from hiergenre.cascade.calibration_error import calibration_metrics
 from hiergenre.cascade.cascade import ClipScores
 from hiergenre.cascade.decoding import node_probabilities
 from hiergenre.cascade.hierarchy import GenreTree

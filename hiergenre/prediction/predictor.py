@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from hiergenre.cascade.cascade import Cascade
-from hiergenre.cascade.decoding import ConfidenceDecoder, Decoded, Decoder, LeafDecoder
+from hiergenre.cascade.conformal import ClimbDecoder, Guarantee, conformal_guarantee
+from hiergenre.cascade.decoding import Decoded, Decoder, LeafDecoder
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.cascade.routing import Route, RoutingPolicy, check_routing_applies, get_policy
-from hiergenre.cascade.thresholds import TargetChoice, choose_min_confidence
 from hiergenre.data.datasets import is_audio
 from hiergenre.errors import HierGenreError, InvalidValue
 from hiergenre.features.extraction import failure_reason
@@ -94,8 +94,8 @@ class Predictor:
     trained: TrainedTree
     routing: RoutingPolicy = field(default_factory=lambda: get_policy("greedy"))
     decoder: Decoder = field(default_factory=LeafDecoder)
-    #: How ``--target-accuracy`` chose the decoder's minimum confidence, when it did.
-    target: TargetChoice | None = None
+    #: What ``--target-accuracy`` set up (the climbing decoder's threshold and its guarantee), when asked.
+    target: Guarantee | None = None
 
     @classmethod
     def load(
@@ -110,8 +110,9 @@ class Predictor:
     ) -> Predictor:
         """Everything prediction needs, loaded once from one published version of ``tree`` (default: the built tree).
 
-        ``target_accuracy`` sets the decoder: the minimum confidence whose hierarchical accuracy on
-        the tree's validation clips reaches it (:mod:`hiergenre.workspace.validation`).
+        ``target_accuracy`` sets the decoder: a climb from the genre towards the root whose threshold
+        is set on the tree's calibration clips so that the node named contains the true genre for at
+        least that share of new clips like them (:mod:`hiergenre.cascade.conformal`).
         """
         policy = get_policy(routing)
         trained = workspace.open(tree, runtime=check_runtime(runtime), with_flat=policy.uses_flat)
@@ -120,11 +121,11 @@ class Predictor:
         if target_accuracy is not None:
             if decoder is not None and not isinstance(decoder, LeafDecoder):
                 raise InvalidValue(
-                    "--target-accuracy chooses the minimum confidence itself: drop --min-confidence/--decode"
+                    "--target-accuracy decides where predictions stop itself: drop --min-confidence/--decode"
                 )
-            genres, leaves = cascade_validation(trained, policy)
-            target = choose_min_confidence(trained.tree, leaves, genres, target_accuracy)
-            decoder = ConfidenceDecoder(target.min_confidence)
+            genres, leaves, routed = cascade_validation(trained, policy)
+            target = conformal_guarantee(trained.tree, leaves, genres, routed, target_accuracy)
+            decoder = ClimbDecoder(target.threshold)
         return cls(trained, policy, decoder or LeafDecoder(), target)
 
     @property

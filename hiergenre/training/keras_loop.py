@@ -27,10 +27,10 @@ from hiergenre.training.augmentation import mask_runs, mixup, random_crops
 from hiergenre.training.node_data import (
     NodeData,
     balanced_weights,
+    can_hold_out,
     clip_log_loss,
-    cross_fit_parts,
+    held_out_parts,
     member_seed,
-    pooled,
     stacked_windows,
 )
 
@@ -52,31 +52,30 @@ def fit_cnn(
     seed: int,
     progress: ModelProgress | None = None,
     timer: PhaseTimer | None = None,
-) -> tuple[Normalizer, Any, History, HeldOut]:
+) -> tuple[Normalizer, Any, History, HeldOut | None]:
     """Train the preset's CNN (all its members); returns the normaliser, the network, the history
-    and the held-out clip probabilities calibration is fitted on.
+    and the members' out-of-fold clip probabilities (None when they did not hold clips out).
 
-    With ``patience`` set, each member stops once its clip-level validation loss has not improved
-    for that many epochs, and the weights of its best epoch are restored. The history of an
-    ensemble is its members' histories one after another. The held-out set of a cross-fitted
-    ensemble is every clip of train+valid, each predicted by the member that did not train on
-    it; otherwise it is the validation clips predicted by the final network.
+    With ``patience`` set, each member stops once its clip-level loss on clips it holds out of
+    ``train`` (:func:`~hiergenre.training.node_data.held_out_parts`) has not improved for that many
+    epochs, and the weights of its best epoch are restored. Without it (the paper's fixed epochs)
+    (or when a class has a single clip to learn from) the network trains on all of ``train`` for the
+    epoch cap and ``valid`` is only watched. Either way ``valid``
+    changes nothing: it stays honest for calibration. The history of an ensemble is its members'
+    histories one after another.
     """
     config = preset.train
     mode = "first" if config.windows == "first" else "all"
-    parts = (
-        cross_fit_parts(train, valid, config.members, seed)
-        if config.cross_fitted
-        else [(train, valid)] * config.members
-    )
-    seen = pooled(train, valid) if config.cross_fitted else train
-    normalizer = Normalizer.fit(stacked_windows(seen, preset, mode=mode, hop=config.window_hop_frames)[0])
-    members, histories, held_out_parts = [], [], []
-    for member, (member_train, member_valid) in enumerate(parts):
+    stops = config.patience is not None and can_hold_out(train)
+    parts = held_out_parts(train, config.members, config.cross_fitted, seed) if stops else [(train, valid)]
+    parts = parts if len(parts) == config.members else parts * config.members
+    normalizer = Normalizer.fit(stacked_windows(train, preset, mode=mode, hop=config.window_hop_frames)[0])
+    members, histories, member_held_out = [], [], []
+    for member, (member_train, member_stop) in enumerate(parts):
         fixed = stacked_windows(member_train, preset, mode=mode, hop=config.window_hop_frames)
         network, history = fit_network(
             member_train,
-            member_valid,
+            member_stop,
             fixed,
             normalizer,
             preset,
@@ -88,21 +87,23 @@ def fit_cnn(
         )
         members.append(network)
         histories.append(history)
-        if config.cross_fitted:
-            proba = ClipValidation(member_valid, normalizer, preset).probabilities(network, n_classes)
-            held_out_parts.append(HeldOut(proba, member_valid.labels, "out-of-fold", tuple(member_valid.ids)))
+        if stops and config.cross_fitted:
+            proba = ClipValidation(member_stop, normalizer, preset).probabilities(network, n_classes)
+            member_held_out.append(HeldOut(proba, member_stop.labels, "out-of-fold", tuple(member_stop.ids)))
     history = {k: [v for h in histories for v in h.get(k, [])] for k in histories[0]}
     history["member_epochs"] = [len(h["loss"]) for h in histories]
-    held_out = [held_out_accuracy(h, restores_best=config.patience is not None) for h in histories]
+    held_out = [held_out_accuracy(h, restores_best=stops) for h in histories]
     if all(a is not None for a in held_out):
         history["member_valid_accuracy"] = held_out
     final = members[0] if len(members) == 1 else average_networks(members)
-    if config.cross_fitted:
-        calibration_set = HeldOut.join(held_out_parts, "out-of-fold predictions of the members")
-    else:
-        proba = ClipValidation(valid, normalizer, preset).probabilities(final, n_classes)
-        calibration_set = HeldOut(proba, valid.labels, "validation clips", tuple(valid.ids))
-    return normalizer, final, history, calibration_set
+    out_of_fold = None
+    if stops and config.cross_fitted:
+        out_of_fold = HeldOut.join(member_held_out, "out-of-fold predictions of the members")
+    elif stops:
+        stop = parts[0][1]
+        proba = ClipValidation(stop, normalizer, preset).probabilities(final, n_classes)
+        out_of_fold = HeldOut(proba, stop.labels, "early-stopping clips", tuple(stop.ids))
+    return normalizer, final, history, out_of_fold
 
 
 def held_out_accuracy(history: History, *, restores_best: bool) -> float | None:

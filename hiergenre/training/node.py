@@ -2,9 +2,10 @@
 
 ``--node-model`` picks the kind: ``cnn``, ``stats``, ``ensemble`` (both, averaged) or ``auto``,
 which fits both and keeps, per node, whichever of CNN, statistics or their average has the lowest
-clip-level validation loss (:func:`choose_cnn_weight`, a pure function of the validation
-probabilities). A node whose training data holds a single class gets a
-:class:`~hiergenre.models.nodes.ConstantNode` instead of a crash.
+clip-level loss on the training clips the networks held out (:func:`choose_cnn_weight`, a pure
+function of those probabilities; the validation clips are kept for calibration). A node whose
+training data holds a single class gets a :class:`~hiergenre.models.nodes.ConstantNode` instead of
+a crash.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from hiergenre.cascade.calibration import Calibration, HeldOut, get_calibration
 from hiergenre.cascade.hierarchy import GenreTree
-from hiergenre.config import PairedConfig, Preset
+from hiergenre.config import FeatureSettings, PairedConfig, Preset
 from hiergenre.data.datasets import Clip
 from hiergenre.models.nodes import CnnNode, ConstantNode, EnsembleNode, NodeModel, StatsNode
 from hiergenre.models.statistics import StatsClassifier
@@ -25,7 +26,7 @@ from hiergenre.training.node_data import (
     NodeData,
     clip_log_loss,
     clip_probabilities,
-    cross_fit_parts,
+    held_out_parts,
     node_data,
     stacked_windows,
 )
@@ -68,15 +69,13 @@ def fit_node(
             )
     calibration = get_calibration(preset.train.calibration)
     if kind == "stats":
-        stats_proba = clip_probabilities(stats, valid_data, features)
-        held_out = HeldOut(stats_proba, valid_data.labels, "validation clips", tuple(valid_data.ids))
         stats.metadata["history"] = {}
-        return calibrated(stats, held_out, calibration), 0
+        return calibrated(stats, valid_data, features, calibration), 0
     with timer.phase("import"):
         from hiergenre.training.keras_loop import fit_cnn  # imports TensorFlow (once per process)
 
     cnn_preset = replace(preset, features=features.lmfcc) if isinstance(features, PairedConfig) else preset
-    normalizer, network, history, held_out = fit_cnn(
+    normalizer, network, history, out_of_fold = fit_cnn(
         train_data.part("lmfcc"),
         valid_data.part("lmfcc"),
         cnn_preset,
@@ -89,14 +88,13 @@ def fit_node(
     cnn = CnnNode(node=node, classes=classes, features=features, normalizer=normalizer, cnn=network)
     metadata = {"history": history}
     weight = 1.0 if kind == "cnn" else ENSEMBLE_CNN_WEIGHT
-    if kind == "auto" and len(valid_data):
-        weight, losses = choose_cnn_weight(cnn, stats, valid_data, preset)
-        metadata["auto_validation_loss"] = {str(w): v for w, v in losses.items()}
-    model = blend_of(cnn, stats, weight, metadata)
-    if stats is not None and weight < 1.0:
+    if kind == "auto" and out_of_fold is not None:
         with timer.phase("statistics"):
-            held_out = mixed_held_out(held_out, weight, train_data, valid_data, preset, seed, stats)
-    return calibrated(model, held_out, calibration), len(history.get("loss", []))
+            stats_held = stats_out_of_fold(train_data, preset, seed, stats)
+        weight, losses = choose_cnn_weight(out_of_fold.probabilities, stats_held, out_of_fold.labels)
+        metadata["auto_held_out_loss"] = {str(w): v for w, v in losses.items()}
+    model = blend_of(cnn, stats, weight, metadata)
+    return calibrated(model, valid_data, features, calibration), len(history.get("loss", []))
 
 
 def fit_statistics(data: NodeData, preset: Preset, n_classes: int) -> StatsClassifier:
@@ -108,32 +106,37 @@ def fit_statistics(data: NodeData, preset: Preset, n_classes: int) -> StatsClass
     return StatsClassifier.fit(x, y, n_classes)
 
 
-def calibrated(model: NodeModel, held_out: HeldOut, calibration: Calibration) -> NodeModel:
-    """``model`` with the temperature ``calibration`` fits on its held-out clips, recorded in its metadata."""
-    model.temperature, model.metadata["calibration"] = held_out.fitted(calibration)
+def calibrated(model: NodeModel, calibration_clips: NodeData, features: FeatureSettings, how: Calibration) -> NodeModel:
+    """``model`` with the temperature ``how`` fits on its calibration clips, recorded in its metadata.
+
+    Pool-then-calibrate (Rahaman & Thiery, NeurIPS 2021): the temperature is fitted on the
+    *deployed* model's raw clip probabilities (an ensemble's members already averaged), on the
+    split's validation clips, which no member trained, early-stopped or was chosen on. Those raw
+    probabilities are kept as the node's held-out set; the tree's calibration scores (for
+    ``--target-accuracy``) are assembled from them.
+    """
+    raw = clip_probabilities(model, calibration_clips, features)
+    held_out = HeldOut(raw, calibration_clips.labels, "calibration clips", tuple(calibration_clips.ids))
+    model.temperature, model.metadata["calibration"] = held_out.fitted(how)
     model.held_out = held_out
     return model
 
 
-def mixed_held_out(
-    cnn: HeldOut, weight: float, train: NodeData, valid: NodeData, preset: Preset, seed: int, stats: StatsNode
-) -> HeldOut:
-    """The held-out probabilities of ``weight · cnn + (1 − weight) · stats`` on the CNN's held-out clips.
+def stats_out_of_fold(train: NodeData, preset: Preset, seed: int, stats: StatsNode) -> np.ndarray:
+    """The statistics classifier's probabilities on the clips the CNN members held out of ``train``.
 
-    For a cross-fitted CNN those are every clip of train+valid, out of fold; the statistics part
-    is then refitted on the same folds, so that no clip is predicted by a model that saw it. Else
-    they are the validation clips, which the deployed statistics model never saw.
+    Refitted on each member's training clips (:func:`~hiergenre.training.node_data.held_out_parts`,
+    the same draw as the networks'), rows in the order of the CNN's out-of-fold set, so ``auto``
+    compares the two on clips neither trained on, without touching the calibration clips.
     """
-    if preset.train.cross_fitted:
-        parts = []
-        for part_train, part_valid in cross_fit_parts(train, valid, preset.train.members, seed):
-            part = replace(stats, stats=fit_statistics(part_train, preset, len(stats.classes)))
-            parts.append(clip_probabilities(part, part_valid, preset.features))
-        stats_proba = np.concatenate(parts)
-    else:
-        stats_proba = clip_probabilities(stats, valid, preset.features)
-    mixed = weight * cnn.probabilities + (1 - weight) * stats_proba
-    return HeldOut(mixed, cnn.labels, cnn.source, cnn.ids)
+    config = preset.train
+    parts = held_out_parts(train, config.members, config.cross_fitted, seed)
+    parts = parts if config.cross_fitted else parts[:1]
+    probabilities = []
+    for part_train, part_held in parts:
+        part = replace(stats, stats=fit_statistics(part_train, preset, len(stats.classes)))
+        probabilities.append(clip_probabilities(part, part_held, preset.features))
+    return np.concatenate(probabilities)
 
 
 def blend_of(cnn: CnnNode, stats: StatsNode | None, weight: float, metadata: dict) -> NodeModel:
@@ -151,18 +154,16 @@ def blend_of(cnn: CnnNode, stats: StatsNode | None, weight: float, metadata: dic
 
 
 def choose_cnn_weight(
-    cnn: NodeModel, stats: NodeModel, valid: NodeData, preset: Preset
+    cnn_proba: np.ndarray, stats_proba: np.ndarray, labels: np.ndarray
 ) -> tuple[float, dict[float, float]]:
-    """The CNN weight among :data:`AUTO_CNN_WEIGHTS` with the lowest clip-level validation loss.
+    """The CNN weight among :data:`AUTO_CNN_WEIGHTS` with the lowest clip-level held-out loss.
 
-    Returns the weight and every candidate's loss. Each model scores the validation clips once;
-    the candidates are mixtures of those clip probabilities, exactly as the ensemble node mixes
-    its window probabilities (the mean of a mixture is the mixture of the means).
+    Returns the weight and every candidate's loss. ``cnn_proba`` and ``stats_proba`` are both
+    models' clip probabilities ``(n_clips, n_classes)`` on the same held-out clips; the candidates
+    are their mixtures, exactly as the ensemble node mixes its window probabilities (the mean of a
+    mixture is the mixture of the means).
     """
-    cnn_proba = clip_probabilities(cnn, valid, preset.features)
-    stats_proba = clip_probabilities(stats, valid, preset.features)
     losses = {
-        weight: clip_log_loss(weight * cnn_proba + (1 - weight) * stats_proba, valid.labels)
-        for weight in AUTO_CNN_WEIGHTS
+        weight: clip_log_loss(weight * cnn_proba + (1 - weight) * stats_proba, labels) for weight in AUTO_CNN_WEIGHTS
     }
     return min(losses, key=losses.__getitem__), losses

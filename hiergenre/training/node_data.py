@@ -85,21 +85,46 @@ def stacked_windows(data: NodeData, preset: Preset, *, mode: str, hop: int) -> t
     return np.concatenate(stacks), np.concatenate(labels)
 
 
-def cross_fit_parts(train: NodeData, valid: NodeData, folds: int, seed: int) -> list[tuple[NodeData, NodeData]]:
-    """``folds`` (train, validation) pairs that together use every clip of train and valid.
+def cross_fit_parts(train: NodeData, folds: int, seed: int) -> list[tuple[NodeData, NodeData]]:
+    """``folds`` (train, held-out) pairs that together hold out every clip of ``train`` once.
 
-    The clips are pooled and dealt class by class into ``folds`` stratified folds; pair ``k``
-    validates on fold ``k`` and trains on the rest. Each member of a cross-fitted ensemble thus
-    early-stops on clips it never trained on, while the ensemble as a whole learns from all of
-    them (as the statistics baseline, which needs no validation clips, does).
+    The clips are dealt class by class into ``folds`` stratified folds; pair ``k`` holds out fold
+    ``k`` and trains on the rest. Each member of a cross-fitted ensemble thus early-stops on clips
+    it never trained on, while the ensemble as a whole learns from all of them. The split's
+    validation clips take no part: they are the calibration clips (:func:`held_out_parts`).
     """
-    pool = pooled(train, valid)
     rng = np.random.default_rng(seed)
-    fold = np.zeros(len(pool), dtype=int)
-    for label in np.unique(pool.labels):
-        of_class = rng.permutation(np.flatnonzero(pool.labels == label))
+    fold = np.zeros(len(train), dtype=int)
+    for label in np.unique(train.labels):
+        of_class = rng.permutation(np.flatnonzero(train.labels == label))
         fold[of_class] = (np.arange(len(of_class)) + rng.integers(folds)) % folds
-    return [(pool.subset(fold != k), pool.subset(fold == k)) for k in range(folds)]
+    return [(train.subset(fold != k), train.subset(fold == k)) for k in range(folds)]
+
+
+#: A network that early-stops without cross-fitting holds out one fold of this many of its training clips.
+STOPPING_FOLDS = 5
+
+
+def can_hold_out(train: NodeData) -> bool:
+    """Whether every class of ``train`` has a clip to hold out and one to train on (at least 2 clips).
+
+    A node with fewer has nothing to early-stop on: its networks train for the epoch cap instead.
+    """
+    counts = np.bincount(train.labels) if len(train) else np.zeros(0, int)
+    return bool(len(train)) and int(counts[counts > 0].min()) >= 2
+
+
+def held_out_parts(train: NodeData, members: int, cross_fitted: bool, seed: int) -> list[tuple[NodeData, NodeData]]:
+    """Each network member's (training, early-stopping) clips, all drawn from ``train``.
+
+    The split's validation clips are never among them: they calibrate the deployed node (and set
+    ``--target-accuracy``), which is honest only if no member trained, early-stopped or was chosen
+    on them. Cross-fitted members hold out one fold each of ``members`` folds; other members share
+    one held-out fold of :data:`STOPPING_FOLDS`.
+    """
+    if cross_fitted:
+        return cross_fit_parts(train, members, seed)
+    return [cross_fit_parts(train, STOPPING_FOLDS, seed)[0]] * members
 
 
 #: Member ``m`` of a node's ensemble trains from ``node_seed + MEMBER_SEED_STRIDE * m``: the stride keeps

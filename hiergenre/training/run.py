@@ -132,10 +132,10 @@ def trees_to_train(
 
 def preset_notes(preset: Preset) -> list[str]:
     """Warnings about a preset and node-model pairing that trains but measures the wrong thing."""
-    if preset.train.node_model == "auto" and preset.train.cross_fitted:
+    if preset.train.node_model == "auto" and preset.train.patience is None:
         return [
-            f"--node-model auto chooses on validation clips that the cross-fitted networks of preset "
-            f"{preset.name!r} trained on, so the choice favours the CNN; use --preset improved for a fair choice"
+            f"--node-model auto chooses on training clips the networks hold out for early stopping, which preset "
+            f"{preset.name!r} does not do: every node keeps the CNN and statistics averaged"
         ]
     return []
 

@@ -237,9 +237,11 @@ def node_result(
 ) -> NodeResult:
     """The summary row of a trained node: clip-level accuracy on its training and validation clips.
 
-    A cross-fitted network trained on the validation clips, so its validation accuracy is not shown.
+    No model trains or early-stops on the validation clips (they calibrate it), so their accuracy
+    is honest for every preset; a cross-fitted network also reports its members' mean accuracy on
+    the training clips each held out.
     """
-    seen_valid = preset.train.cross_fitted and model.network is not None
+    cross_fitted = preset.train.cross_fitted and model.network is not None
     history = model.metadata.get("history", {})
     held_out = history.get("member_valid_accuracy")
     return NodeResult(
@@ -247,16 +249,14 @@ def node_result(
         node=model.node,
         classes=model.classes,
         train_accuracy=clip_accuracy(model, node_data(tree, model.node, train, frames), preset.features),
-        valid_accuracy=None
-        if seen_valid
-        else clip_accuracy(model, node_data(tree, model.node, valid, frames), preset.features),
+        valid_accuracy=clip_accuracy(model, node_data(tree, model.node, valid, frames), preset.features),
         epochs=int(model.metadata.get("epochs_run", 0)),
         seconds=float(model.metadata.get("seconds", 0.0)),
         parameters=model.n_parameters,
         reused=reused,
         kind=model.label,
         member_epochs=list(history.get("member_epochs", [])),
-        held_out_accuracy=float(np.mean(held_out)) if seen_valid and held_out else None,
+        held_out_accuracy=float(np.mean(held_out)) if cross_fitted and held_out else None,
     )
 
 

@@ -131,7 +131,7 @@ def reliability_figure(scores: Mapping[str, ModelScores]) -> Figure | None:
 
 def draw_counts(ax: Axes, bins: list[dict[str, Any]], color: str, *, right_half: bool) -> None:
     """Each bin's clips as a bar on one half of the bin, its count written upright above it."""
-    from hiergenre.cascade.calibration import ECE_BINS
+    from hiergenre.cascade.calibration_error import ECE_BINS
 
     for b in bins:
         low = b.get("low", b["confidence"] - 0.5 / ECE_BINS)

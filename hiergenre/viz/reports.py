@@ -269,8 +269,8 @@ def calibration_section(report: EvaluationReport, directory: Path) -> list[str]:
         "",
         "Does a probability of 0.8 come true 8 times in 10? Expected calibration error (ECE): 15 equal-width "
         "bins of the probability each model gives its own genre, |share right − mean probability| weighted by "
-        "the bin's clips; 90% interval by bootstrap over clips. ECE is biased upward on few clips: 'ECE if "
-        "calibrated' is what a perfectly calibrated model with the same probabilities shows on average. "
+        "the bin's clips; bias-corrected bootstrap 90% interval over clips. ECE is biased upward on few clips: "
+        "'ECE if calibrated' is what a perfectly calibrated model with the same probabilities shows on average. "
         "Brier score: squared error of the whole distribution (0 best, 2 worst). "
         "Before: the models' raw probabilities; after: through each node's temperature.",
         "",

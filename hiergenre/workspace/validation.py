@@ -1,6 +1,8 @@
-"""A trained tree's honest validation scores (``validation.npz``), written at training, read for ``--target-accuracy``.
+"""A trained tree's calibration scores (``validation.npz``), written at training, read for ``--target-accuracy``.
 
-How the scores are assembled and how a threshold is chosen on them is :mod:`hiergenre.cascade.thresholds`;
+The scores are every node's raw probabilities for the split's validation clips, which no model
+trained, early-stopped or was chosen on: the calibration clips. How they are assembled is
+:mod:`hiergenre.cascade.thresholds`, how a threshold is set on them :mod:`hiergenre.cascade.conformal`;
 this module runs the models, stores the scores beside them and reads them back.
 """
 
@@ -15,9 +17,10 @@ import numpy as np
 
 from hiergenre.cascade.calibration import HeldOut
 from hiergenre.cascade.cascade import ClipScores, clip_probabilities
+from hiergenre.cascade.conformal import climb, conformal_guarantee
 from hiergenre.cascade.hierarchy import ROOT, GenreTree
 from hiergenre.cascade.routing import RoutingPolicy, decide
-from hiergenre.cascade.thresholds import choose_min_confidence, confident_paths, tree_validation
+from hiergenre.cascade.thresholds import tree_validation
 from hiergenre.data.datasets import Clip
 from hiergenre.errors import HierGenreError
 from hiergenre.features.registry import AnyFrontEnd
@@ -81,10 +84,11 @@ def stored_validation(trained: TrainedTree) -> tuple[list[str], list[str], ClipS
         raise HierGenreError(f"the validation scores of tree {trained.name!r} are unreadable ({exc})") from None
 
 
-def cascade_validation(trained: TrainedTree, policy: RoutingPolicy) -> tuple[list[str], np.ndarray]:
-    """The genres of a trained tree's validation clips and its calibrated distributions over ``tree.leaves``.
+def cascade_validation(trained: TrainedTree, policy: RoutingPolicy) -> tuple[list[str], np.ndarray, list[str]]:
+    """A trained tree's calibration clips: their genres, calibrated distributions over ``tree.leaves``
+    and the genres ``policy`` routes them to.
 
-    ``blend`` mixes in the validation scores of the same clips by the flat model opened with the tree.
+    ``blend`` mixes in the scores of the same clips by the flat model opened with the tree.
     """
     tree, cascade = trained.tree, trained.cascade
     ids, genres, raw = stored_validation(trained)
@@ -99,31 +103,30 @@ def cascade_validation(trained: TrainedTree, policy: RoutingPolicy) -> tuple[lis
         flat = flat_raw.nodes[ROOT][[row[clip] for clip in ids]][:, [columns.index(g) for g in tree.leaves]]
     scores = cascade.calibrated(ClipScores(raw.nodes, flat))
     decision = decide(tree, scores.nodes, policy, flat=scores.flat, flat_weight=cascade.flat_weight)
-    return genres, decision.leaves
+    return genres, decision.leaves, decision.genres
 
 
 def target_on_test(
     trained: TrainedTree,
     policy: RoutingPolicy,
     reference: GenreTree,
-    test: tuple[np.ndarray, Sequence[str]],
+    test: tuple[np.ndarray, Sequence[str], Sequence[str]],
     target: float,
 ) -> dict[str, float | int | bool]:
-    """The threshold chosen on validation for ``target``, and what it gives on test clips.
+    """The climbing threshold set on the calibration clips for ``target``, and what it gives on test clips.
 
-    ``test`` is the test clips' distributions ``(n_clips, n_leaves)`` in ``reference.leaves`` order
-    and their genres; decoding sums them up the reference tree (so the flat model gets groups too).
+    ``test`` is the test clips' distributions ``(n_clips, n_leaves)`` in ``reference.leaves`` order,
+    their genres and the genres routed to; climbs go up the reference tree (so the flat model
+    gets groups too).
     """
-    genres, leaves = cascade_validation(trained, policy)
+    genres, leaves, routed = cascade_validation(trained, policy)
     order = [trained.tree.leaves.index(g) for g in reference.leaves]
-    choice = choose_min_confidence(reference, leaves[:, order], genres, target)
-    correct, leaf, probabilities = confident_paths(reference, *test)
-    depth = (probabilities >= choice.min_confidence).sum(axis=1)
-    rows = np.arange(len(test[1]))
+    guarantee = conformal_guarantee(reference, leaves[:, order], genres, routed, target)
+    distributions, true, starts = test
+    stops = climb(reference, distributions, guarantee.threshold, starts)
     return {
-        **{
-            f"validation_{k}" if k in ("accuracy", "leaf_share", "clips") else k: v for k, v in choice.as_dict().items()
-        },
-        "test_accuracy": float(correct[rows, depth].mean()),
-        "test_leaf_share": float(leaf[rows, depth].mean()),
+        **guarantee.as_dict(),
+        "test_clips": len(true),
+        "test_accuracy": float(np.mean([reference.covers(n, g) for n, g in zip(stops, true, strict=True)])),
+        "test_leaf_share": float(np.mean([reference.is_leaf(n) for n in stops])),
     }

@@ -111,6 +111,10 @@ def test_decoders_target_accuracy_and_reports_work_on_musicnn_features(cli, trai
     for options in (("--target-accuracy", "0.8"), ("--decode", "hf1"), ("--min-confidence", "0.99")):
         decoded = cli("predict", clip, *options, workdir=workdir)
         assert "country.00000.au: " in decoded.stdout
+    guaranteed = cli("predict", clip, "--target-accuracy", "0.9", workdir=workdir)
+    assert "at least 90% of new clips get a genre or group that contains their true genre" in guaranteed.stderr
+    refused = cli("predict", clip, "--target-accuracy", "0.95", workdir=workdir, check=False)
+    assert refused.returncode != 0 and "needs at least 19 calibration clips, found 10" in refused.stderr
     cli("evaluate", "--target-accuracy", "0.8", "--report", tmp_path / "report", workdir=workdir)
     assert {"report.md", "reliability.png", "operating-curves.png"} <= {p.name for p in (tmp_path / "report").iterdir()}
 

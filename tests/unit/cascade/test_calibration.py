@@ -1,5 +1,6 @@
 """Calibration, its measures, honest validation scores and --target-accuracy (no TensorFlow but the fixture)."""
 
+import copy
 import json
 
 import numpy as np
@@ -11,10 +12,16 @@ from hiergenre.cascade.calibration import (
     Temperature,
     TemperatureScaling,
     apply_temperature,
+    get_calibration,
+)
+from hiergenre.cascade.calibration_error import (
+    BiasCorrected,
+    binned_ece,
+    bootstrap_interval,
     calibrated_ece,
     calibration_metrics,
+    ece_summary,
     expected_calibration_error,
-    get_calibration,
 )
 from hiergenre.cascade.cascade import Cascade
 from hiergenre.cascade.decoding import ConfidenceDecoder
@@ -170,7 +177,7 @@ def test_target_accuracy_picks_the_smallest_threshold_that_reaches_it():
         choose_min_confidence(TREE, leaves, genres, 1.5)
 
 
-def test_estimator_calibrates_out_of_fold_and_reaches_its_target_on_new_rows():
+def test_estimator_calibrates_on_held_out_rows_and_reaches_its_target_on_new_rows():
     from hiergenre import HierarchicalClassifier
 
     rng = np.random.default_rng(0)
@@ -180,16 +187,18 @@ def test_estimator_calibrates_out_of_fold_and_reaches_its_target_on_new_rows():
     order = rng.permutation(len(y))
     X, y = X[order], y[order]
     tree = {"a": ["x", "y"], "b": ["z", "w"]}
-    raw = HierarchicalClassifier(tree, routing="product").fit(X[:400], y[:400])
     model = HierarchicalClassifier(tree, routing="product", calibration="temperature", target_accuracy=0.9)
     model.fit(X[:400], y[:400])
-    assert set(model.temperatures_) == {"root", "a", "b"} and model.temperatures_ != {"root": 1, "a": 1, "b": 1}
+    assert model.n_calibration_ == 80 and set(model.temperatures_) == {"root", "a", "b"}
+    assert model.temperatures_ != {"root": 1, "a": 1, "b": 1}
+    raw = copy.copy(model)  # the same fitted node models, uncalibrated
+    raw.temperatures_ = dict.fromkeys(model.temperatures_, 1.0)
     assert (model.predict(X[400:]) == raw.predict(X[400:])).all()  # product on two levels: the same genres here
     nodes = model.predict_node(X[400:])
     under = GenreTree.from_spec(tree, "t").leaves_under
     right = np.mean([t in under(n) for n, t in zip(nodes, y[400:], strict=True)])
-    assert right >= 0.85 and 0 < model.min_confidence_ < 1 and {"a", "b"} & set(nodes)
-    with pytest.raises(ValueError, match="chooses the minimum confidence"):
+    assert right >= 0.85 and 0 < model.climb_threshold_ < 1 and {"a", "b"} & set(nodes)
+    with pytest.raises(ValueError, match="sets the climb threshold"):
         model.set_params(min_confidence=0.5).predict_node(X[:3])
 
 
@@ -201,7 +210,8 @@ def test_trained_nodes_carry_temperatures_held_out_clips_and_tree_validation(tra
     assert meta["calibration"]["method"] == "temperature" and meta["temperature"] == meta["calibration"]["temperature"]
     assert (folder / "root.held-out.npz").is_file() and (folder / "validation.npz").is_file()
     held = HeldOut.load(folder / "root.held-out.npz")
-    assert len(held.ids) == meta["calibration"]["clips"] > 0  # cross-fitted: every training clip, out of fold
+    assert len(held.ids) == meta["calibration"]["clips"] > 0  # the validation clips, scored by the deployed model
+    assert meta["calibration"]["source"] == "calibration clips"
     out = json.loads(cli("evaluate", "--json", "--target-accuracy", "0.8", workdir=trained).stdout)
     calibration = out["models"]["default"]["calibration"]
     assert set(calibration) == {"temperatures", "before", "after"} and set(calibration["after"]["levels"]) == {
@@ -213,7 +223,7 @@ def test_trained_nodes_carry_temperatures_held_out_clips_and_tree_validation(tra
         calibration["before"]["model"]["accuracy"] == calibration["after"]["model"]["accuracy"]
     )  # greedy: same genres
     target = out["models"]["flat"]["target"]
-    assert target["target"] == 0.8 and 0 <= target["test_leaf_share"] <= 1 and target["validation_clips"] > 0
+    assert target["target"] == 0.8 and 0 <= target["test_leaf_share"] <= 1 and target["clips"] == 10
     text = cli("evaluate", "--target-accuracy", "0.8", "--report", tmp_path / "r", workdir=trained).stdout
     assert "Calibration of the probability" in text and "Stopping early for 80%" in text
     assert (
@@ -221,8 +231,78 @@ def test_trained_nodes_carry_temperatures_held_out_clips_and_tree_validation(tra
         and (tmp_path / "r" / "reliability.png").is_file()
     )
     predicted = cli("predict", tiny_corpus / "jazz", "--target-accuracy", "0.8", "--json", workdir=trained)
-    assert "validation clips" in predicted.stderr and all("decoded" in p for p in json.loads(predicted.stdout))
+    assert "10 calibration clips" in predicted.stderr and all("decoded" in p for p in json.loads(predicted.stdout))
     refused = cli(
         "predict", tiny_corpus / "jazz", "--target-accuracy", "0.8", "--decode", "hf1", workdir=trained, check=False
     )
     assert refused.returncode == 2 and "drop --min-confidence/--decode" in refused.stderr
+
+
+def simulated_clips(clips: int, seed: int, shortfall: float) -> tuple[np.ndarray, np.ndarray]:
+    """Confidences uniform in 0.3–1, each clip right with probability its confidence minus ``shortfall``:
+    every bin's accuracy lies ``shortfall`` below its confidence, so the true ECE is ``shortfall``."""
+    rng = np.random.default_rng(seed)
+    confidence = rng.uniform(0.3, 1, clips)
+    return confidence, (rng.random(clips) < confidence - shortfall).astype(float)
+
+
+def simulated_ece(clips: int, shortfall: float, runs: int = 50) -> list[BiasCorrected]:
+    return [
+        bootstrap_interval(binned_ece, simulated_clips(clips, seed, shortfall), seed=seed, floor=0.0)
+        for seed in range(runs)
+    ]
+
+
+@pytest.mark.parametrize("clips", [100, 300, 1000])
+def test_the_bias_corrected_interval_covers_a_known_miscalibration(clips):
+    runs = simulated_ece(clips, 0.1)
+    coverage = np.mean([r.low <= 0.1 <= r.high for r in runs])
+    assert coverage >= 0.7  # nominal 90%; the percentile interval covers about 10% of runs on 100 clips
+    assert all(0 <= r.low <= r.debiased <= r.high for r in runs)
+    plug_in_error = np.mean([abs(r.estimate - 0.1) for r in runs])
+    assert np.mean([abs(r.debiased - 0.1) for r in runs]) < plug_in_error + 0.005  # costs little where bias is small
+
+
+@pytest.mark.parametrize("clips", [100, 300, 1000])
+def test_debiasing_pulls_a_perfectly_calibrated_models_ece_towards_zero(clips):
+    runs = simulated_ece(clips, 0.0)
+    assert np.mean([r.debiased for r in runs]) < 0.7 * np.mean([r.estimate for r in runs])
+    assert all(r.low <= r.estimate for r in runs)  # the percentile interval's lower end lies above it
+    # The bootstrap sees only part of the bias near 0 (|gap| is not smooth there): the interval reaches the
+    # truth in about a third of the runs, not 90%, but the percentile interval never does.
+    assert np.mean([r.low == 0 for r in runs]) >= 0.2
+
+
+def test_an_ece_a_calibrated_model_could_show_gets_an_interval_from_zero():
+    calibrated = [ece_summary(*simulated_clips(300, seed, 0.0)) for seed in range(20)]
+    assert np.mean([s["ece_interval"][0] == 0 for s in calibrated]) >= 0.8  # the truth, 0, inside (nominal 90%)
+    off = [ece_summary(*simulated_clips(300, seed, 0.1)) for seed in range(20)]
+    assert np.mean([s["consistent_with_calibrated"] for s in off]) <= 0.3  # 0.1 off is told apart most of the time
+    assert np.mean([s["ece_interval"][0] <= 0.1 <= s["ece_interval"][1] for s in off]) >= 0.7
+
+
+def test_ece_summary_keys_and_edge_cases():
+    rng = np.random.default_rng(3)
+    confidence, correct = rng.uniform(0.3, 1, (4, 60)), rng.random((4, 60)) < 0.7
+    one_by_one = [expected_calibration_error(c, k) for c, k in zip(confidence, correct, strict=True)]
+    assert binned_ece(confidence, correct) == pytest.approx(one_by_one)
+    assert binned_ece(confidence.T, correct.T, axis=0) == pytest.approx(one_by_one)
+    summary = ece_summary(confidence[0], correct[0])
+    assert set(summary) == {
+        "clips",
+        "ece",
+        "ece_debiased",
+        "ece_interval",
+        "ece_if_calibrated",
+        "consistent_with_calibrated",
+    }
+    assert summary["ece"] == pytest.approx(one_by_one[0]) and summary["clips"] == 60
+    low, high = summary["ece_interval"]
+    assert 0 <= low <= summary["ece_debiased"] <= high and summary["ece_debiased"] < summary["ece"]
+    single = ece_summary(np.array([0.8]), np.array([1.0]))
+    assert single["ece"] == single["ece_debiased"] == pytest.approx(0.2)  # one clip resamples to itself
+    assert single["ece_interval"] == [0.0, single["ece"]]  # one clip is consistent with a calibrated model
+    empty = ece_summary(np.zeros(0), np.zeros(0))
+    assert empty["clips"] == 0 and np.isnan([empty["ece"], empty["ece_debiased"], *empty["ece_interval"]]).all()
+    with pytest.raises(InvalidValue, match="confidences for"):
+        ece_summary(np.array([0.5, 0.6]), np.array([1.0, 0.0, 1.0]))

@@ -140,3 +140,70 @@ def test_a_classifier_without_probabilities_routes_on_its_decisions():
     test_x, _ = blobs(seed=4, spread=1.5)
     assert list(model.predict(test_x)) == list(svm.predict(test_x))
     assert set(np.unique(model.predict_proba(test_x))) <= {0.0, 1.0}
+
+
+OVERLAPPING = {"warm": ["a", "b", "c"], "cold": ["d", "e", "f"]}  # genres overlap inside a group, groups apart
+
+
+def overlapping_blobs(n, seed):
+    from sklearn.datasets import make_blobs
+
+    centres = [(0, 0), (1.5, 0), (0.75, 1.3), (5, 0), (6.5, 0), (5.75, 1.3)]
+    x, k = make_blobs(n, centers=centres, cluster_std=1.0, random_state=seed)
+    return x, np.array(list("abcdef"))[k]
+
+
+def test_target_accuracy_holds_on_fresh_rows_on_average_over_calibration_draws():
+    """Split conformal: over draws of the data and of the calibration rows, the climb reaches the target."""
+    target, seeds = 0.9, 20
+    fresh_x, fresh_y = overlapping_blobs(1000, seed=1000)
+    under = {"warm": set("abc"), "cold": set("def"), "root": set("abcdef")}
+    achieved, leaf_accuracy = [], []
+    for seed in range(seeds):
+        x, y = overlapping_blobs(600, seed)
+        model = HierarchicalClassifier(
+            OVERLAPPING, routing="product", calibration="temperature", target_accuracy=target, random_state=seed
+        ).fit(x, y)
+        assert model.n_calibration_ == 120 and model.climb_threshold_ is not None
+        nodes = model.predict_node(fresh_x)
+        achieved.append(
+            np.mean([node == t or t in under.get(node, ()) for node, t in zip(nodes, fresh_y, strict=True)])
+        )
+        leaf_accuracy.append(np.mean(model.predict(fresh_x) == fresh_y))
+    mean, se = np.mean(achieved), np.std(achieved, ddof=1) / np.sqrt(seeds)
+    assert np.mean(leaf_accuracy) < target - 0.1  # the genres alone miss the target: the climb does the work
+    assert target - 3 * se <= mean <= target + 1 / 121 + 3 * se  # at least A, at most A + 1/(n+1): not just the root
+
+
+def test_too_few_calibration_rows_and_bad_shares_are_refused_in_one_line():
+    x, y = overlapping_blobs(40, seed=0)  # 20% of 40 rows: 8 calibration rows, 9 needed for 0.9
+    with pytest.raises(ValueError, match=r"needs at least 9 calibration clips, found 8 \(calibration_size=0.2 of 40"):
+        HierarchicalClassifier(OVERLAPPING, target_accuracy=0.9).fit(x, y)
+    assert (
+        HierarchicalClassifier(OVERLAPPING, target_accuracy=0.9, calibration_size=0.25).fit(x, y).n_calibration_ == 10
+    )
+    for share in (0, 1, 1.5):
+        with pytest.raises(ValueError, match="calibration_size is a share of the rows in"):
+            HierarchicalClassifier(OVERLAPPING, calibration="temperature", calibration_size=share).fit(x, y)
+    with pytest.raises(ValueError, match="sets the climb threshold"):
+        HierarchicalClassifier(OVERLAPPING, target_accuracy=0.9, min_confidence=0.5).fit(x, y)
+
+
+class CountingRows(LogisticRegression):
+    """A logistic regression that remembers how many rows it was fitted on."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.rows_ = len(X)
+        return super().fit(X, y, sample_weight)
+
+
+def test_calibration_rows_are_stratified_and_kept_out_of_fitting():
+    x, y = blobs(n=10)
+    x, y = x[y != "ambient"], y[y != "ambient"]
+    x, y = np.vstack([x, [[8, 6]]]), np.append(y, "ambient")  # a class with a single row
+    model = HierarchicalClassifier(SPEC, CountingRows(), calibration="temperature", random_state=3).fit(x, y)
+    assert model.n_calibration_ == 8  # 2 of each 10-row class; the single ambient row cannot be split
+    assert model.estimators_["root"].rows_ == 41 - 8 and model.estimators_["calm"].rows_ == 8 + 1
+    assert HierarchicalClassifier(SPEC, CountingRows()).fit(x, y).estimators_["root"].rows_ == 41  # no calibration
+    other = HierarchicalClassifier(SPEC, CountingRows(), calibration="temperature", random_state=4).fit(x, y)
+    assert other.temperatures_ != model.temperatures_  # random_state draws other calibration rows

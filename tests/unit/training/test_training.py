@@ -7,7 +7,7 @@ import pytest
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.config import FeatureConfig, Preset, TrainConfig
 from hiergenre.data.datasets import Clip
-from hiergenre.models.nodes import CnnNode, ConstantNode, EnsembleNode, StatsNode, load_node, save_node
+from hiergenre.models.nodes import CnnNode, EnsembleNode, StatsNode, load_node, save_node
 from hiergenre.progress import SilentProgress
 from hiergenre.training.jobs import run_node_jobs
 from hiergenre.training.node import AUTO_CNN_WEIGHTS, choose_cnn_weight, fit_node
@@ -17,6 +17,7 @@ from hiergenre.training.node_data import (
     clip_log_loss,
     clip_probabilities,
     cross_fit_parts,
+    held_out_parts,
     node_data,
     stacked_windows,
 )
@@ -126,9 +127,13 @@ def test_early_stopping_restores_the_best_clip_level_epoch():
     history = model.metadata["history"]
     assert ran < 300 and len(history["val_loss"]) == ran
     best = min(history["val_loss"])
-    data = node_data(tree, "root", valid, frames)
-    proba = clip_probabilities(model, data, preset.features)
-    assert clip_log_loss(proba, data.labels) == pytest.approx(best, rel=1e-3, abs=1e-4)
+    stopping = held_out_parts(node_data(tree, "root", train, frames), 1, False, seed=0)[0][1]
+    assert 0 < len(stopping) < len(train)  # it stops on clips held out of train, never on the validation clips
+    proba = clip_probabilities(model, stopping, preset.features)
+    assert clip_log_loss(proba, stopping.labels) == pytest.approx(best, rel=1e-3, abs=1e-4)
+    calibration = node_data(tree, "root", valid, frames)
+    assert model.held_out.ids == tuple(calibration.ids)  # its temperature is fitted on the validation clips
+    np.testing.assert_allclose(model.held_out.probabilities, clip_probabilities(model, calibration, preset.features))
 
 
 @pytest.mark.parametrize(
@@ -138,12 +143,12 @@ def test_node_model_kinds(kind, chosen, tmp_path, monkeypatch):
     """Each kind trains what it names; ``auto`` keeps what its choice (unit-tested below, stubbed here) picks."""
     clips, frames = learnable_data()
     tree = GenreTree.flat(["metal", "jazz"], "flat")
-    preset = dataclasses.replace(PRESET, train=dataclasses.replace(PRESET.train, node_model=kind))
+    preset = dataclasses.replace(PRESET, train=dataclasses.replace(PRESET.train, node_model=kind, patience=2))
     offered = []
     losses = {1.0: 0.7, 0.5: 0.6, 0.0: 0.5} if chosen == 0.0 else {1.0: 0.5, 0.5: 0.6, 0.0: 0.7}
 
-    def choose(cnn, stats, valid, preset):  # noqa: ANN001, ANN202 - stands in for choose_cnn_weight
-        offered.append((type(cnn), type(stats), len(valid)))
+    def choose(cnn, stats, labels):  # noqa: ANN001, ANN202 - stands in for choose_cnn_weight
+        offered.append((cnn.shape, stats.shape, len(labels)))
         return chosen, losses
 
     monkeypatch.setattr("hiergenre.training.node.choose_cnn_weight", choose)
@@ -155,8 +160,9 @@ def test_node_model_kinds(kind, chosen, tmp_path, monkeypatch):
     assert type(model) is expected
     assert (tmp_path / "root.keras").exists() == (expected is not StatsNode)
     if kind == "auto":
-        assert offered == [(CnnNode, StatsNode, 6)]  # both trained, offered the six validation clips
-        assert model.metadata["auto_validation_loss"] == {str(w): v for w, v in losses.items()}
+        # both offered on the training clip (1 of 6: a fifth) the network held out to stop on, not on valid
+        assert offered == [((1, 2), (1, 2), 1)]
+        assert model.metadata["auto_held_out_loss"] == {str(w): v for w, v in losses.items()}
     else:
         assert offered == []
     if expected is EnsembleNode:
@@ -186,49 +192,39 @@ def test_seed_ensemble_is_one_network_averaging_its_members(cross_fit, tmp_path)
     assert np.allclose(lite.predict_proba(windows), model.predict_proba(windows), atol=1e-5)
 
 
-def test_cross_fit_parts_validate_every_clip_once_and_stay_stratified():
+def test_cross_fit_parts_hold_out_every_training_clip_once_and_stay_stratified():
     labels = np.repeat([0, 1, 2], [7, 5, 3])
     clips = [np.full((4, 13), i, dtype=np.float32) for i in range(len(labels))]
-    train, valid = NodeData(clips[:10], labels[:10]), NodeData(clips[10:], labels[10:])
-    parts = cross_fit_parts(train, valid, 3, seed=3)
+    parts = cross_fit_parts(NodeData(clips, labels), 3, seed=3)
     assert len(parts) == 3
-    validated = sorted(int(c[0, 0]) for _, v in parts for c in v.clips)
-    assert validated == list(range(len(labels)))  # every clip validates exactly one member
-    for member_train, member_valid in parts:
-        trained, validated = ({int(c[0, 0]) for c in part.clips} for part in (member_train, member_valid))
-        assert not trained & validated and trained | validated == set(range(len(labels)))  # trains all the others
-        assert set(member_valid.labels) == {0, 1, 2}  # each class has >= 3 clips: in every fold
-        counts = np.bincount(member_valid.labels, minlength=3)
+    held = sorted(int(c[0, 0]) for _, v in parts for c in v.clips)
+    assert held == list(range(len(labels)))  # every clip is held out by exactly one member
+    for member_train, member_held in parts:
+        trained, held = ({int(c[0, 0]) for c in part.clips} for part in (member_train, member_held))
+        assert not trained & held and trained | held == set(range(len(labels)))  # trains all the others
+        assert set(member_held.labels) == {0, 1, 2}  # each class has >= 3 clips: in every fold
+        counts = np.bincount(member_held.labels, minlength=3)
         assert all(abs(c - n / 3) < 1 for c, n in zip(counts, (7, 5, 3), strict=True))
+    single = held_out_parts(NodeData(clips, labels), 3, False, seed=3)
+    assert len(single) == 3 and single[0][1].ids == single[2][1].ids  # members share one early-stopping fold
 
 
 def test_auto_chooses_the_weight_with_the_lowest_clip_log_loss():
     """A CNN that is sure and right beats statistics that hesitate; a wrong CNN loses to them."""
-    valid = NodeData([np.zeros((20, 13))] * 4, np.array([0, 1, 0, 1]))
-
-    class Sure:
-        classes_ = ["a", "b"]
-
-        def __init__(self, right):
-            self.right = right
-
-        def predict_proba(self, windows):
-            # a 20-frame clip gives one window: the windows of all clips, in clip order
-            labels = valid.labels if self.right else 1 - valid.labels
-            return np.eye(2)[labels] * 0.98 + 0.01
-
-    hesitant = ConstantNode(node="root", classes=["a", "b"], probabilities=[0.5, 0.5])
-    weight, losses = choose_cnn_weight(Sure(True), hesitant, valid, PRESET)
-    assert weight == 1.0 and set(losses) == set(AUTO_CNN_WEIGHTS) and losses[1.0] < losses[0.5] < losses[0.0]
-    weight, losses = choose_cnn_weight(Sure(False), hesitant, valid, PRESET)
-    assert weight == 0.0 and losses[0.0] < losses[0.5] < losses[1.0]
+    labels = np.array([0, 1, 0, 1])
+    hesitant = np.full((4, 2), 0.5)
+    for right, best in ((True, 1.0), (False, 0.0)):
+        sure = np.eye(2)[labels if right else 1 - labels] * 0.98 + 0.01
+        weight, losses = choose_cnn_weight(sure, hesitant, labels)
+        assert weight == best and set(losses) == set(AUTO_CNN_WEIGHTS)
+        assert (losses[1.0] < losses[0.5] < losses[0.0]) == right
 
 
-def test_auto_node_model_on_cross_fitted_preset_is_flagged():
+def test_auto_node_model_without_early_stopping_is_flagged():
     from hiergenre.presets import get_preset, with_node_model
     from hiergenre.training.run import preset_notes
 
-    flagged = preset_notes(with_node_model(get_preset("improved-cv3"), "auto"))
-    assert len(flagged) == 1 and "--preset improved" in flagged[0]
-    assert preset_notes(with_node_model(get_preset("improved"), "auto")) == []  # validation clips untouched
-    assert preset_notes(get_preset("improved-cv3")) == []
+    flagged = preset_notes(with_node_model(get_preset("paper"), "auto"))
+    assert len(flagged) == 1 and "does not do" in flagged[0]
+    assert preset_notes(with_node_model(get_preset("improved-cv3"), "auto")) == []  # members hold clips out
+    assert preset_notes(get_preset("paper")) == []

@@ -82,14 +82,14 @@ def test_training_table_shows_one_row_per_model():
     assert heavy[4:6] == ["3", "reused"]  # no member epochs: the node's epochs
 
 
-def test_training_table_marks_cross_fitted_accuracy_and_other_kinds():
+def test_training_table_shows_calibration_accuracy_and_other_kinds():
     rows = [result("root", held_out_accuracy=0.5), result("soft", kind="stats")]
     text = rendered(training_table(rows))
     root = next(line for line in text.splitlines() if "small/root" in line).split()
-    assert root[:5] == ["small/root", "cnn", "2", "90%", "50%*"]
+    assert root[:5] == ["small/root", "cnn", "2", "90%", "75%"]  # the validation clips, even when cross-fitted
     soft = next(line for line in text.splitlines() if "small/soft" in line).split()
     assert soft[:2] == ["small/soft", "stats"]
-    assert "valid*: cross-fitted, each member scored" in " ".join(text.split())  # the caption, however wrapped
+    assert "on the calibration clips, which no model trains" in " ".join(text.split())  # the caption, however wrapped
 
 
 def test_tree_view_counts_each_models_classes():

@@ -105,8 +105,9 @@ def test_a_reader_keeps_its_version_while_two_newer_ones_are_published(trained_c
         newest_scores.nodes[n].shape != p.shape or not np.allclose(newest_scores.nodes[n], p)
         for n, p in scores.nodes.items()
     )
-    genres_seen, distributions = cascade_validation(reader, get_policy("greedy"))  # what thresholds are chosen on
+    genres_seen, distributions, routed = cascade_validation(reader, get_policy("greedy"))  # what thresholds use
     assert genres_seen == old_genres and distributions.shape == (len(old_ids), 10) and old_ids
+    assert set(routed) <= set(reader.tree.leaves) and len(routed) == len(old_ids)
 
 
 def test_missing_or_damaged_validation_scores_are_one_line_errors_when_asked_for(trained_copy):
