@@ -55,13 +55,15 @@ def load_predictor(
     decode: str | None = None,
     min_confidence: float | None = None,
     target_accuracy: float | None = None,
+    sets: bool = False,
 ) -> Predictor:
     """A :class:`~hiergenre.prediction.predictor.Predictor` of ``tree`` (default: the built tree), loaded once.
 
     ``predictor.predict(y, sr)`` classifies a mono signal at any rate, ``predict_proba(y, sr)`` gives
     its distribution over ``predictor.classes_``, ``predict_files(paths)`` classifies files.
     ``min_confidence``, ``decode="hf1"`` or ``target_accuracy`` let predictions stop at an inner
-    node of the tree (:mod:`hiergenre.cascade.decoding`, :mod:`hiergenre.workspace.validation`).
+    node of the tree (:mod:`hiergenre.cascade.decoding`, :mod:`hiergenre.cascade.conformal`); ``sets``
+    (with a target) gives each prediction a set of a few genres and groups (``prediction.genre_set``).
     A workspace with no trained tree loads the bundled model (``predictor.trained.bundled``), so
     ``load_predictor()`` works right after install.
     """
@@ -73,6 +75,7 @@ def load_predictor(
         runtime=runtime,
         decoder=decoder,
         target_accuracy=target_accuracy,
+        sets=sets,
     )
 
 

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hiergenre.cascade.decoding import Decoder, node_probabilities
-from hiergenre.cascade.hierarchy import GenreTree
+from hiergenre.cascade.hierarchy import ROOT, GenreTree
 from hiergenre.errors import InvalidValue
 
 #: Slack for ``(n + 1) * A`` computed in floating point (0.9 * 10 is 9.000000000000002).
@@ -68,6 +68,40 @@ def climb_scores(
         below = [j for j in path if not tree.covers(nodes[j], true[i])]
         scores[i] = probabilities[i, below[-1]] if below else 0.0
     return scores
+
+
+def set_scores(tree: GenreTree, leaves: np.ndarray, true: Sequence[str]) -> np.ndarray:
+    """Each clip's score for prediction sets ``(n_clips,)``: one minus its true genre's probability.
+
+    The set of genres whose ``1 - p`` is below ``theta`` contains the true genre exactly when the
+    score is below ``theta``: :func:`conformal_threshold` on these scores sets ``theta`` (the
+    "least ambiguous" sets of Sadinle, Lei & Wasserman, 2019).
+    """
+    column = {leaf: j for j, leaf in enumerate(tree.leaves)}
+    return 1.0 - np.asarray(leaves)[np.arange(len(true)), [column[g] for g in true]]
+
+
+def genre_sets(tree: GenreTree, leaves: np.ndarray, theta: float) -> list[list[str]]:
+    """Each clip's prediction set, written with as few nodes as the tree allows.
+
+    The genres whose ``1 - p`` is below ``theta`` (at least the most probable one, which can only
+    add coverage); a group whose genres are all in the set is named instead of them (den Hengst et
+    al., 2025: sets of a few nodes), so a set reads "jazz, roots" rather than five genres.
+    """
+    leaves = np.asarray(leaves)
+    chosen = (1.0 - leaves) < theta
+    chosen[np.arange(len(leaves)), leaves.argmax(axis=1)] = True
+    return [compact_nodes(tree, {g for g, keep in zip(tree.leaves, row, strict=True) if keep}) for row in chosen]
+
+
+def compact_nodes(tree: GenreTree, genres: set[str], node: str = ROOT) -> list[str]:
+    """The fewest nodes below ``node`` whose genres are exactly ``genres`` (preorder)."""
+    under = set(tree.leaves_under(node))
+    if under <= genres:
+        return [node]
+    if not under & genres:
+        return []
+    return [n for child in tree.children(node) for n in compact_nodes(tree, genres, child)]
 
 
 def minimum_calibration_clips(target: float) -> int:
@@ -132,6 +166,8 @@ class Guarantee:
     #: On those clips: the climb's hierarchical accuracy and the share that stopped at a genre.
     calibration_accuracy: float
     calibration_leaf_share: float
+    #: The threshold of prediction sets (``--sets``): genres with ``1 - p`` below it.
+    set_threshold: float | None = None
 
     @property
     def ceiling(self) -> float:
@@ -140,8 +176,9 @@ class Guarantee:
 
     def statement(self) -> str:
         """The guarantee in words, with its assumption."""
+        what = "a set of genres and groups" if self.set_threshold is not None else "a genre or group"
         return (
-            f"at least {100 * self.target:g}% of new clips get a genre or group that contains their true genre "
+            f"at least {100 * self.target:g}% of new clips get {what} that contains their true genre "
             f"(on average; for clips like the {self.clips} calibration clips, which no model trained on)"
         )
 
@@ -151,13 +188,20 @@ class Guarantee:
 
 
 def conformal_guarantee(
-    tree: GenreTree, leaves: np.ndarray, true: Sequence[str], routed: Sequence[str], target: float
+    tree: GenreTree,
+    leaves: np.ndarray,
+    true: Sequence[str],
+    routed: Sequence[str],
+    target: float,
+    *,
+    sets: bool = False,
 ) -> Guarantee:
     """The climbing threshold for ``target`` set on calibration clips, and how it does on them.
 
     ``leaves`` are the calibration clips' calibrated distributions ``(n_clips, n_leaves)`` in
     ``tree.leaves`` order, ``true`` their genres, ``routed`` the genres the routing chose (where
-    each climb starts, as at prediction).
+    each climb starts, as at prediction). With ``sets``, also the threshold of prediction sets
+    (:func:`genre_sets`), set on the same clips for the same target.
     """
     threshold = conformal_threshold(climb_scores(tree, leaves, true, routed), target)
     stops = climb(tree, leaves, threshold, routed)
@@ -167,4 +211,5 @@ def conformal_guarantee(
         clips=len(true),
         calibration_accuracy=float(np.mean([tree.covers(n, g) for n, g in zip(stops, true, strict=True)])),
         calibration_leaf_share=float(np.mean([tree.is_leaf(n) for n in stops])),
+        set_threshold=conformal_threshold(set_scores(tree, leaves, true), target) if sets else None,
     )

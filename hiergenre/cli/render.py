@@ -122,6 +122,9 @@ def prediction_text(prediction: Prediction, tree: GenreTree, decoder: Decoder | 
     """
     route = prediction.route
     decoded = prediction.decoded
+    if prediction.genre_set is not None:
+        named = ", ".join(group_text(tree, node) for node in prediction.genre_set)
+        return f"{prediction.file}: one of [bold yellow]{named}[/]  routing's guess: {route_text(route)}"
     if decoded is None or decoded.leaf:
         genre, p = (decoded.node, decoded.p) if decoded is not None else (route.genre, route.p)
         return f"{prediction.file}: [bold green]{genre}[/] (p={p:.2f})  {route_text(route)}"
@@ -133,11 +136,15 @@ def prediction_text(prediction: Prediction, tree: GenreTree, decoder: Decoder | 
             best, p = below
             answer += f": no group or genre reached p {level(threshold)}; the best, {best}, has {short(p, threshold)}"
     else:
-        genres = ", ".join(tree.leaves_under(decoded.node))
-        answer = f"[bold yellow]{decoded.node}[/] ({genres}) p {decoded.p:.2f}"
+        answer = f"[bold yellow]{group_text(tree, decoded.node)}[/] p {decoded.p:.2f}"
         if threshold is not None and below is not None:
             answer += f"; below it, the best, {below[0]}, has {short(below[1], threshold)} < {level(threshold)}"
     return f"{prediction.file}: {answer}  routing's guess: {route_text(route)}"
+
+
+def group_text(tree: GenreTree, node: str) -> str:
+    """A genre as it is, a group with its genres: ``roots (blues, country)``."""
+    return node if tree.is_leaf(node) else f"{node} ({', '.join(tree.leaves_under(node))})"
 
 
 def best_child(tree: GenreTree, node: str, distribution: Mapping[str, float]) -> tuple[str, float] | None:

@@ -66,6 +66,15 @@ def predict_command(
     min_confidence: MinConfidenceOption = None,
     decode: DecodeOption = None,
     target_accuracy: TargetAccuracyOption = None,
+    sets: Annotated[
+        bool,
+        typer.Option(
+            "--sets",
+            help="With --target-accuracy: name a set of a few genres and groups instead of one node, with the same "
+            "guarantee for the set (e.g. 'one of jazz, roots (blues, country)'): more specific than climbing to a "
+            "broad group when two distant genres compete.",
+        ),
+    ] = False,
     timeline: Annotated[
         bool,
         typer.Option("--timeline", help="Also classify the whole file segment by segment (streamed: any length)."),
@@ -98,6 +107,8 @@ def predict_command(
         hiergenre predict ~/music --output genres.csv --jobs 4
 
         hiergenre predict mix.wav --timeline --plot mix.png
+
+        hiergenre predict song.mp3 --target-accuracy 0.9 --sets
     """
 
     from hiergenre import api_predict, api_trees  # not hiergenre.api: it imports training and evaluation
@@ -128,6 +139,7 @@ def predict_command(
         decode=decode,
         min_confidence=min_confidence,
         target_accuracy=target_accuracy,
+        sets=sets,
     )
     if predictor.trained.bundled:
         errors.print(bundled_model_notice(workdir), highlight=False, soft_wrap=True)
@@ -197,11 +209,14 @@ def synthetic_models_notice(trees: list[str]) -> str:
 
 def target_text(guarantee: Guarantee) -> str:
     """What ``--target-accuracy`` set up, what it promises, and what it gave on the calibration clips."""
-    return (
-        f"--target-accuracy {guarantee.target:g}: {guarantee.statement()}; climbing to a node of probability "
-        f"{guarantee.threshold:.2f} or more (on the calibration clips: {100 * guarantee.calibration_accuracy:.0f}% "
-        f"right, {100 * guarantee.calibration_leaf_share:.0f}% given a genre)"
+    how = (
+        f"sets of the genres with probability above {1 - guarantee.set_threshold:.2f}"
+        if guarantee.set_threshold is not None
+        else f"climbing to a node of probability {guarantee.threshold:.2f} or more (on the calibration clips: "
+        f"{100 * guarantee.calibration_accuracy:.0f}% right, {100 * guarantee.calibration_leaf_share:.0f}% "
+        "given a genre)"
     )
+    return f"--target-accuracy {guarantee.target:g}: {guarantee.statement()}; {how}"
 
 
 @app.command("evaluate", cls=Command)

@@ -28,6 +28,8 @@ class Prediction:
     timeline: list[Segment] | None = None
     #: With ``--min-confidence`` or ``--decode``: the node the evidence supports (:mod:`hiergenre.cascade.decoding`).
     decoded: Decoded | None = None
+    #: With ``--sets``: nodes that together contain the true genre for the target share of clips.
+    genre_set: list[str] | None = None
 
     @property
     def genre(self) -> str | None:
@@ -50,4 +52,6 @@ class Prediction:
             out["timeline"] = [segment.as_dict() for segment in self.timeline]
         if self.decoded is not None:
             out["decoded"] = self.decoded.as_dict()
+        if self.genre_set is not None:
+            out["set"] = self.genre_set
         return out

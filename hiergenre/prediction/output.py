@@ -41,7 +41,8 @@ def write_predictions(predictions: Sequence[Prediction], path: str | Path, *, to
         writer = csv.writer(buffer)
         ranks = [f"{name}_{rank}" for rank in range(1, top + 1) for name in ("genre", "p")]
         decoded = ["node", "node_p", "depth", "leaf"] if any(p.decoded for p in predictions) else []
-        writer.writerow(["file", "genre", "p", "path", "path_p", "error", *ranks, *decoded])
+        sets = ["set"] if any(p.genre_set is not None for p in predictions) else []
+        writer.writerow(["file", "genre", "p", "path", "path_p", "error", *ranks, *decoded, *sets])
         for p in predictions:
             steps = p.route.steps if p.route else []
             ranked = p.route.top(top) if p.route else []
@@ -57,6 +58,7 @@ def write_predictions(predictions: Sequence[Prediction], path: str | Path, *, to
                     *cells,
                     *[""] * (len(ranks) - len(cells)),
                     *(decoded_cells(p.decoded) if decoded else []),
+                    *(["|".join(p.genre_set or [])] if sets else []),
                 ]
             )
         text = buffer.getvalue()

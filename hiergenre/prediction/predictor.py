@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from hiergenre.cascade.cascade import Cascade
-from hiergenre.cascade.conformal import ClimbDecoder, Guarantee, conformal_guarantee
+from hiergenre.cascade.conformal import ClimbDecoder, Guarantee, conformal_guarantee, genre_sets
 from hiergenre.cascade.decoding import Decoded, Decoder, LeafDecoder
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.cascade.routing import Route, RoutingPolicy, check_routing_applies, get_policy
@@ -107,24 +107,28 @@ class Predictor:
         runtime: str = DEFAULT_RUNTIME,
         decoder: Decoder | None = None,
         target_accuracy: float | None = None,
+        sets: bool = False,
     ) -> Predictor:
         """Everything prediction needs, loaded once from one published version of ``tree`` (default: the built tree).
 
         ``target_accuracy`` sets the decoder: a climb from the genre towards the root whose threshold
         is set on the tree's calibration clips so that the node named contains the true genre for at
-        least that share of new clips like them (:mod:`hiergenre.cascade.conformal`).
+        least that share of new clips like them (:mod:`hiergenre.cascade.conformal`). ``sets`` (with a
+        target) also gives each prediction a set of a few genres and groups with the same guarantee.
         """
         policy = get_policy(routing)
         trained = workspace.open(tree, runtime=check_runtime(runtime), with_flat=policy.uses_flat)
         check_routing_applies(trained.tree, policy)
         target = None
+        if sets and target_accuracy is None:
+            raise InvalidValue("--sets gives sets for a target accuracy: add --target-accuracy A")
         if target_accuracy is not None:
             if decoder is not None and not isinstance(decoder, LeafDecoder):
                 raise InvalidValue(
                     "--target-accuracy decides where predictions stop itself: drop --min-confidence/--decode"
                 )
             genres, leaves, routed = cascade_validation(trained, policy)
-            target = conformal_guarantee(trained.tree, leaves, genres, routed, target_accuracy)
+            target = conformal_guarantee(trained.tree, leaves, genres, routed, target_accuracy, sets=sets)
             decoder = ClimbDecoder(target.threshold)
         return cls(trained, policy, decoder or LeafDecoder(), target)
 
@@ -159,6 +163,19 @@ class Predictor:
         leaves = np.array([[route.distribution[leaf] for leaf in self.tree.leaves]])
         return self.decoder.decode(self.tree, leaves, [route.genre])[0]
 
+    def genre_set(self, route: Route) -> list[str] | None:
+        """The route's prediction set of ``--sets`` (None without it)."""
+        if self.target is None or self.target.set_threshold is None or route.distribution is None:
+            return None
+        leaves = np.array([[route.distribution[leaf] for leaf in self.tree.leaves]])
+        return genre_sets(self.tree, leaves, self.target.set_threshold)[0]
+
+    def outcome(self, file: str, route: Route, segments: list | None = None) -> Prediction:
+        """The prediction for ``file`` routed by ``route``: decoded, with its set when asked for."""
+        return Prediction(
+            file, route=route, timeline=segments, decoded=self.decode(route), genre_set=self.genre_set(route)
+        )
+
     def predict(self, y: np.ndarray, sr: float) -> Prediction:
         """The prediction for one mono signal ``y`` ``(n_samples,)`` at ``sr`` Hz (any rate: it is resampled).
 
@@ -166,7 +183,7 @@ class Predictor:
         :class:`~hiergenre.errors.HierGenreError`.
         """
         route = self.route_clips([self.front_end.windows(y, sr)])[0]
-        return Prediction(SIGNAL, route=route, decoded=self.decode(route))
+        return self.outcome(SIGNAL, route)
 
     def predict_proba(self, y: np.ndarray, sr: float) -> np.ndarray:
         """The distribution ``(n_classes,)`` over :attr:`classes_` that the routing decides on, for one signal."""
@@ -235,6 +252,6 @@ class Predictor:
             if timeline_hop is not None:
                 segments = timeline(self, path, timeline_hop or None)
             route = self.route_clips([windows])[0]
-            return Prediction(path, route=route, timeline=segments, decoded=self.decode(route))
+            return self.outcome(path, route, segments)
         except HierGenreError as exc:
             return Prediction(path, error=failure_reason(path, exc))

@@ -17,7 +17,7 @@ import numpy as np
 
 from hiergenre.cascade.calibration import HeldOut
 from hiergenre.cascade.cascade import ClipScores, clip_probabilities
-from hiergenre.cascade.conformal import climb, conformal_guarantee
+from hiergenre.cascade.conformal import climb, conformal_guarantee, genre_sets
 from hiergenre.cascade.hierarchy import ROOT, GenreTree
 from hiergenre.cascade.routing import RoutingPolicy, decide
 from hiergenre.cascade.thresholds import tree_validation
@@ -113,7 +113,7 @@ def target_on_test(
     test: tuple[np.ndarray, Sequence[str], Sequence[str]],
     target: float,
 ) -> dict[str, float | int | bool]:
-    """The climbing threshold set on the calibration clips for ``target``, and what it gives on test clips.
+    """The thresholds (climb and sets) set on the calibration clips for ``target``, and what they give on test.
 
     ``test`` is the test clips' distributions ``(n_clips, n_leaves)`` in ``reference.leaves`` order,
     their genres and the genres routed to; climbs go up the reference tree (so the flat model
@@ -121,12 +121,17 @@ def target_on_test(
     """
     genres, leaves, routed = cascade_validation(trained, policy)
     order = [trained.tree.leaves.index(g) for g in reference.leaves]
-    guarantee = conformal_guarantee(reference, leaves[:, order], genres, routed, target)
+    guarantee = conformal_guarantee(reference, leaves[:, order], genres, routed, target, sets=True)
     distributions, true, starts = test
     stops = climb(reference, distributions, guarantee.threshold, starts)
+    sets = genre_sets(reference, distributions, guarantee.set_threshold)
     return {
         **guarantee.as_dict(),
         "test_clips": len(true),
         "test_accuracy": float(np.mean([reference.covers(n, g) for n, g in zip(stops, true, strict=True)])),
         "test_leaf_share": float(np.mean([reference.is_leaf(n) for n in stops])),
+        "test_set_coverage": float(
+            np.mean([any(reference.covers(n, g) for n in nodes) for nodes, g in zip(sets, true, strict=True)])
+        ),
+        "test_set_genres": float(np.mean([sum(len(reference.leaves_under(n)) for n in nodes) for nodes in sets])),
     }

@@ -115,6 +115,9 @@ def test_decoders_target_accuracy_and_reports_work_on_musicnn_features(cli, trai
     assert "at least 90% of new clips get a genre or group that contains their true genre" in guaranteed.stderr
     refused = cli("predict", clip, "--target-accuracy", "0.95", workdir=workdir, check=False)
     assert refused.returncode != 0 and "needs at least 19 calibration clips, found 10" in refused.stderr
+    sets = json.loads(cli("predict", clip, "--target-accuracy", "0.8", "--sets", "--json", workdir=workdir).stdout)
+    assert sets[0]["set"] and set(sets[0]["set"]) <= set(Workspace(workdir).open("default").tree.preorder())
+    assert cli("predict", clip, "--sets", workdir=workdir, check=False).returncode == 2  # sets need a target
     cli("evaluate", "--target-accuracy", "0.8", "--report", tmp_path / "report", workdir=workdir)
     assert {"report.md", "reliability.png", "operating-curves.png"} <= {p.name for p in (tmp_path / "report").iterdir()}
 

@@ -8,8 +8,11 @@ import pytest
 from hiergenre.cascade.conformal import (
     climb,
     climb_scores,
+    compact_nodes,
     conformal_threshold,
+    genre_sets,
     minimum_calibration_clips,
+    set_scores,
 )
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.errors import InvalidValue
@@ -54,6 +57,25 @@ def test_the_threshold_keeps_its_promise_on_average_over_calibration_draws(targe
         achieved.append(np.mean(scores[order[n_calibration : n_calibration + 500]] < theta))
     mean, spread = float(np.mean(achieved)), float(np.std(achieved) / np.sqrt(len(achieved)))
     assert target - 3 * spread <= mean <= target + 1 / (n_calibration + 1) + 3 * spread
+
+
+def test_sets_name_groups_whole_and_contain_the_truth_at_least_a_of_the_time():
+    assert compact_nodes(TREE, {"metal", "rock", "jazz"}) == ["jazz", "heavy"]
+    assert compact_nodes(TREE, set(TREE.leaves)) == ["root"]
+    leaves, labels = overconfident_clips(20000, seed=4)
+    scores = set_scores(TREE, leaves, labels)
+    top = np.array([TREE.leaves[i] for i in leaves.argmax(axis=1)]) == np.array(labels)
+    sets = genre_sets(TREE, leaves[:300], 0.8)
+    inside = [any(TREE.covers(n, label) for n in nodes) for nodes, label in zip(sets, labels[:300], strict=True)]
+    assert inside == list((scores[:300] < 0.8) | top[:300])  # the truth is in exactly then (the top genre always is)
+    rng = np.random.default_rng(5)
+    achieved = []
+    for _ in range(1000):
+        order = rng.permutation(len(scores))
+        theta = conformal_threshold(scores[order[:40]], 0.9)
+        test = order[40:540]
+        achieved.append(np.mean((scores[test] < theta) | top[test]))
+    assert np.mean(achieved) >= 0.9 - 3 * np.std(achieved) / np.sqrt(len(achieved))
 
 
 def test_too_few_calibration_clips_are_refused_with_the_number_needed():

@@ -1,0 +1,73 @@
+"""How :mod:`benchmarks.guarantee` keeps its raw scores: one compressed ``.npz`` per stage and front-end.
+
+Arrays are named ``<run>/<what>`` (``seed3/genres``, ``seed3/node/root``, ``seed3/flat``...; the halves
+add ``/cal`` and ``/test``), beside ``tree`` (the default tree's YAML) and ``leaves`` (its genre
+order, the flat model's columns). A stage reads the file, adds a run and writes it back whole,
+so an interrupted stage loses at most the run it was on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.guarantee_analysis import Run
+from hiergenre.cascade.hierarchy import GenreTree
+
+
+def load_store(path: Path) -> dict[str, np.ndarray]:
+    """Every array of ``path`` (empty when it does not exist yet)."""
+    if not path.is_file():
+        return {}
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def save_store(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write all ``arrays`` compressed, atomically (a temporary file renamed over the old one)."""
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def append_command(out: Path, command: str, seconds: float) -> None:
+    """Record a stage's command line and wall seconds in ``<out>/commands.json``."""
+    path = out / "commands.json"
+    done = json.loads(path.read_text()) if path.is_file() else []
+    done.append({"command": command, "wall_seconds": round(seconds, 1)})
+    path.write_text(json.dumps(done, indent=1))
+
+
+def read_commands(out: Path) -> list[dict[str, Any]]:
+    """The recorded stages, oldest first."""
+    path = out / "commands.json"
+    return json.loads(path.read_text()) if path.is_file() else []
+
+
+def store_tree(store: dict[str, np.ndarray]) -> GenreTree:
+    """The default tree the runs were trained with."""
+    return GenreTree.from_yaml_text(str(store["tree"]), "default")
+
+
+def run_names(store: dict[str, np.ndarray], suffix: str = "/genres") -> list[str]:
+    """The runs of a store (``seed0``, ``seed1``... or ``seed0-half1/cal``...), in seed order."""
+    names = [key.removesuffix(suffix) for key in store if key.endswith(suffix)]
+    return sorted(names, key=lambda name: [int(t) if t.isdigit() else t for t in name.replace("-", "/").split("/")])
+
+
+def read_run(store: dict[str, np.ndarray], prefix: str) -> Run:
+    """The :class:`Run` stored under ``prefix``."""
+    nodes = {
+        key.removeprefix(f"{prefix}/node/"): value for key, value in store.items() if key.startswith(f"{prefix}/node/")
+    }
+    return Run(prefix, [str(g) for g in store[f"{prefix}/genres"]], nodes, store[f"{prefix}/flat"])
+
+
+def train_seconds(store: dict[str, np.ndarray]) -> list[float]:
+    """Each run's training wall seconds, in run order."""
+    names = [key.removesuffix("/train_seconds") for key in store if key.endswith("/train_seconds")]
+    return [float(store[f"{name}/train_seconds"]) for name in sorted(names, key=lambda n: int(n[4:].split("-")[0]))]
