@@ -3,7 +3,7 @@
 For every run (a seed, or a fold of k-fold cross-validation, or a clip-id split) the same
 clips, split, feature settings, preset, epoch budget and seed train: the cascade of the given
 tree, the flat model over the same genres, the 3-class baseline, and (unless ``--no-learned``) the
-cascade of a tree learned from that run's train+valid clips. Every cascade is scored under every
+cascade of a tree learned from that run's training clips. Every cascade is scored under every
 routing policy (greedy, product, blend) without retraining. Two non-deep bars are scored on the
 same clips: LMFCC clip statistics (:func:`hiergenre.models.statistics.frame_statistics`) with an RBF SVM and
 with logistic regression, each a flat :class:`~hiergenre.cascade.estimator.HierarchicalClassifier`,

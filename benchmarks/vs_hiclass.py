@@ -10,9 +10,10 @@ Both libraries here get the same clips, folds, features (each clip's LMFCC stati
    train+valid: the same algorithm, so the genres should agree clip for clip; fit and predict time.
 2. **Calibration.** hiclass's calibrators (``sigmoid``, ``isotonic``, ``beta``, ``ivap``, ``cvap``)
    need a calibration set apart from the training data: they are fitted on the train part and
-   calibrated on the valid part. hiergenre fits on train+valid and calibrates with out-of-fold
-   temperatures. Every variant's node probabilities are combined the same way (products along
-   paths, :mod:`hiergenre.cascade.routing`), so only the calibration differs. hiclass's own combined
+   calibrated on the valid part. hiergenre is given train+valid and holds out its own calibration
+   rows (``calibration_size``, 20%) for its temperatures (before 0.5: out-of-fold temperatures).
+   Every variant's node probabilities are combined the same way (products along paths,
+   :mod:`hiergenre.cascade.routing`), so only the calibration differs. hiclass's own combined
    ``predict_proba`` is not used: on a tree whose genres sit at different depths its last level is
    not a distribution over the genres, and it fills a level only below parents that some row of
    the batch was predicted to reach.

@@ -56,7 +56,7 @@ _SEEDS = dataclasses.replace(
 _CROSS = dataclasses.replace(
     _SEEDS,
     name="improved-cv3",
-    description="improved-x3, each member early-stopped on a different third of train+valid (cross-fitting).",
+    description="improved-x3, each member early-stopped on a different third of train (cross-fitting).",
     train=dataclasses.replace(_SEEDS.train, cross_fit=True),
 )
 _STRIDE1 = dataclasses.replace(
@@ -69,7 +69,7 @@ _STRIDE1 = dataclasses.replace(
 _CROSS5 = dataclasses.replace(
     _CROSS,
     name="improved-cv5",
-    description="improved-cv3 with five members, each early-stopped on a different fifth of train+valid.",
+    description="improved-cv3 with five members, each early-stopped on a different fifth of train.",
     train=dataclasses.replace(_CROSS.train, members=5),
 )
 

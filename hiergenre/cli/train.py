@@ -128,7 +128,7 @@ def build_tree_command(
             features=features,
         )
         console.print(
-            f"learned from {learned.clips} train+valid clips (out-of-fold accuracy of the statistics classifier "
+            f"learned from {learned.clips} training clips (out-of-fold accuracy of the statistics classifier "
             f"{100 * learned.out_of_fold_accuracy:.0f}%); wrote {tree_file}"
         )
         tree = learned.tree

@@ -4,7 +4,8 @@ A cascade only helps when its first decision is easy: the groups must be what th
 not what a musicologist would say (the report's groups put disco apart from pop and country, which
 it is confused with). So the groups are found from the confusions of a classifier:
 
-1. the statistics of every training and validation clip's frames (LMFCC or musicnn) (never the test part) are classified
+1. the statistics of every training clip's frames (LMFCC or musicnn) are classified (never the
+   validation part, which calibrates the models, nor the test part)
    by logistic regression with stratified cross-validation, so each clip gets out-of-fold
    probabilities over all genres;
 2. genre ``a``'s affinity with genre ``b`` is the mean probability of ``b`` given to clips of
@@ -111,7 +112,7 @@ def learned_yaml(learned: LearnedTree, source: str, front_end: str = "lmfcc") ->
     """The tree as YAML, headed by comments saying how it was derived and how close the groups are."""
     lines = [
         f"# Learned by 'hiergenre build-tree --learn' from {source}.",
-        f"# Out-of-fold confusions of a {front_end}-statistics classifier on {learned.clips} train+valid clips "
+        f"# Out-of-fold confusions of a {front_end}-statistics classifier on {learned.clips} training clips "
         f"(accuracy {100 * learned.out_of_fold_accuracy:.0f}%); average-linkage clustering.",
         "# Edit freely, then run 'hiergenre build-tree' on this file.",
         "# Closest genre pairs (mean affinity, higher = more confused):",
@@ -138,7 +139,10 @@ def learn_tree_from_data(
     jobs: int,
     on_extracted: Callable[[], None] | None = None,
 ) -> LearnedTree:
-    """Learn a tree from the train and valid parts of ``split`` (never its test part), write it to ``output``.
+    """Learn a tree from the training part of ``split``, write it to ``output``.
+
+    Never from its validation part: those clips calibrate the models trained for the tree, and the
+    ``--target-accuracy`` guarantee needs them untouched by any choice, the tree's groups included.
 
     The tree is named after the file (``NAME-learned`` when the file is named like a reference
     tree); the YAML is headed by comments on how it was derived.
@@ -148,7 +152,7 @@ def learn_tree_from_data(
     )
     dataset = dataset.without(failures)
     the_split = parse_split(split, dataset.clips, seed=seed)
-    seen = [c for c in (*the_split.train, *the_split.valid) if str(c.path) in frames]
+    seen = [c for c in the_split.train if str(c.path) in frames]
     learned = learn_tree(
         [frames[str(c.path)] for c in seen],
         [c.genre for c in seen],
