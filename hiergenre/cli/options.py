@@ -85,10 +85,12 @@ SplitOption = Annotated[
     str,
     typer.Option(
         metavar="SPLIT",
-        help="'paper' (70/10/20 per genre), percentages summing to 100 like 80/20/0, 'kfold:K:I' (fold I of K "
-        "tests, the next validates), 'halves:1' or 'halves:2' (each genre's first half of clips by id trains, "
-        "its last clip validating, and the second half tests, or the reverse: nearly unseen artists on GTZAN), "
-        "'gtzan-fault-filtered', or a folder with train.txt/valid.txt/test.txt of clip ids.",
+        help="'paper' (70/10/20 per genre), percentages summing to 100 like 70/30/0 (train/valid/test), "
+        "'kfold:K:I' (fold I of K tests, the next validates), 'halves:1' or 'halves:2' (each genre's first "
+        "half of clips by id trains, its last clip validating, and the second half tests, or the reverse: "
+        "nearly unseen artists on GTZAN), 'gtzan-fault-filtered', or a folder with train.txt/valid.txt/test.txt "
+        "of clip ids. The valid part calibrates: no model trains or early-stops on it; --target-accuracy A "
+        "needs A/(1-A) of its clips.",
     ),
 ]
 FeaturesOption = Annotated[

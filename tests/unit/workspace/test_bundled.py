@@ -19,6 +19,7 @@ from hiergenre.workspace.bundled import (
 )
 from hiergenre.workspace.info import workspace_info
 from hiergenre.workspace.layout import Workspace
+from hiergenre.workspace.validation import stored_validation
 
 TREES = {"default", "flat", "baseline3"}
 
@@ -40,10 +41,12 @@ def test_the_card_agrees_with_the_manifests_it_describes():
     bundle = Workspace(BUNDLED_MODEL)
     manifest = bundle.manifest("default")
     split = manifest.test_split
-    trained_on = {Path(c.path).stem for c in (*split.train, *split.valid)}
-    calibration = {Path(c.path).stem for c in split.test}
+    trained_on = {Path(c.path).stem for c in split.train}
+    calibration = {Path(c.path).stem for c in split.valid}  # no model trains, early-stops or is chosen on them
     assert set(card["training_data"]["clip_ids"]) == trained_on and card["training_data"]["clips"] == len(trained_on)
     assert set(card["calibration_clips"]["clip_ids"]) == calibration and not trained_on & calibration
+    scores = stored_validation(bundle.open("default", runtime=None))  # what --target-accuracy is set on
+    assert sorted(Path(i).stem for i in scores[0]) == sorted(calibration) and len(calibration) >= 19  # up to 0.95
     assert card["front_end"] == manifest.front_end["kind"]
     for name in TREES:
         assert card["trees"][name]["genres"] == bundle.manifest(name).genre_tree.leaves
