@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -233,7 +234,10 @@ def print_workspace(console: Console, info: Mapping) -> None:
             megabytes(tree["bytes"]),
         )
         synthetic = ", SYNTHETIC" if tree["synthetic"] else ""
-        source = f"{tree['dataset']} ({tree['clips']} clips{synthetic}), {tree['split']}"
+        n = tree["calibration_clips"]
+        reach = f"--target-accuracy up to {math.floor(100 * n / (n + 1)) / 100:.2f}" if n else "no --target-accuracy"
+        source = f"{tree['dataset']} ({tree['clips']} clips{synthetic}), {tree['split']}; "
+        source += f"{n} calibration clips ({reach})"
         sources.setdefault(source, []).append(name)
     if info["trained_trees"]:
         console.print(table)

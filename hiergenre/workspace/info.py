@@ -50,6 +50,8 @@ def workspace_info(workspace: Workspace) -> dict[str, Any]:
             "synthetic": bool(manifest.dataset.get("synthetic")),
             "clips": manifest.dataset.get("clips"),
             "split": manifest.split.get("description"),
+            #: The split's validation part: what --target-accuracy's guarantee is set on.
+            "calibration_clips": len(manifest.test_split.valid),
             "trained_at": manifest.trained_at,
             "hiergenre_version": manifest.hiergenre_version,
             "front_end": opened.front_end.kind,
