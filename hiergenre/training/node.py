@@ -30,6 +30,7 @@ from hiergenre.training.node_data import (
     node_data,
     stacked_windows,
 )
+from hiergenre.workspace.validation import CALIBRATION_SOURCE
 
 #: Ensemble weights of the CNN that ``auto`` chooses among (1 = CNN only, 0 = statistics only).
 AUTO_CNN_WEIGHTS = (1.0, 0.5, 0.0)
@@ -116,7 +117,7 @@ def calibrated(model: NodeModel, calibration_clips: NodeData, features: FeatureS
     ``--target-accuracy``) are assembled from them.
     """
     raw = clip_probabilities(model, calibration_clips, features)
-    held_out = HeldOut(raw, calibration_clips.labels, "calibration clips", tuple(calibration_clips.ids))
+    held_out = HeldOut(raw, calibration_clips.labels, CALIBRATION_SOURCE, tuple(calibration_clips.ids))
     model.temperature, model.metadata["calibration"] = held_out.fitted(how)
     model.held_out = held_out
     return model

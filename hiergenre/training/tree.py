@@ -60,6 +60,12 @@ class NodeResult:
         return f"{self.tree}/{self.node}"
 
 
+#: How node models are trained and calibrated, in the reuse key: a model trained under another
+#: protocol is retrained, never reused. ``valid-calibrates`` (hiergenre 0.5): the split's
+#: validation part is never trained, early-stopped or chosen on; it calibrates.
+TRAINING_PROTOCOL = "valid-calibrates"
+
+
 def training_key(
     tree: GenreTree, node: str, preset: Preset, data_fingerprint: str, split_key: str, epochs: int, seed: int
 ) -> str:
@@ -79,6 +85,7 @@ def training_key(
             "data": data_fingerprint,
             "split": split_key,
             "member_seeds": [member_seed(first, member) for member in range(preset.train.members)],
+            "protocol": TRAINING_PROTOCOL,
         }
     )
 

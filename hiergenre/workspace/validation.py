@@ -84,16 +84,36 @@ def stored_validation(trained: TrainedTree) -> tuple[list[str], list[str], ClipS
         raise HierGenreError(f"the validation scores of tree {trained.name!r} are unreadable ({exc})") from None
 
 
+#: What a node model trained by hiergenre 0.5 or later records as the source of its calibration.
+CALIBRATION_SOURCE = "calibration clips"
+
+
+def check_calibration_clips(trained: TrainedTree) -> None:
+    """Refuse, with one line, a tree whose models were calibrated on clips they trained on.
+
+    hiergenre before 0.5 fitted temperatures (and kept validation scores) out of fold, on clips
+    the ensemble as a whole had trained on: no guarantee can be set on those.
+    """
+    sources = {r["calibration"]["source"] for r in trained.node_records.values() if "calibration" in r}
+    if sources - {CALIBRATION_SOURCE}:
+        raise HierGenreError(
+            f"tree {trained.name!r} was trained by an older hiergenre, whose scores come from clips its models "
+            "trained on: --target-accuracy could promise nothing; run 'hiergenre train-all' again"
+        )
+
+
 def cascade_validation(trained: TrainedTree, policy: RoutingPolicy) -> tuple[list[str], np.ndarray, list[str]]:
     """A trained tree's calibration clips: their genres, calibrated distributions over ``tree.leaves``
     and the genres ``policy`` routes them to.
 
     ``blend`` mixes in the scores of the same clips by the flat model opened with the tree.
     """
+    check_calibration_clips(trained)
     tree, cascade = trained.tree, trained.cascade
     ids, genres, raw = stored_validation(trained)
     flat = None
     if policy.uses_flat and trained.flat is not None:
+        check_calibration_clips(trained.flat)
         flat_ids, _, flat_raw = stored_validation(trained.flat)
         row = {clip: i for i, clip in enumerate(flat_ids)}
         keep = [i for i, clip in enumerate(ids) if clip in row]

@@ -120,3 +120,13 @@ def test_missing_or_damaged_validation_scores_are_one_line_errors_when_asked_for
     opened = workspace.open("baseline3", runtime=None)  # opening does not need them
     with pytest.raises(HierGenreError, match="validation scores of tree 'baseline3' are unreadable"):
         stored_validation(opened)
+
+
+def test_a_tree_calibrated_on_clips_it_trained_on_gets_no_guarantee(trained_copy):
+    workspace = Workspace(trained_copy)
+    assert cascade_validation(workspace.open("flat", runtime="litert"), get_policy("greedy"))[1].shape == (10, 10)
+    record = workspace.tree_folder("flat").version(workspace.manifest("flat").models).path / "root.json"
+    meta = json.loads(record.read_text())
+    record.write_text(json.dumps({**meta, "calibration": {**meta["calibration"], "source": "out-of-fold predictions"}}))
+    with pytest.raises(HierGenreError, match="trained by an older hiergenre.* run 'hiergenre train-all' again"):
+        cascade_validation(workspace.open("flat", runtime="litert"), get_policy("greedy"))
