@@ -22,7 +22,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from hiergenre.cascade.calibration import Calibration, Temperature, get_calibration
 from hiergenre.cascade.cascade import ClipScores
 from hiergenre.cascade.classifiers import ConstantClassifier, class_names, class_probabilities
-from hiergenre.cascade.conformal import ClimbDecoder, check_target, climb_scores, conformal_threshold
+from hiergenre.cascade.conformal import (
+    ClimbDecoder,
+    check_target,
+    climb_scores,
+    conformal_threshold,
+    cross_fitted_decision,
+    fitted_temperatures,
+)
 from hiergenre.cascade.decoding import Decoder, get_decoder
 from hiergenre.cascade.hierarchy import GenreTree, valid_name
 from hiergenre.cascade.routing import Decision, decide, get_policy
@@ -60,16 +67,13 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         ``"temperature"`` fits one temperature per node (and for the flat model) on the fitted
         model's probabilities of the calibration rows (below the node), as the CNN nodes do.
     target_accuracy : float or None, default None
-        :meth:`predict_node` climbs from the routed class towards the root until a node is probable
-        enough (:mod:`hiergenre.cascade.conformal`), with the split-conformal threshold of the calibration
-        rows. The guarantee is marginal: a new row exchangeable with the calibration rows gets a node that
-        contains its class with probability >= ``target_accuracy`` (on average over calibration draws and
-        new rows, not per row or class; the temperatures are fitted on the same rows). Needs
-        ``ceil(A / (1 - A))`` calibration rows (9 for 0.9). Not with ``decode`` or ``min_confidence``.
+        :meth:`predict_node` climbs from the routed class towards the root until a node is probable enough,
+        the threshold set by split conformal on the calibration rows (:mod:`hiergenre.cascade.conformal`).
+        Marginal guarantee: a new row exchangeable with them gets a node containing its class with probability
+        >= A (on average, not per row or class). Needs ``ceil(A / (1 - A))`` calibration rows (9 for 0.9).
     calibration_size : float, default 0.2
         Share of the rows, stratified by class, held out as calibration rows when ``calibration`` or
-        ``target_accuracy`` asks for them (a class with a single row is kept for fitting); the models
-        are fitted on the rest. Without either, every row fits the models.
+        ``target_accuracy`` asks for them (a class of one row is kept for fitting). Else all rows fit.
     random_state : int or None, default 0
         Seed of the calibration draw.
 
@@ -156,13 +160,13 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
             self.flat_estimator_ = clone(flat).fit(X[fitting], leaves[fitting].astype(str))
         self.temperatures_ = self._fit_temperatures(calibration, X[held], leaves[held])
         target = self.target_accuracy is not None
-        self.climb_threshold_ = self._climb_threshold(X[held], leaves[held], len(X)) if target else None
+        self.climb_threshold_ = self._climb_threshold(calibration, X[held], leaves[held], len(X)) if target else None
         return self
 
     def _fit_node(self, template: Any, node: str, X: np.ndarray, leaves: np.ndarray) -> Any:
         """``clone(template)`` fitted to tell ``node``'s children apart on the rows below it (constant on one child)."""
         children = self.tree_.children(node)
-        towards = _towards(self.tree_, node, leaves)
+        towards = np.array([self.tree_.child_towards(node, leaf) for leaf in leaves], dtype=object)
         rows = np.flatnonzero(towards != None)  # noqa: E711 - element-wise on an object array
         labels = towards[rows].astype(str)
         if len(np.unique(labels)) < 2:
@@ -170,45 +174,48 @@ class HierarchicalClassifier(ClassifierMixin, BaseEstimator):
         return clone(template).fit(X[rows], labels)
 
     def _fit_temperatures(self, calibration: Calibration, X: np.ndarray, leaves: np.ndarray) -> dict[str, float]:
-        """Each fitted node's temperature on its probabilities of the calibration rows below it (pool, then
-        calibrate); the flat model's (``"flat"``) on all of them. 1.0 for a constant node or one without rows."""
-        fitted = [(n, e, self.tree_.children(n), _towards(self.tree_, n, leaves)) for n, e in self.estimators_.items()]
-        if self.flat_estimator_ is not None:
-            fitted.append(("flat", self.flat_estimator_, self.tree_.leaves, leaves))
-        temperatures = {}
-        for name, estimator, columns, towards in fitted:
-            rows = np.flatnonzero(towards != None)  # noqa: E711 - element-wise on an object array
-            temperatures[name] = 1.0
-            if len(rows) and not isinstance(estimator, ConstantClassifier):
-                labels = np.array([columns.index(c) for c in towards[rows]], dtype=int)
-                temperatures[name] = calibration.fit(_columns(estimator, X[rows], columns), labels)
-        return temperatures
+        """Each node's temperature on its calibration rows (pool, then calibrate); the flat model's as ``"flat"``."""
+        raw = self._raw(X) if len(X) else ClipScores({n: np.zeros((0, 1)) for n in self.estimators_})
+        nodes, flat = fitted_temperatures(self.tree_, raw, list(leaves), calibration, self._constant_nodes())
+        return {n: t.value for n, t in nodes.items()} | (
+            {"flat": flat.value} if self.flat_estimator_ is not None else {}
+        )
 
-    def _climb_threshold(self, X: np.ndarray, leaves: np.ndarray, n_rows: int) -> float:
+    def _climb_threshold(self, calibration: Calibration, X: np.ndarray, leaves: np.ndarray, n_rows: int) -> float:
         """The split-conformal climb threshold for ``target_accuracy`` on the calibration rows.
 
-        Scores come from the calibrated, routed leaf distributions, each climb starting at the routed class.
+        Each row is calibrated by temperatures fitted on the other calibration rows
+        (:func:`~hiergenre.cascade.conformal.cross_fitted_decision`), as a new row is by temperatures
+        that never saw it; each climb starts at the routed class.
         """
         scores = np.zeros(0)
         if len(X):
-            decision = self._routed(X)
+            policy = _named(get_policy, self.routing)
+            decision = cross_fitted_decision(
+                self.tree_, self._raw(X), list(leaves), policy, calibration, self.blend_weight, self._constant_nodes()
+            )
             scores = climb_scores(self.tree_, decision.leaves, list(leaves), starts=decision.genres)
         try:
             return conformal_threshold(scores, self.target_accuracy)
         except HierGenreError as exc:
             raise ValueError(f"{exc} (calibration_size={self.calibration_size} of {n_rows} rows)") from None
 
-    def _calibrated(self, scores: ClipScores) -> ClipScores:
-        """Raw node (and flat) probabilities through each one's fitted temperature: the cascade's calibration path."""
-        temperatures = getattr(self, "temperatures_", {})
-        calibrators = {node: Temperature(temperatures.get(node, 1.0)) for node in scores.nodes}
-        return scores.calibrated(calibrators, Temperature(temperatures.get("flat", 1.0)))
+    def _constant_nodes(self) -> list[str]:
+        """Nodes whose model saw one child only: their probabilities are never calibrated."""
+        return [node for node, model in self.estimators_.items() if isinstance(model, ConstantClassifier)]
 
-    def _routed(self, X: np.ndarray) -> Decision:
-        """The routing policy's decision on validated rows, from calibrated node (and flat) probabilities."""
+    def _raw(self, X: np.ndarray) -> ClipScores:
+        """Every fitted node's (and the flat model's) raw probabilities of validated rows."""
         nodes = {node: _columns(model, X, self.tree_.children(node)) for node, model in self.estimators_.items()}
         flat = None if self.flat_estimator_ is None else _columns(self.flat_estimator_, X, self.tree_.leaves)
-        scores = self._calibrated(ClipScores(nodes, flat))
+        return ClipScores(nodes, flat)
+
+    def _routed(self, X: np.ndarray) -> Decision:
+        """The routing policy's decision on validated rows, from node (and flat) probabilities through each
+        one's fitted temperature: the cascade's calibration path."""
+        temperatures = getattr(self, "temperatures_", {})
+        calibrators = {node: Temperature(temperatures.get(node, 1.0)) for node in self.estimators_}
+        scores = self._raw(X).calibrated(calibrators, Temperature(temperatures.get("flat", 1.0)))
         policy = _named(get_policy, self.routing)
         return decide(self.tree_, scores.nodes, policy, flat=scores.flat, flat_weight=self.blend_weight)
 
@@ -286,11 +293,6 @@ def _calibration_split(leaves: np.ndarray, size: float, random_state: int | None
     except ValueError as exc:
         raise ValueError(f"cannot hold out calibration_size={size} of {len(shared)} rows by class: {exc}") from None
     return np.sort(np.concatenate([alone, fitting])), np.sort(held)
-
-
-def _towards(tree: GenreTree, node: str, leaves: np.ndarray) -> np.ndarray:
-    """For each row, the child of ``node`` on the way to its leaf (None for rows not below ``node``)."""
-    return np.array([tree.child_towards(node, leaf) for leaf in leaves], dtype=object)
 
 
 def _leaf_names(classes: np.ndarray) -> list[str]:

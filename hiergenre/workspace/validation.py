@@ -15,11 +15,11 @@ from typing import BinaryIO
 
 import numpy as np
 
-from hiergenre.cascade.calibration import HeldOut
+from hiergenre.cascade.calibration import HeldOut, get_calibration
 from hiergenre.cascade.cascade import ClipScores, clip_probabilities
-from hiergenre.cascade.conformal import climb, conformal_guarantee, genre_sets
+from hiergenre.cascade.conformal import climb, conformal_guarantee, cross_fitted_decision, genre_sets
 from hiergenre.cascade.hierarchy import ROOT, GenreTree
-from hiergenre.cascade.routing import RoutingPolicy, decide
+from hiergenre.cascade.routing import RoutingPolicy
 from hiergenre.cascade.thresholds import tree_validation
 from hiergenre.data.datasets import Clip
 from hiergenre.errors import HierGenreError
@@ -106,6 +106,10 @@ def cascade_validation(trained: TrainedTree, policy: RoutingPolicy) -> tuple[lis
     """A trained tree's calibration clips: their genres, calibrated distributions over ``tree.leaves``
     and the genres ``policy`` routes them to.
 
+    Each clip is calibrated by temperatures fitted on the other calibration clips
+    (:func:`~hiergenre.cascade.conformal.cross_fitted_decision`): what a threshold is set on must
+    look like what a new clip gets, whose temperatures never saw it.
+
     ``blend`` mixes in the scores of the same clips by the flat model opened with the tree.
     """
     check_calibration_clips(trained)
@@ -121,9 +125,22 @@ def cascade_validation(trained: TrainedTree, policy: RoutingPolicy) -> tuple[lis
         raw = ClipScores({node: p[keep] for node, p in raw.nodes.items()})
         columns = trained.flat.tree.children(ROOT)
         flat = flat_raw.nodes[ROOT][[row[clip] for clip in ids]][:, [columns.index(g) for g in tree.leaves]]
-    scores = cascade.calibrated(ClipScores(raw.nodes, flat))
-    decision = decide(tree, scores.nodes, policy, flat=scores.flat, flat_weight=cascade.flat_weight)
+    decision = cross_fitted_decision(
+        tree,
+        ClipScores(raw.nodes, flat),
+        genres,
+        policy,
+        get_calibration(calibration_method(trained)),
+        cascade.flat_weight,
+        uncalibrated=[node for node, model in trained.models.items() if isinstance(model, ConstantNode)],
+    )
     return genres, decision.leaves, decision.genres
+
+
+def calibration_method(trained: TrainedTree) -> str:
+    """How the tree's node models were calibrated (``temperature`` or ``none``), as their records say."""
+    methods = [r["calibration"]["method"] for r in trained.node_records.values() if "calibration" in r]
+    return methods[0] if methods else "none"
 
 
 def target_on_test(
