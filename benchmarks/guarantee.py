@@ -54,6 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--node-model", default=None, help="node model override (synthetic lmfcc: stats)")
     parser.add_argument("--seeds", nargs="+", default=["0-29"], help="seeds, e.g. 0-29 or 0 1 2")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--max-minutes", type=float, default=None, help="collect: start no seed after this long")
     parser.add_argument("--clips-per-genre", type=int, default=60, help="synthetic corpus size")
     parser.add_argument("--seconds", type=float, default=10.0, help="synthetic clip length")
     parser.add_argument("--draws", type=int, default=1000, help="calibration/test redraws per run (report)")
@@ -135,10 +136,14 @@ def collect(args: argparse.Namespace, out: Path, work: Path) -> None:
     """Train each missing seed on 70/30/0 and save its calibration clips' raw scores."""
     path = scores_file(out, args.label, args.features, args.node_model)
     workdir = fresh_workspace(work, f"ws-{args.label}-{args.features}")
+    start = time.perf_counter()
     for seed in seeds_of(args.seeds):
         store = load_store(path)
         if f"seed{seed}/genres" in store:
             continue
+        if args.max_minutes is not None and time.perf_counter() - start > 60 * args.max_minutes:
+            print(f"{args.features}: --max-minutes {args.max_minutes:g} reached before seed {seed}", flush=True)
+            break
         seconds = train(workdir, args.data, args, "70/30/0", seed)
         arrays = {**tree_arrays(workdir), **validation_arrays(workdir, f"seed{seed}")}
         arrays[f"seed{seed}/train_seconds"] = np.array(seconds)

@@ -26,8 +26,10 @@ from hiergenre.cascade.thresholds import choose_min_confidence, confident_paths
 TARGETS = (0.8, 0.9, 0.95)
 #: The models: flat (decoded over the default tree), the default tree greedy, and blended with flat.
 MODELS = ("flat", "default", "default+blend")
-#: How a threshold is set: the split-conformal climb, and the rule it replaces.
-METHODS = ("conformal", "today")
+#: How a threshold is set: the split-conformal climb, the rule it replaces, and a control: the climb on raw
+#: probabilities (no temperature fitted on the calibration clips, so calibration and test clips stay exactly
+#: exchangeable and the mean must be k/(n+1) up to sampling noise).
+METHODS = ("conformal", "today", "conformal-raw")
 #: Flat weight of the blend routing (the library's default).
 FLAT_WEIGHT = 0.5
 
@@ -47,7 +49,8 @@ class Run:
     def rows(self, keep: Sequence[int] | np.ndarray) -> Run:
         """The same run restricted to clips ``keep``."""
         keep = np.asarray(keep, dtype=int)
-        return Run(self.name, [self.genres[i] for i in keep], {n: p[keep] for n, p in self.nodes.items()}, self.flat[keep])
+        nodes = {node: p[keep] for node, p in self.nodes.items()}
+        return Run(self.name, [self.genres[i] for i in keep], nodes, self.flat[keep])
 
 
 def fit_temperatures(tree: GenreTree, run: Run) -> dict[str, float]:
@@ -66,7 +69,9 @@ def fit_temperatures(tree: GenreTree, run: Run) -> dict[str, float]:
     return temperatures
 
 
-def decisions(tree: GenreTree, run: Run, temperatures: dict[str, float] | None) -> dict[str, tuple[np.ndarray, list[str]]]:
+def decisions(
+    tree: GenreTree, run: Run, temperatures: dict[str, float] | None
+) -> dict[str, tuple[np.ndarray, list[str]]]:
     """Per model: the leaf distribution over ``tree.leaves`` and the routed genre of each clip.
 
     ``temperatures`` None keeps the raw probabilities.
@@ -95,13 +100,16 @@ def outcomes(
     calibration: tuple[np.ndarray, list[str], list[str]],
     test: tuple[np.ndarray, list[str], list[str]],
     targets: Sequence[float] = TARGETS,
+    *,
+    today: bool = True,
 ) -> dict[tuple[str, float], tuple[float, float]]:
     """(method, A) -> (achieved hierarchical accuracy, leaf share) on the test clips.
 
     ``calibration`` and ``test`` are (leaf distributions, true genres, routed genres). The
     conformal threshold is :func:`conformal_guarantee`'s (scores once, a threshold per target);
     today's rule is :func:`choose_min_confidence` then the confidence decoder's stop, as the old
-    ``target_on_test`` did. A target needing more calibration clips than there are is left out.
+    ``target_on_test`` did (skipped when ``today`` is False). A target needing more calibration clips
+    than there are is left out.
     """
     cal_leaves, cal_true, cal_routed = calibration
     test_leaves, test_true, test_routed = test
@@ -114,6 +122,8 @@ def outcomes(
             continue
         threshold = conformal_threshold(scores, target)
         out[("conformal", target)] = hierarchical(tree, climb(tree, test_leaves, threshold, test_routed), test_true)
+        if not today:
+            continue
         choice = choose_min_confidence(tree, cal_leaves, cal_true, target)
         depth = (probabilities >= choice.min_confidence).sum(axis=1)
         out[("today", target)] = (float(correct[rows, depth].mean()), float(leaf[rows, depth].mean()))
@@ -125,7 +135,7 @@ def redraw(
 ) -> dict[tuple[str, str, float], np.ndarray]:
     """(model, method, A) -> ``(draws, 2)`` achieved accuracy and leaf share over random calibration/test splits.
 
-    Every draw refits the temperatures on its calibration clips only.
+    Every draw refits the temperatures on its calibration clips only; ``conformal-raw`` keeps them at 1.
     """
     rng = np.random.default_rng(seed)
     n = len(run.genres)
@@ -134,26 +144,30 @@ def redraw(
         order = rng.permutation(n)
         cal, test = run.rows(order[:calibration_clips]), run.rows(order[calibration_clips:])
         temperatures = fit_temperatures(tree, cal)
-        cal_models, test_models = decisions(tree, cal, temperatures), decisions(tree, test, temperatures)
-        for model in MODELS:
-            cal_view = (cal_models[model][0], cal.genres, cal_models[model][1])
-            test_view = (test_models[model][0], test.genres, test_models[model][1])
-            for (method, target), value in outcomes(tree, cal_view, test_view, targets).items():
-                results.setdefault((model, method, target), []).append(value)
+        for kind, temps in (("", temperatures), ("-raw", None)):
+            cal_models, test_models = decisions(tree, cal, temps), decisions(tree, test, temps)
+            for model in MODELS:
+                cal_view = (cal_models[model][0], cal.genres, cal_models[model][1])
+                test_view = (test_models[model][0], test.genres, test_models[model][1])
+                found = outcomes(tree, cal_view, test_view, targets, today=not kind)
+                for (method, target), value in found.items():
+                    results.setdefault((model, method + kind, target), []).append(value)
     return {key: np.array(values) for key, values in results.items()}
 
 
-def cross_fitted(tree: GenreTree, run: Run, folds: int, seed: int) -> dict[str, dict[str, np.ndarray]]:
-    """Each clip scored once by temperatures fitted on the other folds: per model and calibration
+def cross_fitted(tree: GenreTree, run: Run, calibration_clips: int, seed: int) -> dict[str, dict[str, np.ndarray]]:
+    """Clips scored by temperatures fitted on ``calibration_clips`` other clips: per model and calibration
     (``raw``/``calibrated``), the routed genre's probability (``confidence``) and whether it is right.
 
-    With ``folds`` 3 on 30 clips: calibrate on 20, score 10, three times.
+    When the rest divides the clips evenly (30 clips, 20 calibrating: 3 folds of 10) the folds rotate so
+    that each clip is scored once; otherwise one random split scores the clips left over.
     """
     order = np.random.default_rng(seed).permutation(len(run.genres))
-    parts = np.array_split(order, folds)
+    size = len(order) - calibration_clips
+    parts = np.array_split(order, len(order) // size) if len(order) % size == 0 else [order[calibration_clips:]]
     out: dict[str, dict[str, list[np.ndarray]]] = {}
-    for k, part in enumerate(parts):
-        others = np.concatenate([p for j, p in enumerate(parts) if j != k])
+    for part in parts:
+        others = np.setdiff1d(order, part)
         temperatures = fit_temperatures(tree, run.rows(others))
         test = run.rows(part)
         for kind, temps in (("raw", None), ("calibrated", temperatures)):
@@ -179,11 +193,3 @@ def fixed_outcomes(
         for (method, target), value in outcomes(tree, cal_view, test_view, targets).items():
             out[(model, method, target)] = value
     return out
-
-
-def leaf_accuracy(tree: GenreTree, run: Run, temperatures: dict[str, float]) -> dict[str, float]:
-    """Per model: the share of clips whose routed genre is the true one."""
-    return {
-        model: float(np.mean([r == g for r, g in zip(routed, run.genres, strict=True)]))
-        for model, (_, routed) in decisions(tree, run, temperatures).items()
-    }
