@@ -132,10 +132,12 @@ def climbed(outcomes: list[dict], target: str) -> dict:
 
 
 def git_commit() -> str:
-    """The commit of the code that trained the model (``+dirty`` when the tree had changes)."""
+    """The commit of the code that trained the model (``+dirty`` when the package had changes other than
+    the bundle this script writes)."""
     root = Path(__file__).resolve().parent.parent
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "hiergenre"], cwd=root, capture_output=True, text=True)
+    changed = ["git", "status", "--porcelain", "hiergenre", ":!hiergenre/bundled_model"]
+    dirty = subprocess.run(changed, cwd=root, capture_output=True, text=True)
     return commit + ("+dirty" if dirty.stdout.strip() else "")
 
 
