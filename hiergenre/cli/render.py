@@ -136,7 +136,8 @@ def prediction_text(prediction: Prediction, tree: GenreTree, decoder: Decoder | 
             best, p = below
             answer += f": no group or genre reached p {level(threshold)}; the best, {best}, has {short(p, threshold)}"
     else:
-        answer = f"[bold yellow]{group_text(tree, decoded.node)}[/] p {decoded.p:.2f}"
+        genres = ", ".join(tree.leaves_under(decoded.node))
+        answer = f"[bold yellow]{decoded.node}[/] ({genres}) p {decoded.p:.2f}"
         if threshold is not None and below is not None:
             answer += f"; below it, the best, {below[0]}, has {short(below[1], threshold)} < {level(threshold)}"
     return f"{prediction.file}: {answer}  routing's guess: {route_text(route)}"
