@@ -221,8 +221,8 @@ def train_all_command(
     """Train a model per tree node, the flat model and the 3-class baseline.
 
     By default every node mixes a logistic regression on the pretrained musicnn embedding with the
-    preset's LMFCC CNN (--features musicnn+lmfcc: the default tree right on 88% of GTZAN clips by
-    artists it never heard, against 86% for musicnn alone, which trains in seconds, and 60% for the
+    preset's LMFCC CNN (--features musicnn+lmfcc: the default tree right on 85% of GTZAN clips by
+    artists it never heard, against 86% for musicnn alone, which trains in seconds, and 55% for the
     LMFCC CNN alone). --features lmfcc, or naming --preset, --node-model or --epochs without
     --features, trains the paper's LMFCC CNNs (--preset paper: the report's recipe, unchanged).
 

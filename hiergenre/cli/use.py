@@ -209,13 +209,15 @@ def synthetic_models_notice(trees: list[str]) -> str:
 
 def target_text(guarantee: Guarantee) -> str:
     """What ``--target-accuracy`` set up, what it promises, and what it gave on the calibration clips."""
-    how = (
-        f"sets of the genres with probability above {1 - guarantee.set_threshold:.2f}"
-        if guarantee.set_threshold is not None
-        else f"climbing to a node of probability {guarantee.threshold:.2f} or more (on the calibration clips: "
-        f"{100 * guarantee.calibration_accuracy:.0f}% right, {100 * guarantee.calibration_leaf_share:.0f}% "
-        "given a genre)"
+    seen = (
+        f"on the calibration clips: {100 * guarantee.calibration_accuracy:.0f}% right, "
+        f"{100 * guarantee.calibration_leaf_share:.0f}% given a genre"
     )
+    how = f"climbing to a node of probability {guarantee.threshold:.2f} or more ({seen})"
+    if guarantee.threshold < 1e-6:  # the scores below the quantile are 0: right at their genre
+        how = f"every clip keeps its genre: enough calibration clips were right at theirs ({seen})"
+    if guarantee.set_threshold is not None:
+        how = f"sets of the genres with probability above {1 - guarantee.set_threshold:.2f}"
     return f"--target-accuracy {guarantee.target:g}: {guarantee.statement()}; {how}"
 
 
