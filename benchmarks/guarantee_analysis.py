@@ -17,7 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiergenre.cascade.calibration import TemperatureScaling, apply_temperature
-from hiergenre.cascade.conformal import climb, climb_scores, conformal_threshold, minimum_calibration_clips
+from hiergenre.cascade.cascade import ClipScores
+from hiergenre.cascade.conformal import (
+    TEMPERATURE_FOLDS,
+    climb,
+    climb_scores,
+    conformal_threshold,
+    fitted_temperatures,
+    minimum_calibration_clips,
+)
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.cascade.routing import decide
 from hiergenre.cascade.thresholds import choose_min_confidence, confident_paths
@@ -29,7 +37,7 @@ MODELS = ("flat", "default", "default+blend")
 #: How a threshold is set: the split-conformal climb, the rule it replaces, and a control: the climb on raw
 #: probabilities (no temperature fitted on the calibration clips, so calibration and test clips stay exactly
 #: exchangeable and the mean must be k/(n+1) up to sampling noise).
-METHODS = ("conformal", "today", "conformal-raw")
+METHODS = ("conformal", "today", "conformal-same", "conformal-raw")
 #: Flat weight of the blend routing (the library's default).
 FLAT_WEIGHT = 0.5
 
@@ -135,7 +143,11 @@ def redraw(
 ) -> dict[tuple[str, str, float], np.ndarray]:
     """(model, method, A) -> ``(draws, 2)`` achieved accuracy and leaf share over random calibration/test splits.
 
-    Every draw refits the temperatures on its calibration clips only; ``conformal-raw`` keeps them at 1.
+    Every draw refits the temperatures on its calibration clips only (the deployed temperatures that
+    calibrate the test clips). ``conformal`` is what the library does: each calibration clip scored
+    with temperatures fitted on the other calibration clips (:func:`cross_fitted_calibration`);
+    ``conformal-same`` scores them with the deployed temperatures, which saw them; ``conformal-raw``
+    keeps every temperature at 1 (exactly exchangeable); ``today`` is 0.4's rule on the deployed scores.
     """
     rng = np.random.default_rng(seed)
     n = len(run.genres)
@@ -144,15 +156,43 @@ def redraw(
         order = rng.permutation(n)
         cal, test = run.rows(order[:calibration_clips]), run.rows(order[calibration_clips:])
         temperatures = fit_temperatures(tree, cal)
-        for kind, temps in (("", temperatures), ("-raw", None)):
-            cal_models, test_models = decisions(tree, cal, temps), decisions(tree, test, temps)
+        deployed = decisions(tree, cal, temperatures)
+        views = (
+            ("", cross_fitted_calibration(tree, cal), temperatures, False),
+            ("-same", deployed, temperatures, True),
+            ("-raw", decisions(tree, cal, None), None, False),
+        )
+        for kind, cal_models, temps, today in views:
+            test_models = decisions(tree, test, temps)
             for model in MODELS:
                 cal_view = (cal_models[model][0], cal.genres, cal_models[model][1])
                 test_view = (test_models[model][0], test.genres, test_models[model][1])
-                found = outcomes(tree, cal_view, test_view, targets, today=not kind)
+                found = outcomes(tree, cal_view, test_view, targets, today=today)
                 for (method, target), value in found.items():
-                    results.setdefault((model, method + kind, target), []).append(value)
+                    name = method if method == "today" else method + kind
+                    results.setdefault((model, name, target), []).append(value)
     return {key: np.array(values) for key, values in results.items()}
+
+
+def cross_fitted_calibration(tree: GenreTree, cal: Run) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """Per model, the calibration clips' leaf distributions and routed genres, each fold of
+    :data:`~hiergenre.cascade.conformal.TEMPERATURE_FOLDS` calibrated by temperatures fitted on the
+    others with the library's :func:`~hiergenre.cascade.conformal.fitted_temperatures`, as
+    :func:`~hiergenre.cascade.conformal.cross_fitted_decision` does (one fit a fold serves all three models)."""
+    n = len(cal.genres)
+    fold = np.arange(n) % max(1, min(TEMPERATURE_FOLDS, n))
+    out = {model: (np.zeros((n, len(tree.leaves))), [""] * n) for model in MODELS}
+    scaling = TemperatureScaling()
+    for k in np.unique(fold):
+        rest, part = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        others = cal.rows(rest)
+        nodes, flat = fitted_temperatures(tree, ClipScores(others.nodes, others.flat), others.genres, scaling)
+        temperatures = {node: t.value for node, t in nodes.items()} | {"flat": flat.value}
+        for model, (leaves, routed) in decisions(tree, cal.rows(part), temperatures).items():
+            out[model][0][part] = leaves
+            for i, genre in zip(part, routed, strict=True):
+                out[model][1][i] = genre
+    return out
 
 
 def cross_fitted(tree: GenreTree, run: Run, calibration_clips: int, seed: int) -> dict[str, dict[str, np.ndarray]]:

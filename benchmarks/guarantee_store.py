@@ -20,18 +20,52 @@ from hiergenre.cascade.hierarchy import GenreTree
 
 
 def load_store(path: Path) -> dict[str, np.ndarray]:
-    """Every array of ``path`` (empty when it does not exist yet)."""
+    """Every array of ``path`` by ``<run>/<what>`` name (empty when it does not exist yet)."""
     if not path.is_file():
         return {}
     with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+        packed = {key: data[key] for key in data.files}
+    return unpack(packed)
 
 
 def save_store(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write all ``arrays`` compressed, atomically (a temporary file renamed over the old one)."""
+    """Write all ``arrays`` packed and compressed, atomically (a temporary file renamed over the old one)."""
     tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
+    np.savez_compressed(tmp, **pack(arrays))
     os.replace(tmp, path)
+
+
+def pack(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One array per ``<what>``, stacked over the runs (``runs`` names them), probabilities as float32.
+
+    Few large arrays compress far better than hundreds of small ones, and float32 keeps 7 digits
+    of a probability: the committed scores stay small, and the report is rebuilt from exactly them.
+    """
+    runs = sorted({key.split("/", 1)[0] for key in arrays if "/" in key})
+    fields = sorted({key.split("/", 1)[1] for key in arrays if "/" in key})
+    out = {key: value for key, value in arrays.items() if "/" not in key}
+    out["runs"] = np.array(runs)
+    for field in fields:
+        values = [arrays[f"{run}/{field}"] for run in runs]
+        if len({np.shape(v) for v in values}) > 1:  # runs of different sizes: kept apart
+            out.update({f"{run}/{field}": v for run, v in zip(runs, values, strict=True)})
+            continue
+        stacked = np.stack(values)
+        out[f"stack:{field}"] = stacked.astype(np.float32) if stacked.dtype == np.float64 else stacked
+    return out
+
+
+def unpack(packed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Inverse of :func:`pack` (float32 probabilities come back as float64 of the same values)."""
+    if "runs" not in packed:
+        return packed
+    out = {key: value for key, value in packed.items() if key != "runs" and not key.startswith("stack:")}
+    for key, stacked in packed.items():
+        if key.startswith("stack:"):
+            field = key.removeprefix("stack:")
+            for run, value in zip(packed["runs"], stacked, strict=True):
+                out[f"{run}/{field}"] = value.astype(np.float64) if value.dtype == np.float32 else value
+    return out
 
 
 def append_command(out: Path, command: str, seconds: float) -> None:
