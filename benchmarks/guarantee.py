@@ -10,7 +10,7 @@ Stages (each resumable: runs whose scores are saved are skipped; the report is r
   in file-name order the training half's first 3 clips train, its last 2 calibrate, the other
   half's 5 test; test clips scored by the deployed models with their own temperatures.
 - ``synthetic``: one larger synthetic corpus, ``--split 20/80/0``, redrawn the same way.
-- ``report``: ``report.md``, ``results.json`` and plots (:mod:`benchmarks.guarantee_report`).
+- ``report``: ``report.md``, ``results.json.gz`` and plots (:mod:`benchmarks.guarantee_report`).
 
     python -m benchmarks.guarantee collect ../shared/gtzan-mini/genres --features musicnn --seeds 0-29 \
         --out benchmarks/results/guarantee

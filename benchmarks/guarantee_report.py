@@ -1,14 +1,16 @@
-"""The report of :mod:`benchmarks.guarantee`: ``report.md``, ``results.json`` and the plots."""
+"""The report of :mod:`benchmarks.guarantee`: ``report.md``, ``results.json.gz`` and the plots."""
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks.common import paired_text, provenance, provenance_line, write_json
+from benchmarks.common import paired_text, provenance, provenance_line
 from benchmarks.guarantee_analysis import MODELS, TARGETS
 from benchmarks.guarantee_halves import halves_results
 from benchmarks.guarantee_store import load_store, read_commands, run_names
@@ -209,7 +211,7 @@ def commands_section(out: Path, sources: dict[str, dict[str, Any]], halves: dict
 
 
 def write_report(out: Path, args: argparse.Namespace) -> None:
-    """Summarise every stored stage, write ``results.json``, ``report.md`` and the plots."""
+    """Summarise every stored stage, write ``results.json.gz``, ``report.md`` and the plots."""
     from benchmarks.guarantee_plots import draw_plots
 
     sources = collect_sources(out, args)
@@ -221,7 +223,8 @@ def write_report(out: Path, args: argparse.Namespace) -> None:
             halves[path.stem.removeprefix("halves-")] = {**halves_results(store), "train_seconds": seconds}
     prov = provenance()
     results = {"provenance": prov, "commands": read_commands(out), "sources": sources, "halves": halves}
-    write_json(out / "results.json", rounded(results))
+    with gzip.open(out / "results.json.gz", "wt", encoding="utf-8") as handle:  # keeps results/ under 5 MB
+        json.dump(rounded(results), handle, indent=1)
     plots = draw_plots(out, sources)
     text = render(out, sources, halves, prov, plots)
     (out / "report.md").write_text(text, encoding="utf-8")
