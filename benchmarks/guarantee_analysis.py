@@ -62,19 +62,10 @@ class Run:
 
 
 def fit_temperatures(tree: GenreTree, run: Run) -> dict[str, float]:
-    """Each node's temperature fitted on the run's clips below it (labels: child index), and the flat model's."""
-    scaling = TemperatureScaling()
-    temperatures = {}
-    for node, raw in run.nodes.items():
-        children = tree.children(node)
-        below = [(i, tree.child_towards(node, g)) for i, g in enumerate(run.genres)]
-        below = [(i, children.index(c)) for i, c in below if c is not None]
-        rows = np.array([i for i, _ in below], dtype=int)
-        labels = np.array([c for _, c in below], dtype=int)
-        temperatures[node] = scaling.fit(raw[rows], labels) if len(rows) else 1.0
-    flat_labels = np.array([tree.leaves.index(g) for g in run.genres], dtype=int)
-    temperatures["flat"] = scaling.fit(run.flat, flat_labels)
-    return temperatures
+    """Each node's temperature fitted on the run's clips below it, and the flat model's (``"flat"``): the
+    library's :func:`~hiergenre.cascade.conformal.fitted_temperatures`, what ``train-all`` fits."""
+    nodes, flat = fitted_temperatures(tree, ClipScores(run.nodes, run.flat), run.genres, TemperatureScaling())
+    return {node: t.value for node, t in nodes.items()} | {"flat": flat.value}
 
 
 def decisions(
@@ -182,12 +173,9 @@ def cross_fitted_calibration(tree: GenreTree, cal: Run) -> dict[str, tuple[np.nd
     n = len(cal.genres)
     fold = np.arange(n) % max(1, min(TEMPERATURE_FOLDS, n))
     out = {model: (np.zeros((n, len(tree.leaves))), [""] * n) for model in MODELS}
-    scaling = TemperatureScaling()
     for k in np.unique(fold):
         rest, part = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        others = cal.rows(rest)
-        nodes, flat = fitted_temperatures(tree, ClipScores(others.nodes, others.flat), others.genres, scaling)
-        temperatures = {node: t.value for node, t in nodes.items()} | {"flat": flat.value}
+        temperatures = fit_temperatures(tree, cal.rows(rest))
         for model, (leaves, routed) in decisions(tree, cal.rows(part), temperatures).items():
             out[model][0][part] = leaves
             for i, genre in zip(part, routed, strict=True):

@@ -1,74 +1,25 @@
-"""Choosing a minimum confidence for a target hierarchical accuracy, on honest validation scores.
+"""hiergenre 0.4's ``--target-accuracy`` rule, kept as the baseline the guarantee is measured against.
 
-``--target-accuracy A`` needs a confidence threshold chosen on clips the models did not train on,
-scored by the *whole tree* as prediction scores them. No clip is untouched by a cross-fitted
-ensemble, but every clip has an honest score at every node:
-
-- at a node above the clip's genre, the node's held-out prediction (:class:`~hiergenre.cascade.calibration.HeldOut`:
-  out of fold for a cross-fitted ensemble, otherwise on the validation clips), kept when the node
-  was trained;
-- at any other node, the deployed model, which never trained on the clip (a node only learns
-  from the clips below it).
-
-A clip is usable when every node above its genre holds it out. :func:`tree_validation` assembles
-those raw scores; :func:`choose_min_confidence` then picks the smallest threshold whose
-hierarchical accuracy on them reaches the target. Numpy only: the estimator and the workspace
-(:mod:`hiergenre.workspace.validation`, which stores a trained tree's scores) both use it.
+0.4 picked the smallest minimum confidence (:class:`~hiergenre.cascade.decoding.ConfidenceDecoder`)
+whose hierarchical accuracy on validation scores reached the target: the empirical quantile, which
+falls short of the target on new clips (``benchmarks/guarantee.py``: 85.1% for a target of 0.9 with
+the LMFCC default tree). ``--target-accuracy`` now sets a split-conformal climb instead
+(:mod:`hiergenre.cascade.conformal`); this module serves the benchmark's comparison. Numpy only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from hiergenre.cascade.calibration import HeldOut
-from hiergenre.cascade.cascade import ClipScores
 from hiergenre.cascade.decoding import ConfidenceDecoder
 from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.errors import InvalidValue
 
 #: Thresholds :func:`choose_min_confidence` tries, lowest (most specific) first.
 CANDIDATES = tuple(np.round(np.arange(0.0, 1.0001, 0.01), 2))
-
-
-def tree_validation(
-    tree: GenreTree,
-    genres: Mapping[str, str],
-    held_out: Mapping[str, HeldOut],
-    deployed: Callable[[str, list[str]], np.ndarray],
-    unlearned: Sequence[str] = (),
-) -> tuple[list[str], ClipScores]:
-    """The usable clip ids (in ``genres`` order) and their raw scores at every decision node.
-
-    ``genres`` maps each candidate clip id to its genre; ``held_out`` gives each node's held-out
-    set; ``deployed(node, ids)`` scores clips with the node's deployed model (raw probabilities,
-    columns in ``tree.children(node)`` order). Nodes in ``unlearned`` (constant models) learned
-    nothing from any clip, so they score every clip with the deployed model.
-    """
-    index = {node: {clip: row for row, clip in enumerate(h.ids)} for node, h in held_out.items()}
-
-    def above(node: str, genre: str) -> bool:
-        return node not in unlearned and tree.child_towards(node, genre) is not None
-
-    usable = [
-        clip
-        for clip, genre in genres.items()
-        if all(clip in index.get(node, {}) for node in tree.model_nodes if above(node, genre))
-    ]
-    nodes = {}
-    for node in tree.model_nodes:
-        width = len(tree.children(node))
-        scores = np.zeros((len(usable), width))
-        mine = [i for i, clip in enumerate(usable) if above(node, genres[clip])]
-        others = [i for i, clip in enumerate(usable) if not above(node, genres[clip])]
-        if mine:
-            scores[mine] = held_out[node].probabilities[[index[node][usable[i]] for i in mine]]
-        if others:
-            scores[others] = deployed(node, [usable[i] for i in others])
-        nodes[node] = scores
-    return usable, ClipScores(nodes)
 
 
 @dataclass(frozen=True)

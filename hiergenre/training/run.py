@@ -214,10 +214,10 @@ def train_workspace(
     split_record = the_split.to_dict(dataset)
     fingerprint, split_key = dataset.fingerprint(), stable_hash(split_record)
     jobs_of_tree = []
-    out_dirs, pools = [], []
+    out_dirs, calibration_parts = [], []
     for _, model_tree in plan:
         restricted = restrict_split(the_split, model_tree)
-        pools.append(restricted.train + restricted.valid)
+        calibration_parts.append(restricted.valid)
         version = model_version(model_tree, preset, fingerprint, split_key, epochs, seed)
         out_dir = workspace.tree_folder(model_tree.name).version(version).path
         out_dirs.append(out_dir)
@@ -240,7 +240,9 @@ def train_workspace(
     for out_dir in out_dirs:  # what a worker killed while writing left (its job ran again elsewhere)
         remove_leftovers(out_dir)
     results: list[NodeResult] = []
-    for (role, model_tree), tree_jobs, out_dir, pool in zip(plan, jobs_of_tree, out_dirs, pools, strict=True):
+    for (role, model_tree), tree_jobs, out_dir, calibration in zip(
+        plan, jobs_of_tree, out_dirs, calibration_parts, strict=True
+    ):
         tree_results, everything = everything[: len(tree_jobs)], everything[len(tree_jobs) :]
         results += tree_results
         for result in tree_results:
@@ -251,7 +253,9 @@ def train_workspace(
             if r.kind == "constant"
         ]
         with timer.phase("tree validation"):
-            write_tree_validation(model_tree, VersionFolder(out_dir), pool, frames, front_end_for(preset.features))
+            write_tree_validation(
+                model_tree, VersionFolder(out_dir), calibration, frames, front_end_for(preset.features)
+            )
         with timer.phase("write"):
             write_tree_records(
                 workspace,

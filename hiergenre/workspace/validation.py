@@ -1,8 +1,8 @@
 """A trained tree's calibration scores (``validation.npz``), written at training, read for ``--target-accuracy``.
 
 The scores are every node's raw probabilities for the split's validation clips, which no model
-trained, early-stopped or was chosen on: the calibration clips. How they are assembled is
-:mod:`hiergenre.cascade.thresholds`, how a threshold is set on them :mod:`hiergenre.cascade.conformal`;
+trained, early-stopped or was chosen on: the calibration clips. How a threshold is set on them is
+:mod:`hiergenre.cascade.conformal`;
 this module runs the models, stores the scores beside them and reads them back.
 """
 
@@ -15,16 +15,15 @@ from typing import BinaryIO
 
 import numpy as np
 
-from hiergenre.cascade.calibration import HeldOut, get_calibration
+from hiergenre.cascade.calibration import get_calibration
 from hiergenre.cascade.cascade import ClipScores, clip_probabilities
 from hiergenre.cascade.conformal import climb, conformal_guarantee, cross_fitted_decision, genre_sets
 from hiergenre.cascade.hierarchy import ROOT, GenreTree
 from hiergenre.cascade.routing import RoutingPolicy
-from hiergenre.cascade.thresholds import tree_validation
 from hiergenre.data.datasets import Clip
 from hiergenre.errors import HierGenreError
 from hiergenre.features.registry import AnyFrontEnd
-from hiergenre.models.nodes import HELD_OUT_SUFFIX, ConstantNode, load_node, node_file
+from hiergenre.models.nodes import ConstantNode, load_node
 from hiergenre.storage import atomic_path
 from hiergenre.workspace.folders import VersionFolder
 from hiergenre.workspace.trained import TrainedTree
@@ -33,28 +32,26 @@ from hiergenre.workspace.trained import TrainedTree
 def write_tree_validation(
     tree: GenreTree,
     folder: VersionFolder,
-    clips: Sequence[Clip],
+    calibration_clips: Sequence[Clip],
     frames: Mapping[str, np.ndarray],
     front_end: AnyFrontEnd,
 ) -> int:
-    """Assemble and write the validation scores of the trained models in ``folder``; returns its clips.
+    """Score the calibration clips at every node with the trained models in ``folder``, write the
+    scores; returns how many clips.
 
-    ``clips`` are the tree's training and validation clips, ``frames`` their LMFCC matrices, cut
-    into windows by the tree's ``front_end``. Deployed models run on LiteRT (no TensorFlow here).
+    No model trained, early-stopped or was chosen on these clips (the split's validation part), so
+    every node's deployed model scores each of them honestly. ``frames`` are their feature matrices,
+    cut into windows by the tree's ``front_end``. Deployed models run on LiteRT (no TensorFlow here).
     """
-    genres = {str(c.path): c.genre for c in clips if str(c.path) in frames}
-    models = {node: load_node(folder.path, node, "litert") for node in tree.model_nodes}
-    held_out_files = {node: node_file(folder.path, node, HELD_OUT_SUFFIX) for node in tree.model_nodes}
-    held_out = {node: HeldOut.load(path) for node, path in held_out_files.items() if path.is_file()}
-
-    def deployed(node: str, ids: list[str]) -> np.ndarray:
-        stacks = [front_end.clip_windows(frames[i]) for i in ids]
-        return clip_probabilities(models[node], stacks, tree.children(node), f"model of node {node!r}")
-
-    unlearned = [node for node, model in models.items() if isinstance(model, ConstantNode)]
-    ids, scores = tree_validation(tree, genres, held_out, deployed, unlearned)
-    save_validation(folder.validation_file, ids, [genres[i] for i in ids], scores)
-    return len(ids)
+    clips = [c for c in calibration_clips if str(c.path) in frames]
+    stacks = [front_end.clip_windows(frames[str(c.path)]) for c in clips]
+    nodes = {}
+    for node in tree.model_nodes:
+        model, width = load_node(folder.path, node, "litert"), len(tree.children(node))
+        what = f"model of node {node!r}"
+        nodes[node] = clip_probabilities(model, stacks, tree.children(node), what) if clips else np.zeros((0, width))
+    save_validation(folder.validation_file, [str(c.path) for c in clips], [c.genre for c in clips], ClipScores(nodes))
+    return len(clips)
 
 
 def save_validation(path: Path, ids: Sequence[str], genres: Sequence[str], scores: ClipScores) -> None:

@@ -26,7 +26,7 @@ from hiergenre.cascade.calibration_error import (
 from hiergenre.cascade.cascade import Cascade
 from hiergenre.cascade.decoding import ConfidenceDecoder
 from hiergenre.cascade.hierarchy import GenreTree
-from hiergenre.cascade.thresholds import choose_min_confidence, confident_paths, tree_validation
+from hiergenre.cascade.thresholds import choose_min_confidence, confident_paths
 from hiergenre.errors import InvalidValue
 from hiergenre.evaluation.reliability import level_metrics, node_metrics
 
@@ -132,27 +132,6 @@ def test_clip_scores_go_through_each_nodes_own_calibrator():
     assert calibrated.nodes["b"] is proba  # no calibrate method: raw
     assert calibrated.flat == pytest.approx(apply_temperature(proba, 2.0))
     assert ClipScores({"a": np.zeros((0, 2))}).calibrated({"a": Temperature(0.5)}).nodes["a"].shape == (0, 2)
-
-
-def test_tree_validation_uses_held_out_scores_above_a_genre_and_the_model_elsewhere():
-    genres = {"c1": "x", "c2": "z", "c3": "y"}
-    held_out = {
-        "root": HeldOut(np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]), np.array([0, 1, 0]), "", ("c1", "c2", "c3")),
-        "a": HeldOut(np.array([[0.6, 0.4]]), np.array([0]), "", ("c1",)),  # c3 was not held out at a
-        "b": HeldOut(np.array([[0.3, 0.7]]), np.array([0]), "", ("c2",)),
-    }
-    calls = []
-
-    def deployed(node, ids):
-        calls.append((node, ids))
-        return np.full((len(ids), 2), 0.5)
-
-    ids, scores = tree_validation(TREE, genres, held_out, deployed)
-    assert ids == ["c1", "c2"]  # c3 lies below a, which trained on it
-    assert scores.nodes["a"][0].tolist() == [0.6, 0.4] and scores.nodes["a"][1].tolist() == [0.5, 0.5]
-    assert scores.nodes["b"][1].tolist() == [0.3, 0.7] and ("a", ["c2"]) in calls and ("b", ["c1"]) in calls
-    ids, _ = tree_validation(TREE, genres, {k: v for k, v in held_out.items() if k != "a"}, deployed, ["a"])
-    assert ids == ["c1", "c2", "c3"]  # a constant node learned nothing from any clip
 
 
 def test_target_accuracy_picks_the_smallest_threshold_that_reaches_it():
