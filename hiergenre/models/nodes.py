@@ -40,7 +40,8 @@ from hiergenre.storage import atomic_path, read_json, write_json_atomic
 #: Version of the node-model files; 2 added node kinds, statistics classifiers and LiteRT files.
 FORMAT_VERSION = 2
 BACKENDS = ("litert", "keras")
-#: The file of a node's held-out clip probabilities: ``<node>.held-out.npz``.
+#: A node's held-out clip probabilities, ``<node>.held-out.npz``, as hiergenre before 0.5 kept them (removed
+#: when a node is saved again; the tree's ``validation.npz`` holds the calibration clips' scores now).
 HELD_OUT_SUFFIX = ".held-out.npz"
 #: Every file a node may have in a model folder, in the order they are written: the JSON record last,
 #: because its presence means the node is complete (copying a node in this order keeps that true).
@@ -296,10 +297,8 @@ def save_node(model: NodeModel, directory: str | Path) -> None:
     else:  # stale networks from an older run of this node
         for suffix in (".keras", ".tflite"):
             node_file(directory, model.node, suffix).unlink(missing_ok=True)
-    if model.held_out is not None:
-        model.held_out.save(node_file(directory, model.node, HELD_OUT_SUFFIX))
-    else:
-        node_file(directory, model.node, HELD_OUT_SUFFIX).unlink(missing_ok=True)
+    # hiergenre before 0.5 kept each node's held-out scores beside it; the tree's validation.npz has them now
+    node_file(directory, model.node, HELD_OUT_SUFFIX).unlink(missing_ok=True)
     meta = {
         **model.metadata,
         **model.to_dict(),

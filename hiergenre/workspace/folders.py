@@ -3,9 +3,9 @@
 ::
 
     models/<tree>/manifest.json   the published version: names the folder below that readers load
-    models/<tree>/v-<hash>/       one version: per decision node <node>.json (+ .keras, .tflite,
-                                  .held-out.npz: :func:`hiergenre.models.nodes.node_file`),
-                                  validation.npz (validation scores) and features.npz (LMFCC matrices)
+    models/<tree>/v-<hash>/       one version: per decision node <node>.json (+ .keras, .tflite:
+                                  :func:`hiergenre.models.nodes.node_file`), validation.npz (every
+                                  node's scores of the calibration clips) and features.npz (LMFCC matrices)
 
 Training writes a version folder completely, then :meth:`TreeFolder.publish` replaces the manifest
 (one rename). A version folder is never modified once published; publishing removes every version

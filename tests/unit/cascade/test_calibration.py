@@ -29,6 +29,7 @@ from hiergenre.cascade.hierarchy import GenreTree
 from hiergenre.cascade.thresholds import choose_min_confidence, confident_paths
 from hiergenre.errors import InvalidValue
 from hiergenre.evaluation.reliability import level_metrics, node_metrics
+from hiergenre.workspace.validation import load_validation
 
 TREE = GenreTree.from_yaml_text("tree: {a: [x, y], b: [z, w]}")  # leaves x, y, z, w
 
@@ -187,9 +188,9 @@ def test_trained_nodes_carry_temperatures_held_out_clips_and_tree_validation(tra
     folder = model_dir(trained, "default")
     meta = json.loads((folder / "root.json").read_text())
     assert meta["calibration"]["method"] == "temperature" and meta["temperature"] == meta["calibration"]["temperature"]
-    assert (folder / "root.held-out.npz").is_file() and (folder / "validation.npz").is_file()
-    held = HeldOut.load(folder / "root.held-out.npz")
-    assert len(held.ids) == meta["calibration"]["clips"] > 0  # the validation clips, scored by the deployed model
+    assert not (folder / "root.held-out.npz").exists() and (folder / "validation.npz").is_file()
+    ids, _, scores = load_validation(folder / "validation.npz")  # the validation clips, scored by the deployed models
+    assert len(ids) == meta["calibration"]["clips"] == len(scores.nodes["root"]) == 10
     assert meta["calibration"]["source"] == "calibration clips"
     out = json.loads(cli("evaluate", "--json", "--target-accuracy", "0.8", workdir=trained).stdout)
     calibration = out["models"]["default"]["calibration"]

@@ -60,7 +60,7 @@ def test_train_tree_saves_every_node_and_reuses_unchanged_models(tmp_path):
     first = train_tree(TREE, (clips, clips[:4]), frames, PRESET, tmp_path, **kwargs)
     assert [r.node for r in first] == ["root", "heavy", "soft"]
     assert not any(r.reused for r in first)
-    expected = {f"{n}.{e}" for n in ("root", "heavy", "soft") for e in ("json", "keras", "tflite", "held-out.npz")}
+    expected = {f"{n}.{e}" for n in ("root", "heavy", "soft") for e in ("json", "keras", "tflite")}
     assert {p.name for p in tmp_path.iterdir()} == expected
     second = train_tree(TREE, (clips, clips[:4]), frames, PRESET, tmp_path, **kwargs)
     assert all(r.reused for r in second)
