@@ -108,18 +108,19 @@ def test_train_all_on_a_cluster_gives_the_local_models_and_predictions(tiny_corp
     for where, workdir in workdirs.items():
         hiergenre.build_tree(ROOT / "hierarchies" / "default.yaml", workdir=workdir, draw=False)
         cluster = "local:2" if where == "dask" else None
-        report = hiergenre.train_all(workdir=workdir, data=tiny_corpus, node_model="stats", jobs=1, cluster=cluster)
+        report = hiergenre.train_all(
+            workdir=workdir, data=tiny_corpus, node_model="stats", split="34/33/33", jobs=1, cluster=cluster
+        )
         backends[where] = report.backend
     assert backends["dask"] == "Dask cluster local:2 (2 workers)" and "Dask" not in backends["local"]
     local, workdir = workdirs["local"], workdirs["dask"]
     for tree in ("default", "flat", "baseline3"):
         ours, theirs = model_dir(workdir, tree), model_dir(local, tree)
         assert ours.name == theirs.name  # the same training keys: the local run's models could be reused
-        held_out = sorted(theirs.glob("*.held-out.npz"))
-        assert [p.name for p in held_out] == sorted(p.name for p in ours.glob("*.held-out.npz")) and held_out
-        for node_file in held_out:
-            a, b = np.load(node_file), np.load(ours / node_file.name)
-            np.testing.assert_allclose(a["probabilities"], b["probabilities"], atol=1e-6)
+        with np.load(theirs / "validation.npz") as a, np.load(ours / "validation.npz") as b:  # calibration scores
+            assert sorted(a.files) == sorted(b.files) and len(a["ids"]) > 0 and list(a["ids"]) == list(b["ids"])
+            for key in (k for k in a.files if k.startswith("node:")):
+                np.testing.assert_allclose(a[key], b[key], atol=1e-6)
     files = sorted(str(p) for p in tiny_corpus.rglob("*.au"))
     here = hiergenre.predict(files, workdir=local, routing="product")
     there = hiergenre.predict(files, workdir=workdir, routing="product", cluster="local:2")
